@@ -1,0 +1,718 @@
+//! A parsed X.509 certificate and the fields that etcd's TLS checks depend on.
+//!
+//! Parsing is x509-parser's. The result owns its DER and keeps what later checks need as typed
+//! values (SANs as IP addresses and names, extended key usages in Go's vocabulary, basic
+//! constraints with Go's `MaxPathLen` meaning, name constraints, unhandled critical extensions),
+//! so that coverage, chain and usage checks never parse again. A certificate that Go's
+//! `x509.ParseCertificate` would refuse (a malformed known extension, duplicate extensions, an IP
+//! SAN that is not 4 or 16 bytes, trailing data) is refused here too, because etcd could not load
+//! it either.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::ops::Range;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
+use x509_parser::prelude::FromDer;
+use x509_parser::x509::X509Name;
+
+use crate::key::{bit_length, Curve, KeyAlgorithm, PublicKeyData};
+use crate::signature::SignatureAlgorithm;
+use crate::usage::ExtKeyUsage;
+
+/// The subject alternative names of a certificate, by kind, in certificate order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SubjectAltNames {
+    /// DNS names, as written (Go compares them case-insensitively).
+    pub dns: Vec<String>,
+    /// IP addresses (4- or 16-byte SANs).
+    pub ip: Vec<IpAddr>,
+    /// URIs.
+    pub uri: Vec<String>,
+    /// Email addresses (rfc822Name).
+    pub email: Vec<String>,
+    /// Other name forms (directoryName, otherName, ...), described in text; Go ignores them for
+    /// host checks.
+    pub other: Vec<String>,
+}
+
+impl SubjectAltNames {
+    /// Whether there is no name of any kind.
+    pub fn is_empty(&self) -> bool {
+        self.dns.is_empty()
+            && self.ip.is_empty()
+            && self.uri.is_empty()
+            && self.email.is_empty()
+            && self.other.is_empty()
+    }
+
+    /// Every name as `IP:...`, `DNS:...`, `URI:...`, `email:...` in the order openssl prints.
+    pub fn to_strings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        out.extend(self.dns.iter().map(|d| format!("DNS:{d}")));
+        out.extend(self.ip.iter().map(|ip| format!("IP:{ip}")));
+        out.extend(self.uri.iter().map(|u| format!("URI:{u}")));
+        out.extend(self.email.iter().map(|e| format!("email:{e}")));
+        out.extend(self.other.iter().cloned());
+        out
+    }
+}
+
+/// The basic constraints extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BasicConstraints {
+    /// Whether the certificate is a CA.
+    pub ca: bool,
+    /// The path length constraint, if any.
+    pub path_len: Option<u32>,
+}
+
+/// One name constraint (permitted or excluded subtree), in the kinds Go evaluates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NameConstraint {
+    /// A DNS domain constraint (`example.com`, `.example.com`).
+    Dns(String),
+    /// An IP range: address and mask of equal length (4 or 16 bytes).
+    Ip { addr: Vec<u8>, mask: Vec<u8> },
+    /// An email constraint.
+    Email(String),
+    /// A URI domain constraint.
+    Uri(String),
+}
+
+/// The name constraints extension.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct NameConstraints {
+    pub(crate) permitted: Vec<NameConstraint>,
+    pub(crate) excluded: Vec<NameConstraint>,
+}
+
+/// Byte ranges into the DER of the parts that signature and chain checks use.
+#[derive(Debug, Clone)]
+struct Raw {
+    tbs: Range<usize>,
+    subject: Range<usize>,
+    issuer: Range<usize>,
+    spki: Range<usize>,
+    public_key: Range<usize>,
+    signature: Range<usize>,
+}
+
+/// A parsed certificate.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    der: Vec<u8>,
+    raw: Raw,
+    version: u32,
+    serial: Vec<u8>,
+    subject: String,
+    common_name: Option<String>,
+    issuer: String,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    sans: SubjectAltNames,
+    has_san_extension: bool,
+    key_algorithm: KeyAlgorithm,
+    public: PublicKeyData,
+    signature_algorithm: SignatureAlgorithm,
+    key_usage: Option<u16>,
+    ext_key_usage: Option<Vec<ExtKeyUsage>>,
+    basic_constraints: Option<BasicConstraints>,
+    subject_key_id: Option<Vec<u8>>,
+    authority_key_id: Option<Vec<u8>>,
+    name_constraints: Option<NameConstraints>,
+    unhandled_critical: Vec<String>,
+    fingerprint: [u8; 32],
+}
+
+/// Key usage bits in the order of RFC 5280 (bit 0 first), with their RFC names.
+const KEY_USAGE_NAMES: [&str; 9] = [
+    "digitalSignature",
+    "nonRepudiation",
+    "keyEncipherment",
+    "dataEncipherment",
+    "keyAgreement",
+    "keyCertSign",
+    "cRLSign",
+    "encipherOnly",
+    "decipherOnly",
+];
+
+/// The keyCertSign bit as x509-parser numbers key usage flags (bit 0 = digitalSignature).
+pub(crate) const KU_CERT_SIGN: u16 = 1 << 5;
+
+impl Certificate {
+    /// Parses a DER certificate. The error is a human-readable reason.
+    pub fn from_der(der: Vec<u8>) -> Result<Certificate, String> {
+        let (rest, x509) = X509Certificate::from_der(&der).map_err(|e| {
+            let text = e.to_string();
+            if text.contains("Eof") || text.contains("Incomplete") {
+                "not a valid X.509 certificate: the DER data ends early (truncated?)".to_string()
+            } else {
+                format!("not a valid X.509 certificate: {text}")
+            }
+        })?;
+        if !rest.is_empty() {
+            return Err(format!(
+                "{} bytes of trailing data after the certificate",
+                rest.len()
+            ));
+        }
+        let base = der.as_ptr() as usize;
+        let range = |s: &[u8]| {
+            let start = s.as_ptr() as usize - base;
+            start..start + s.len()
+        };
+        let tbs = &x509.tbs_certificate;
+        let raw = Raw {
+            tbs: range(tbs.as_ref()),
+            subject: range(tbs.subject.as_raw()),
+            issuer: range(tbs.issuer.as_raw()),
+            spki: range(tbs.subject_pki.raw),
+            public_key: range(&tbs.subject_pki.subject_public_key.data),
+            signature: range(&x509.signature_value.data),
+        };
+        let (key_algorithm, public) = public_key_of(&tbs.subject_pki)?;
+        let mut cert = Certificate {
+            raw,
+            version: tbs.version.0 + 1,
+            serial: tbs.raw_serial().to_vec(),
+            subject: name_to_string(&tbs.subject),
+            common_name: tbs
+                .subject
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok())
+                .map(str::to_string),
+            issuer: name_to_string(&tbs.issuer),
+            not_before: tbs.validity.not_before.to_datetime(),
+            not_after: tbs.validity.not_after.to_datetime(),
+            sans: SubjectAltNames::default(),
+            has_san_extension: false,
+            key_algorithm,
+            public,
+            signature_algorithm: SignatureAlgorithm::from_x509(&x509.signature_algorithm),
+            key_usage: None,
+            ext_key_usage: None,
+            basic_constraints: None,
+            subject_key_id: None,
+            authority_key_id: None,
+            name_constraints: None,
+            unhandled_critical: Vec::new(),
+            fingerprint: [0; 32],
+            der: Vec::new(),
+        };
+        if x509.signature_algorithm.algorithm != tbs.signature.algorithm {
+            return Err(
+                "the signature algorithm inside the certificate differs from the outer one".into(),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for ext in tbs.extensions() {
+            if !seen.insert(ext.oid.to_id_string()) {
+                return Err("x509: certificate contains duplicate extensions".into());
+            }
+            cert.read_extension(ext)?;
+        }
+        let digest = ring::digest::digest(&ring::digest::SHA256, &der);
+        cert.fingerprint.copy_from_slice(digest.as_ref());
+        drop(x509);
+        cert.der = der;
+        Ok(cert)
+    }
+
+    fn read_extension(&mut self, ext: &X509Extension<'_>) -> Result<(), String> {
+        let oid = ext.oid.to_id_string();
+        let mut handled = true;
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectAlternativeName(san) => {
+                self.has_san_extension = true;
+                for name in &san.general_names {
+                    self.add_san(name)?;
+                }
+                let s = &self.sans;
+                if s.dns.is_empty() && s.ip.is_empty() && s.uri.is_empty() && s.email.is_empty() {
+                    handled = false;
+                }
+            }
+            ParsedExtension::KeyUsage(ku) => self.key_usage = Some(ku.flags),
+            ParsedExtension::ExtendedKeyUsage(eku) => {
+                self.ext_key_usage = Some(ExtKeyUsage::from_x509(eku));
+            }
+            ParsedExtension::BasicConstraints(bc) => {
+                self.basic_constraints = Some(BasicConstraints {
+                    ca: bc.ca,
+                    path_len: bc.path_len_constraint,
+                });
+            }
+            ParsedExtension::SubjectKeyIdentifier(id) => self.subject_key_id = Some(id.0.to_vec()),
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                self.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
+            }
+            ParsedExtension::NameConstraints(nc) => {
+                let (constraints, all_understood) = name_constraints_of(nc);
+                self.name_constraints = Some(constraints);
+                handled = all_understood;
+            }
+            ParsedExtension::CRLDistributionPoints(_)
+            | ParsedExtension::CertificatePolicies(_)
+            | ParsedExtension::AuthorityInfoAccess(_) => {}
+            ParsedExtension::ParseError { error } => {
+                if is_go_parsed(&oid) {
+                    return Err(format!("extension {oid} is malformed: {error}"));
+                }
+                handled = false;
+            }
+            _ => handled = is_go_handled_without_parsing(&oid),
+        }
+        if ext.critical && !handled {
+            self.unhandled_critical.push(oid);
+        }
+        Ok(())
+    }
+
+    fn add_san(&mut self, name: &GeneralName<'_>) -> Result<(), String> {
+        match name {
+            GeneralName::DNSName(d) => self.sans.dns.push((*d).to_string()),
+            GeneralName::IPAddress(bytes) => {
+                self.sans.ip.push(ip_from_bytes(bytes).ok_or_else(|| {
+                    format!("x509: cannot parse IP address of length {}", bytes.len())
+                })?)
+            }
+            GeneralName::URI(u) => self.sans.uri.push((*u).to_string()),
+            GeneralName::RFC822Name(e) => self.sans.email.push((*e).to_string()),
+            GeneralName::DirectoryName(n) => self
+                .sans
+                .other
+                .push(format!("DirName:{}", name_to_string(n))),
+            GeneralName::OtherName(oid, _) => self
+                .sans
+                .other
+                .push(format!("othername:{}", oid.to_id_string())),
+            GeneralName::RegisteredID(oid) => self
+                .sans
+                .other
+                .push(format!("Registered ID:{}", oid.to_id_string())),
+            GeneralName::X400Address(_) => self.sans.other.push("X400Name:<unsupported>".into()),
+            GeneralName::EDIPartyName(_) => {
+                self.sans.other.push("EdiPartyName:<unsupported>".into())
+            }
+            GeneralName::Invalid(tag, _) => {
+                return Err(format!("x509: SAN entry with tag {} does not parse", tag.0))
+            }
+        }
+        Ok(())
+    }
+
+    /// The certificate's DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// The certificate in PEM.
+    pub fn to_pem(&self) -> String {
+        crate::pem::encode("CERTIFICATE", &self.der)
+    }
+
+    /// X.509 version (1 or 3).
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// The serial number as lowercase hex, as openssl prints it without colons.
+    pub fn serial_hex(&self) -> String {
+        hex(crate::key::strip_leading_zeros(&self.serial), "")
+    }
+
+    /// The subject in RFC 4514-like order of the certificate (`C=CN, ..., CN=etcd-peer`).
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The subject's common name, if any. Go never uses it for host checks.
+    pub fn common_name(&self) -> Option<&str> {
+        self.common_name.as_deref()
+    }
+
+    /// The issuer's name.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Start of validity.
+    pub fn not_before(&self) -> OffsetDateTime {
+        self.not_before
+    }
+
+    /// End of validity.
+    pub fn not_after(&self) -> OffsetDateTime {
+        self.not_after
+    }
+
+    /// The subject alternative names (empty when the extension is absent).
+    pub fn sans(&self) -> &SubjectAltNames {
+        &self.sans
+    }
+
+    /// Whether the certificate has a subjectAltName extension at all.
+    pub fn has_san_extension(&self) -> bool {
+        self.has_san_extension
+    }
+
+    /// The public key's algorithm and size.
+    pub fn key_algorithm(&self) -> &KeyAlgorithm {
+        &self.key_algorithm
+    }
+
+    /// The signature algorithm.
+    pub fn signature_algorithm(&self) -> &SignatureAlgorithm {
+        &self.signature_algorithm
+    }
+
+    /// Key usage bits (x509-parser numbering: bit 0 is digitalSignature), if the extension is present.
+    pub fn key_usage_bits(&self) -> Option<u16> {
+        self.key_usage
+    }
+
+    /// Key usage names, in RFC 5280 order.
+    pub fn key_usage(&self) -> Vec<&'static str> {
+        let bits = self.key_usage.unwrap_or(0);
+        KEY_USAGE_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+
+    /// Extended key usages, or `None` when the extension is absent (valid for any usage).
+    pub fn ext_key_usage(&self) -> Option<&[ExtKeyUsage]> {
+        self.ext_key_usage.as_deref()
+    }
+
+    /// The basic constraints, if the extension is present.
+    pub fn basic_constraints(&self) -> Option<BasicConstraints> {
+        self.basic_constraints
+    }
+
+    /// Whether this is a CA certificate (basic constraints with cA set).
+    pub fn is_ca(&self) -> bool {
+        self.basic_constraints.is_some_and(|bc| bc.ca)
+    }
+
+    /// Subject key identifier.
+    pub fn subject_key_id(&self) -> Option<&[u8]> {
+        self.subject_key_id.as_deref()
+    }
+
+    /// Authority key identifier (its keyIdentifier field).
+    pub fn authority_key_id(&self) -> Option<&[u8]> {
+        self.authority_key_id.as_deref()
+    }
+
+    /// OIDs of critical extensions Go does not understand; Go refuses such a certificate in
+    /// chain verification ("unhandled critical extension").
+    pub fn unhandled_critical_extensions(&self) -> &[String] {
+        &self.unhandled_critical
+    }
+
+    /// SHA-256 over the DER.
+    pub fn fingerprint_sha256(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    /// Whether issuer and subject are the same name (a root, or a self-issued certificate).
+    pub fn is_self_issued(&self) -> bool {
+        self.raw_subject() == self.raw_issuer()
+    }
+
+    /// Whether the certificate is valid at `at` (not before ≤ at ≤ not after, as Go compares).
+    pub fn is_valid_at(&self, at: OffsetDateTime) -> bool {
+        at >= self.not_before && at <= self.not_after
+    }
+
+    pub(crate) fn raw_subject(&self) -> &[u8] {
+        &self.der[self.raw.subject.clone()]
+    }
+
+    pub(crate) fn raw_issuer(&self) -> &[u8] {
+        &self.der[self.raw.issuer.clone()]
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.der[self.raw.spki.clone()]
+    }
+
+    pub(crate) fn subject_public_key_bytes(&self) -> &[u8] {
+        &self.der[self.raw.public_key.clone()]
+    }
+
+    pub(crate) fn tbs_bytes(&self) -> &[u8] {
+        &self.der[self.raw.tbs.clone()]
+    }
+
+    pub(crate) fn signature_bytes(&self) -> &[u8] {
+        &self.der[self.raw.signature.clone()]
+    }
+
+    pub(crate) fn public_key_data(&self) -> &PublicKeyData {
+        &self.public
+    }
+
+    pub(crate) fn name_constraints(&self) -> Option<&NameConstraints> {
+        self.name_constraints.as_ref()
+    }
+
+    /// Go's `MaxPathLen`: `None` when unconstrained (Go's -1).
+    pub(crate) fn max_path_len(&self) -> Option<u32> {
+        self.basic_constraints.and_then(|bc| bc.path_len)
+    }
+
+    /// A serialisable summary (what `inspect -w json` prints).
+    pub fn summary(&self) -> Summary {
+        Summary {
+            version: self.version,
+            subject: self.subject.clone(),
+            common_name: self.common_name.clone(),
+            issuer: self.issuer.clone(),
+            serial: self.serial_hex(),
+            not_before: crate::time_fmt::rfc3339(self.not_before),
+            not_after: crate::time_fmt::rfc3339(self.not_after),
+            sans: self.sans.clone(),
+            public_key: PublicKeySummary {
+                algorithm: self.key_algorithm.name(),
+                bits: self.key_algorithm.bits(),
+                curve: match &self.key_algorithm {
+                    KeyAlgorithm::Ecdsa { curve } => Some(curve.to_string()),
+                    _ => None,
+                },
+            },
+            signature_algorithm: self.signature_algorithm.to_string(),
+            key_usage: self.key_usage().iter().map(|s| s.to_string()).collect(),
+            extended_key_usage: self
+                .ext_key_usage
+                .as_ref()
+                .map(|ekus| ekus.iter().map(|e| e.to_string()).collect()),
+            basic_constraints: self.basic_constraints,
+            subject_key_id: self.subject_key_id.as_ref().map(|k| hex(k, ":")),
+            authority_key_id: self.authority_key_id.as_ref().map(|k| hex(k, ":")),
+            fingerprint_sha256: hex(&self.fingerprint, ":").to_uppercase(),
+            self_issued: self.is_self_issued(),
+        }
+    }
+}
+
+/// What `inspect` shows of a certificate; also its JSON form.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// X.509 version (1 or 3).
+    pub version: u32,
+    /// Subject DN.
+    pub subject: String,
+    /// Subject common name.
+    pub common_name: Option<String>,
+    /// Issuer DN.
+    pub issuer: String,
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// Start of validity, RFC 3339 UTC.
+    pub not_before: String,
+    /// End of validity, RFC 3339 UTC.
+    pub not_after: String,
+    /// Subject alternative names.
+    pub sans: SubjectAltNames,
+    /// Public key.
+    pub public_key: PublicKeySummary,
+    /// Signature algorithm, Go's name.
+    pub signature_algorithm: String,
+    /// Key usage names.
+    pub key_usage: Vec<String>,
+    /// Extended key usage names; `null` when the extension is absent (any usage).
+    pub extended_key_usage: Option<Vec<String>>,
+    /// Basic constraints; `null` when absent.
+    pub basic_constraints: Option<BasicConstraints>,
+    /// Subject key identifier, colon hex.
+    pub subject_key_id: Option<String>,
+    /// Authority key identifier, colon hex.
+    pub authority_key_id: Option<String>,
+    /// SHA-256 fingerprint, uppercase colon hex as openssl prints it.
+    pub fingerprint_sha256: String,
+    /// Whether subject and issuer are the same name.
+    pub self_issued: bool,
+}
+
+/// The public key part of a [`Summary`].
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct PublicKeySummary {
+    /// `RSA`, `ECDSA`, `Ed25519` or an OID.
+    pub algorithm: String,
+    /// Size in bits.
+    pub bits: Option<usize>,
+    /// The curve of an ECDSA key.
+    pub curve: Option<String>,
+}
+
+/// Extension OIDs whose content Go parses and whose malformation makes Go refuse the certificate.
+fn is_go_parsed(oid: &str) -> bool {
+    matches!(
+        oid,
+        "2.5.29.15"
+            | "2.5.29.19"
+            | "2.5.29.17"
+            | "2.5.29.30"
+            | "2.5.29.37"
+            | "2.5.29.35"
+            | "2.5.29.14"
+    )
+}
+
+/// Extensions Go treats as handled even when critical, beyond those parsed above.
+fn is_go_handled_without_parsing(oid: &str) -> bool {
+    matches!(
+        oid,
+        "2.5.29.31" | "2.5.29.32" | "1.3.6.1.5.5.7.1.1" | "2.5.29.14" | "2.5.29.35"
+    )
+}
+
+fn public_key_of(
+    spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>,
+) -> Result<(KeyAlgorithm, PublicKeyData), String> {
+    use x509_parser::public_key::PublicKey;
+    let oid = spki.algorithm.algorithm.to_id_string();
+    match oid.as_str() {
+        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => match spki.parsed() {
+            Ok(PublicKey::RSA(rsa)) => Ok((
+                KeyAlgorithm::Rsa {
+                    bits: bit_length(rsa.modulus),
+                },
+                PublicKeyData::rsa(rsa.modulus, rsa.exponent),
+            )),
+            _ => Err("the RSA public key does not parse".into()),
+        },
+        "1.2.840.10045.2.1" => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| Curve::from_oid_str(&o.to_id_string()))
+                .ok_or("the EC public key names no curve")?;
+            let point = spki.subject_public_key.data.to_vec();
+            Ok((
+                KeyAlgorithm::Ecdsa {
+                    curve: curve.clone(),
+                },
+                PublicKeyData::Ec { curve, point },
+            ))
+        }
+        "1.3.101.112" => Ok((
+            KeyAlgorithm::Ed25519,
+            PublicKeyData::Ed25519(spki.subject_public_key.data.to_vec()),
+        )),
+        _ => Ok((KeyAlgorithm::Other { oid }, PublicKeyData::Unsupported)),
+    }
+}
+
+fn name_constraints_of(
+    nc: &x509_parser::extensions::NameConstraints<'_>,
+) -> (NameConstraints, bool) {
+    let mut understood = true;
+    let mut convert = |subtrees: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
+        let mut out = Vec::new();
+        for subtree in subtrees.iter().flatten() {
+            match &subtree.base {
+                GeneralName::DNSName(d) => out.push(NameConstraint::Dns((*d).to_string())),
+                GeneralName::RFC822Name(e) => out.push(NameConstraint::Email((*e).to_string())),
+                GeneralName::URI(u) => out.push(NameConstraint::Uri((*u).to_string())),
+                GeneralName::IPAddress(b) if b.len() == 8 || b.len() == 32 => {
+                    let half = b.len() / 2;
+                    out.push(NameConstraint::Ip {
+                        addr: b[..half].to_vec(),
+                        mask: b[half..].to_vec(),
+                    });
+                }
+                _ => understood = false,
+            }
+        }
+        out
+    };
+    let permitted = convert(&nc.permitted_subtrees);
+    let excluded = convert(&nc.excluded_subtrees);
+    (
+        NameConstraints {
+            permitted,
+            excluded,
+        },
+        understood,
+    )
+}
+
+/// An IP SAN: 4 bytes are IPv4, 16 bytes IPv6 (kept as written, as Go keeps it).
+fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
+        _ => None,
+    }
+}
+
+fn name_to_string(name: &X509Name<'_>) -> String {
+    match x509_parser::x509::X509Name::to_string_with_registry(
+        name,
+        x509_parser::objects::oid_registry(),
+    ) {
+        Ok(s) => s,
+        Err(_) => "<unprintable name>".to_string(),
+    }
+}
+
+/// Bytes as lowercase hex with a separator.
+pub(crate) fn hex(bytes: &[u8], sep: &str) -> String {
+    let mut out = String::with_capacity(bytes.len() * (2 + sep.len()));
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_sans_of_odd_length_are_refused() {
+        assert_eq!(
+            ip_from_bytes(&[127, 0, 0, 1]),
+            Some("127.0.0.1".parse().unwrap())
+        );
+        assert_eq!(ip_from_bytes(&[1, 2, 3]), None);
+        assert!(ip_from_bytes(&[0; 16]).unwrap().is_ipv6());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for input in [
+            vec![],
+            vec![0x30],
+            vec![0x30, 0x80],
+            vec![0x30, 0x03, 0x02, 0x01, 0x00],
+        ] {
+            assert!(Certificate::from_der(input).is_err());
+        }
+    }
+
+    #[test]
+    fn hex_formats() {
+        assert_eq!(hex(&[0xab, 0x01], ":"), "ab:01");
+        assert_eq!(hex(&[], ":"), "");
+    }
+}

@@ -1,0 +1,691 @@
+//! The checks an operator runs on one certificate before trusting it with an etcd member: key
+//! pair, validity, chain to the cluster CA, usages for its role, and host coverage. Each check
+//! yields a [`Finding`] with PASS / WARN / FAIL, what was found, and how to fix a failure.
+//!
+//! This is the engine behind `etcd-pki check` and, later, the certificate rows of `preflight`.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::cert::Certificate;
+use crate::coverage::{covers, go_ip_string, Coverage};
+use crate::host::Host;
+use crate::key::PrivateKey;
+use crate::time_fmt::{rfc3339, short_duration};
+use crate::usage::{chain_permits, Role, Usage};
+use crate::verify::{display_name, verify, CertPool, VerifyError, VerifyOptions};
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// The check passed.
+    Pass,
+    /// Not a failure, but worth a look (expiring soon, something not checked).
+    Warn,
+    /// The certificate will not work as asked.
+    Fail,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+        })
+    }
+}
+
+/// Which aspect a finding is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CheckKind {
+    /// The private key matches the certificate.
+    KeyPair,
+    /// The validity period, now and within the expiry window.
+    Validity,
+    /// The chain to the CA bundle.
+    Chain,
+    /// The extended key usages the role needs.
+    Usage,
+    /// SAN coverage of a host.
+    Coverage,
+}
+
+impl fmt::Display for CheckKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CheckKind::KeyPair => "key-pair",
+            CheckKind::Validity => "validity",
+            CheckKind::Chain => "chain",
+            CheckKind::Usage => "usage",
+            CheckKind::Coverage => "coverage",
+        })
+    }
+}
+
+/// What fixes a failure. [`Remedy::Reissue`] is structured so that a front end can print the
+/// exact command with its file names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Remedy {
+    /// Reissue the certificate from its CA, adding these SANs and keeping everything else.
+    Reissue {
+        /// IP SANs to add.
+        add_ips: Vec<IpAddr>,
+        /// DNS SANs to add.
+        add_dns: Vec<String>,
+    },
+    /// Renew the certificate from its CA (same SANs, new validity).
+    Renew,
+    /// Anything else, in words.
+    Advice {
+        /// What to do.
+        text: String,
+    },
+}
+
+impl fmt::Display for Remedy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Remedy::Reissue { add_ips, add_dns } => {
+                let names: Vec<String> = add_ips
+                    .iter()
+                    .map(go_ip_string)
+                    .chain(add_dns.iter().cloned())
+                    .collect();
+                write!(
+                    f,
+                    "reissue the certificate from its CA with {} added to its SANs",
+                    names.join(", ")
+                )
+            }
+            Remedy::Renew => f.write_str("renew the certificate from its CA"),
+            Remedy::Advice { text } => f.write_str(text),
+        }
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Which check.
+    pub check: CheckKind,
+    /// PASS, WARN or FAIL.
+    pub status: Status,
+    /// What it is about (a host, a usage), when there are several of a kind.
+    pub target: Option<String>,
+    /// What was found.
+    pub message: String,
+    /// How to fix it, for WARN and FAIL.
+    pub remedy: Option<Remedy>,
+}
+
+/// All findings of one certificate.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// The findings, in check order.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// The worst status (PASS when there are no findings).
+    pub fn status(&self) -> Status {
+        self.findings
+            .iter()
+            .map(|f| f.status)
+            .max()
+            .unwrap_or(Status::Pass)
+    }
+
+    /// Whether any check failed.
+    pub fn failed(&self) -> bool {
+        self.status() == Status::Fail
+    }
+
+    /// Hosts that coverage checks found uncovered, split into IPs and DNS names.
+    pub fn uncovered_hosts(&self) -> (Vec<IpAddr>, Vec<String>) {
+        let mut ips = Vec::new();
+        let mut dns = Vec::new();
+        for finding in &self.findings {
+            if let Some(Remedy::Reissue { add_ips, add_dns }) = &finding.remedy {
+                for ip in add_ips {
+                    if !ips.contains(ip) {
+                        ips.push(*ip);
+                    }
+                }
+                for name in add_dns {
+                    if !dns.contains(name) {
+                        dns.push(name.clone());
+                    }
+                }
+            }
+        }
+        (ips, dns)
+    }
+
+    fn push(
+        &mut self,
+        check: CheckKind,
+        status: Status,
+        target: Option<String>,
+        message: String,
+        remedy: Option<Remedy>,
+    ) {
+        self.findings.push(Finding {
+            check,
+            status,
+            target,
+            message,
+            remedy,
+        });
+    }
+}
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct CheckInput<'a> {
+    /// How to name the certificate in messages (usually its file name).
+    pub label: &'a str,
+    /// The certificate, followed by any intermediates that came in the same file (which a TLS
+    /// peer sends along).
+    pub chain: &'a [Certificate],
+    /// The private key, if it is to be checked.
+    pub key: Option<&'a PrivateKey>,
+    /// The trust anchors (every certificate of the CA file), if the chain is to be checked.
+    pub roots: Option<&'a CertPool>,
+    /// The role the certificate is to play, if usages are to be checked.
+    pub role: Option<Role>,
+    /// Hosts the certificate must cover.
+    pub hosts: &'a [Host],
+    /// The instant to judge validity at.
+    pub at: OffsetDateTime,
+    /// Fail when the certificate expires within this window.
+    pub fail_within: Option<Duration>,
+    /// Warn when the certificate expires within this window.
+    pub warn_within: Duration,
+}
+
+/// How long before expiry a certificate is flagged by default (kubeadm renews at 30 days too).
+pub const DEFAULT_WARN_WITHIN: Duration = Duration::days(30);
+
+/// Runs every applicable check.
+///
+/// # Panics
+/// Never on input; `chain` must not be empty (an empty chain yields an empty report).
+pub fn check(input: &CheckInput<'_>) -> Report {
+    let mut report = Report::default();
+    let Some(leaf) = input.chain.first() else {
+        return report;
+    };
+    check_key(input, leaf, &mut report);
+    check_validity(input, leaf, &mut report);
+    let chain = check_chain(input, leaf, &mut report);
+    check_usage(input, &chain, &mut report);
+    check_coverage(input, leaf, &mut report);
+    report
+}
+
+fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
+    let Some(key) = input.key else { return };
+    if key.matches(leaf) {
+        report.push(
+            CheckKind::KeyPair,
+            Status::Pass,
+            None,
+            format!(
+                "the private key ({}, {}) matches the certificate",
+                key.algorithm(),
+                key.format()
+            ),
+            None,
+        );
+    } else {
+        report.push(
+            CheckKind::KeyPair,
+            Status::Fail,
+            None,
+            format!(
+                "the private key ({}) does not belong to {} (certificate key: {}); etcd refuses to start with \"tls: private key does not match public key\"",
+                key.algorithm(),
+                input.label,
+                leaf.key_algorithm()
+            ),
+            Some(Remedy::Advice {
+                text: "use the key file generated together with this certificate".into(),
+            }),
+        );
+    }
+}
+
+fn check_validity(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
+    let at = input.at;
+    if at < leaf.not_before() {
+        report.push(
+            CheckKind::Validity,
+            Status::Fail,
+            None,
+            format!(
+                "not valid before {} (now {}); is a clock wrong?",
+                rfc3339(leaf.not_before()),
+                rfc3339(at)
+            ),
+            Some(Remedy::Advice {
+                text: "check the clocks of the CA host and of this host (NTP)".into(),
+            }),
+        );
+        return;
+    }
+    let left = leaf.not_after() - at;
+    if left.is_negative() {
+        report.push(
+            CheckKind::Validity,
+            Status::Fail,
+            None,
+            format!("expired on {}", rfc3339(leaf.not_after())),
+            Some(Remedy::Renew),
+        );
+        return;
+    }
+    let until = format!(
+        "valid until {} ({} left)",
+        rfc3339(leaf.not_after()),
+        short_duration(left)
+    );
+    if let Some(window) = input.fail_within.filter(|w| left <= *w) {
+        report.push(
+            CheckKind::Validity,
+            Status::Fail,
+            None,
+            format!("{until}: expires within {}", short_duration(window)),
+            Some(Remedy::Renew),
+        );
+    } else if left <= input.warn_within {
+        report.push(
+            CheckKind::Validity,
+            Status::Warn,
+            None,
+            format!(
+                "{until}: expires within {}",
+                short_duration(input.warn_within)
+            ),
+            Some(Remedy::Renew),
+        );
+    } else {
+        report.push(CheckKind::Validity, Status::Pass, None, until, None);
+    }
+}
+
+/// Returns the chain usages are checked over: the verified one, or the certificate and its
+/// bundled intermediates when the chain could not be verified.
+fn check_chain(
+    input: &CheckInput<'_>,
+    leaf: &Certificate,
+    report: &mut Report,
+) -> Vec<Certificate> {
+    let fallback = input.chain.to_vec();
+    let Some(roots) = input.roots else {
+        report.push(
+            CheckKind::Chain,
+            Status::Warn,
+            None,
+            "no CA given: the chain was not checked".into(),
+            Some(Remedy::Advice {
+                text: "pass the cluster's CA certificate (--cacert) to check the chain".into(),
+            }),
+        );
+        return fallback;
+    };
+    let intermediates: CertPool = input.chain[1..].iter().cloned().collect();
+    let opts = VerifyOptions {
+        at: input.at,
+        usage: None,
+    };
+    match verify(leaf, &intermediates, roots, &opts) {
+        Ok(chains) => {
+            let chain = &chains[0];
+            let path: Vec<String> = chain.certs.iter().map(|c| display_name(c)).collect();
+            report.push(
+                CheckKind::Chain,
+                Status::Pass,
+                None,
+                format!("chains to the CA: {}", path.join(" <- ")),
+                None,
+            );
+            chain.certs.iter().map(|c| (*c).clone()).collect()
+        }
+        Err(e) => {
+            let remedy = match e {
+                VerifyError::Expired { .. } => Remedy::Renew,
+                _ => Remedy::Advice {
+                    text: "use a certificate issued by the cluster's CA, or the CA file that issued this one".into(),
+                },
+            };
+            report.push(
+                CheckKind::Chain,
+                Status::Fail,
+                None,
+                e.to_string(),
+                Some(remedy),
+            );
+            fallback
+        }
+    }
+}
+
+fn check_usage(input: &CheckInput<'_>, chain: &[Certificate], report: &mut Report) {
+    let Some(role) = input.role else { return };
+    for &usage in role.required_usages() {
+        if chain_permits(chain, usage) {
+            report.push(
+                CheckKind::Usage,
+                Status::Pass,
+                Some(usage.to_string()),
+                format!("{usage} is permitted, as a {role} certificate needs"),
+                None,
+            );
+        } else {
+            let leaf_lacks = !crate::usage::permits(&chain[0], usage);
+            let whose = if leaf_lacks {
+                "the certificate's extended key usage".to_string()
+            } else {
+                "an issuing CA's extended key usage".to_string()
+            };
+            report.push(
+                CheckKind::Usage,
+                Status::Fail,
+                Some(usage.to_string()),
+                format!(
+                    "{whose} does not permit {usage} ({}); Go reports \"x509: certificate specifies an incompatible key usage\"",
+                    role.why(usage)
+                ),
+                Some(Remedy::Advice {
+                    text: format!(
+                        "issue a new certificate whose extended key usage includes {}",
+                        role.required_usages()
+                            .iter()
+                            .map(Usage::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                }),
+            );
+        }
+    }
+}
+
+fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
+    if input.role == Some(Role::Client) {
+        if !input.hosts.is_empty() {
+            report.push(
+                CheckKind::Coverage,
+                Status::Warn,
+                None,
+                "hosts are not checked for a client certificate: etcd does not match client certificates against host names unless --client-cert-allowed-hostname is set".into(),
+                None,
+            );
+        }
+        return;
+    }
+    if input.hosts.is_empty() {
+        if input.role.is_some() {
+            report.push(
+                CheckKind::Coverage,
+                Status::Warn,
+                None,
+                "no host given: SAN coverage was not checked".into(),
+                Some(Remedy::Advice {
+                    text: "pass the member's URL (--url https://IP:2380) or --host".into(),
+                }),
+            );
+        }
+        return;
+    }
+    let role_name = input.role.map_or(String::new(), |r| format!("{r} "));
+    for host in input.hosts {
+        match covers(leaf, host) {
+            Coverage::Covered { by } => report.push(
+                CheckKind::Coverage,
+                Status::Pass,
+                Some(host.to_string()),
+                format!("covers {host} ({by})"),
+                None,
+            ),
+            Coverage::NotCovered(nc) => {
+                let valid = nc.valid_for();
+                let mut message = format!(
+                    "{role_name}certificate {} does not cover {host}",
+                    input.label
+                );
+                if valid.is_empty() {
+                    let kind = if host.is_ip() { "IP" } else { "DNS" };
+                    message.push_str(&format!("; it has no {kind} SANs"));
+                } else {
+                    message.push_str(&format!("; it is valid for {}", valid.join(", ")));
+                }
+                if !leaf.has_san_extension() && leaf.common_name().is_some() {
+                    message.push_str(" (the Common Name is never used for host checks)");
+                }
+                message.push_str(&format!("; etcd would fail with \"{nc}\""));
+                let (add_ips, add_dns) = match host {
+                    Host::Ip(ip) => (vec![*ip], vec![]),
+                    Host::Dns(d) => (vec![], vec![d.clone()]),
+                };
+                report.push(
+                    CheckKind::Coverage,
+                    Status::Fail,
+                    Some(host.to_string()),
+                    message,
+                    Some(Remedy::Reissue { add_ips, add_dns }),
+                );
+            }
+        }
+        if input.role == Some(Role::Peer) && !host.is_ip() && !leaf.sans().ip.is_empty() {
+            report.push(
+                CheckKind::Coverage,
+                Status::Warn,
+                Some(host.to_string()),
+                format!(
+                    "the certificate lists IP SANs, so etcd's peer listeners will also require the address this member connects from to be one of {} (or a DNS SAN that resolves to it)",
+                    leaf.sans().ip.iter().map(go_ip_string).collect::<Vec<_>>().join(", ")
+                ),
+                None,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{cert, certs, key};
+    use time::macros::datetime;
+
+    fn run(cert_rel: &str, role: Option<Role>, hosts: &[&str], at: OffsetDateTime) -> Report {
+        let chain = certs(cert_rel);
+        let roots: CertPool = certs("cfssl/ca.pem")
+            .into_iter()
+            .chain(certs("openssl/rsa-ca.crt"))
+            .chain(certs("openssl/ec-ca.crt"))
+            .collect();
+        let hosts: Vec<Host> = hosts.iter().map(|h| Host::parse(h).unwrap()).collect();
+        check(&CheckInput {
+            label: "the-cert.pem",
+            chain: &chain,
+            key: None,
+            roots: Some(&roots),
+            role,
+            hosts: &hosts,
+            at,
+            fail_within: Some(Duration::days(30)),
+            warn_within: Duration::days(60),
+        })
+    }
+
+    fn statuses(report: &Report, kind: CheckKind) -> Vec<Status> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.check == kind)
+            .map(|f| f.status)
+            .collect()
+    }
+
+    const NOW: OffsetDateTime = datetime!(2030-01-01 0:00 UTC);
+
+    #[test]
+    fn the_seed_case_fails_on_coverage_only_and_says_how_to_fix_it() {
+        let report = run(
+            "cfssl/members.pem",
+            Some(Role::Peer),
+            &["https://127.0.0.14:2380", "127.0.0.12"],
+            NOW,
+        );
+        assert_eq!(report.status(), Status::Fail);
+        assert_eq!(
+            statuses(&report, CheckKind::Coverage),
+            [Status::Fail, Status::Pass]
+        );
+        assert_eq!(
+            statuses(&report, CheckKind::Usage),
+            [Status::Pass, Status::Pass]
+        );
+        assert_eq!(statuses(&report, CheckKind::Chain), [Status::Pass]);
+        let failure = report
+            .findings
+            .iter()
+            .find(|f| f.status == Status::Fail)
+            .unwrap();
+        assert!(
+            failure
+                .message
+                .contains("peer certificate the-cert.pem does not cover 127.0.0.14"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure
+                .message
+                .contains("it is valid for 127.0.0.1, 127.0.0.11, 127.0.0.12, 127.0.0.13"),
+            "{}",
+            failure.message
+        );
+        assert_eq!(
+            failure.remedy,
+            Some(Remedy::Reissue {
+                add_ips: vec!["127.0.0.14".parse().unwrap()],
+                add_dns: vec![]
+            })
+        );
+        assert_eq!(
+            report.uncovered_hosts(),
+            (vec!["127.0.0.14".parse().unwrap()], vec![])
+        );
+    }
+
+    #[test]
+    fn roles_demand_their_usages() {
+        let report = run(
+            "openssl/server-only.crt",
+            Some(Role::Peer),
+            &["127.0.0.1"],
+            NOW,
+        );
+        assert_eq!(
+            statuses(&report, CheckKind::Usage),
+            [Status::Pass, Status::Fail]
+        );
+        let report = run(
+            "openssl/server-only.crt",
+            Some(Role::Server),
+            &["127.0.0.1"],
+            NOW,
+        );
+        assert_eq!(
+            statuses(&report, CheckKind::Usage),
+            [Status::Pass, Status::Fail],
+            "etcd-io/etcd#9785"
+        );
+        let report = run("openssl/client-only.crt", Some(Role::Client), &[], NOW);
+        assert_eq!(report.status(), Status::Pass);
+        let report = run("openssl/no-eku.crt", Some(Role::Peer), &["127.0.0.1"], NOW);
+        assert_eq!(report.status(), Status::Pass);
+    }
+
+    #[test]
+    fn expiry_windows_warn_then_fail() {
+        let not_after = cert("cfssl/members.pem").not_after();
+        let report = run(
+            "cfssl/members.pem",
+            None,
+            &[],
+            not_after - Duration::days(45),
+        );
+        assert_eq!(statuses(&report, CheckKind::Validity), [Status::Warn]);
+        let report = run(
+            "cfssl/members.pem",
+            None,
+            &[],
+            not_after - Duration::days(10),
+        );
+        assert_eq!(statuses(&report, CheckKind::Validity), [Status::Fail]);
+        let report = run("openssl/expired.crt", None, &[], NOW);
+        assert_eq!(statuses(&report, CheckKind::Validity), [Status::Fail]);
+        assert_eq!(statuses(&report, CheckKind::Chain), [Status::Fail]);
+    }
+
+    #[test]
+    fn key_pairs_and_missing_inputs_are_reported() {
+        let chain = certs("openssl/mismatch.crt");
+        let k = key("openssl/mismatch.key");
+        let report = check(&CheckInput {
+            label: "mismatch.crt",
+            chain: &chain,
+            key: Some(&k),
+            roots: None,
+            role: Some(Role::Peer),
+            hosts: &[],
+            at: NOW,
+            fail_within: None,
+            warn_within: DEFAULT_WARN_WITHIN,
+        });
+        assert_eq!(statuses(&report, CheckKind::KeyPair), [Status::Fail]);
+        assert_eq!(statuses(&report, CheckKind::Chain), [Status::Warn]);
+        assert_eq!(statuses(&report, CheckKind::Coverage), [Status::Warn]);
+    }
+
+    #[test]
+    fn dns_peer_urls_warn_about_the_listener_side() {
+        let report = run(
+            "openssl/wildcard.crt",
+            Some(Role::Peer),
+            &["https://etcd-1.etcd.example.com:2380"],
+            NOW,
+        );
+        assert_eq!(statuses(&report, CheckKind::Coverage), [Status::Pass]);
+        let chain = certs("kubeadm/peer.crt");
+        let roots: CertPool = certs("kubeadm/ca.crt").into_iter().collect();
+        let hosts = [Host::parse("node-1").unwrap()];
+        let report = check(&CheckInput {
+            label: "peer.crt",
+            chain: &chain,
+            key: None,
+            roots: Some(&roots),
+            role: Some(Role::Peer),
+            hosts: &hosts,
+            at: NOW,
+            fail_within: None,
+            warn_within: DEFAULT_WARN_WITHIN,
+        });
+        assert_eq!(
+            statuses(&report, CheckKind::Coverage),
+            [Status::Pass, Status::Warn]
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! The one error type of pki-core.
+//!
+//! Every variant names the file, host or certificate it is about and says what to do next, so
+//! that a command-line front end can print it as it is. Foreign error types (x509-parser's,
+//! ring's, the PKCS decoders') never appear here: their text is kept in a `reason` string.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What a file held when it did not hold what was asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Found {
+    /// The file is empty.
+    Empty,
+    /// Text without any PEM block.
+    Text,
+    /// Binary data that is neither a DER certificate nor a DER private key.
+    Binary,
+    /// PEM blocks, by label (`CERTIFICATE REQUEST`, `X509 CRL`, ...), in file order.
+    Pem(Vec<String>),
+    /// A DER-encoded certificate signing request.
+    DerCsr,
+    /// A DER-encoded certificate revocation list.
+    DerCrl,
+    /// A DER-encoded private key.
+    DerPrivateKey,
+    /// A DER-encoded certificate.
+    DerCertificate,
+}
+
+impl Found {
+    /// Describes one PEM label in words an operator recognises.
+    pub fn describe_label(label: &str) -> String {
+        let what = match label {
+            "CERTIFICATE" => "a certificate",
+            "TRUSTED CERTIFICATE" => {
+                "an OpenSSL trusted certificate (convert it with `openssl x509`)"
+            }
+            "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" => {
+                "a certificate signing request (CSR), not a certificate: sign it first"
+            }
+            "X509 CRL" => "a certificate revocation list (CRL)",
+            "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => "a private key",
+            "ENCRYPTED PRIVATE KEY" => "an encrypted private key",
+            "PUBLIC KEY" | "RSA PUBLIC KEY" => "a public key",
+            "OPENSSH PRIVATE KEY" => "an OpenSSH private key (not usable for TLS)",
+            "EC PARAMETERS" => "EC curve parameters",
+            _ => return format!("a PEM block labelled \"{label}\""),
+        };
+        what.to_string()
+    }
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Found::Empty => f.write_str("nothing (the file is empty)"),
+            Found::Text => f.write_str("text that is not PEM"),
+            Found::Binary => {
+                f.write_str("binary data that is neither a DER certificate nor a DER key")
+            }
+            Found::Pem(labels) if labels.is_empty() => f.write_str("no complete PEM block"),
+            Found::Pem(labels) => {
+                let mut seen: Vec<&str> = Vec::new();
+                for label in labels {
+                    if !seen.contains(&label.as_str()) {
+                        seen.push(label);
+                    }
+                }
+                let parts: Vec<String> = seen.iter().map(|l| Found::describe_label(l)).collect();
+                f.write_str(&parts.join(" and "))
+            }
+            Found::DerCsr => {
+                f.write_str("a DER certificate signing request (CSR), not a certificate")
+            }
+            Found::DerCrl => f.write_str("a DER certificate revocation list (CRL)"),
+            Found::DerPrivateKey => f.write_str("a DER private key"),
+            Found::DerCertificate => f.write_str("a DER certificate"),
+        }
+    }
+}
+
+/// Errors of pki-core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read (missing, unreadable, a directory, ...).
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A file is larger than any certificate or key file can reasonably be.
+    #[error("{}: {size} bytes is too large for a certificate or key file (limit {limit} bytes)", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// A certificate was asked for and the input holds none.
+    #[error("{}: no certificate found; it holds {found}", display_origin(path.as_deref()))]
+    NoCertificate {
+        /// The file, if the input came from one.
+        path: Option<PathBuf>,
+        /// What the input holds instead.
+        found: Found,
+    },
+
+    /// A private key was asked for and the input holds none.
+    #[error("{}: no private key found; it holds {found}", display_origin(path.as_deref()))]
+    NoPrivateKey {
+        /// The file, if the input came from one.
+        path: Option<PathBuf>,
+        /// What the input holds instead.
+        found: Found,
+    },
+
+    /// The input holds more than one private key, so which one is meant is ambiguous.
+    #[error("{}: holds {count} private keys; keep one key per file, as etcd expects", display_origin(path.as_deref()))]
+    SeveralPrivateKeys {
+        /// The file, if the input came from one.
+        path: Option<PathBuf>,
+        /// How many keys it holds.
+        count: usize,
+    },
+
+    /// The private key is encrypted; neither etcd nor this tool can use it as it is.
+    #[error(
+        "{}: the private key is encrypted, and etcd cannot use encrypted keys either; \
+         decrypt it first: openssl pkey -in {} -out {}.plain",
+        display_origin(path.as_deref()),
+        display_origin(path.as_deref()),
+        display_origin(path.as_deref())
+    )]
+    EncryptedKey {
+        /// The file, if the input came from one.
+        path: Option<PathBuf>,
+    },
+
+    /// A PEM block is damaged (bad base64, missing END line, ...).
+    #[error("{}: malformed PEM: {reason}", display_origin(path.as_deref()))]
+    MalformedPem {
+        /// The file, if the input came from one.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A certificate does not parse as X.509.
+    #[error("{}: certificate #{} is malformed: {reason}", display_origin(path.as_deref()), index + 1)]
+    MalformedCertificate {
+        /// The file, if the input came from one.
+        path: Option<PathBuf>,
+        /// Index of the certificate within the file (0 is the first).
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A private key does not parse in the format its label or encoding claims.
+    #[error("{}: malformed private key: {reason}", display_origin(path.as_deref()))]
+    MalformedKey {
+        /// The file, if the input came from one.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A key of an algorithm this tool cannot use (DSA, P-521, RSA outside what ring handles, ...).
+    #[error("{}: unsupported key: {algorithm}; etcd clusters use RSA, ECDSA P-256/P-384 or Ed25519", display_origin(path.as_deref()))]
+    UnsupportedKey {
+        /// The file, if the input came from one.
+        path: Option<PathBuf>,
+        /// The algorithm found.
+        algorithm: String,
+    },
+
+    /// A host or URL given to a coverage check is not usable.
+    #[error("invalid host {input:?}: {reason}")]
+    InvalidHost {
+        /// What was given.
+        input: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+}
+
+fn display_origin(path: Option<&Path>) -> String {
+    match path {
+        Some(p) => p.display().to_string(),
+        None => "input".to_string(),
+    }
+}
+
+impl Error {
+    /// The file this error is about, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Error::Read { path, .. } | Error::TooLarge { path, .. } => Some(path),
+            Error::NoCertificate { path, .. }
+            | Error::NoPrivateKey { path, .. }
+            | Error::SeveralPrivateKeys { path, .. }
+            | Error::EncryptedKey { path }
+            | Error::MalformedPem { path, .. }
+            | Error::MalformedCertificate { path, .. }
+            | Error::MalformedKey { path, .. }
+            | Error::UnsupportedKey { path, .. } => path.as_deref(),
+            Error::InvalidHost { .. } => None,
+        }
+    }
+
+    /// Attaches a file path to an error made from in-memory input.
+    pub(crate) fn with_path(mut self, file: &Path) -> Self {
+        match &mut self {
+            Error::NoCertificate { path, .. }
+            | Error::NoPrivateKey { path, .. }
+            | Error::SeveralPrivateKeys { path, .. }
+            | Error::EncryptedKey { path }
+            | Error::MalformedPem { path, .. }
+            | Error::MalformedCertificate { path, .. }
+            | Error::MalformedKey { path, .. }
+            | Error::UnsupportedKey { path, .. } => *path = Some(file.to_path_buf()),
+            Error::Read { .. } | Error::TooLarge { .. } | Error::InvalidHost { .. } => {}
+        }
+        self
+    }
+}
+
+/// Result alias of pki-core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,92 @@
+//! # pki-core
+//!
+//! Read, inspect and verify the TLS certificates of an etcd cluster exactly as etcd, through Go's
+//! `crypto/x509`, judges them, so that a certificate that would break a member is caught before
+//! the member is added.
+//!
+//! The classic failure this exists for: the cluster's certificates list the old members' IPs in
+//! their SANs, `etcdctl member add` succeeds for a new node, the node cannot join (`x509:
+//! certificate is valid for 10.0.11.36, 10.0.12.21, 10.0.13.126, not 10.0.12.157`), and the
+//! cluster is left with a dead voting member.
+//!
+//! No network, no async runtime: any tool can embed this crate.
+//!
+//! # Examples
+//!
+//! Does the seed runbook's shared peer certificate cover a new member at 127.0.0.14?
+//!
+//! ```
+//! use pki_core::{covers, load_certificates, Host};
+//! # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+//! let certs = load_certificates(&fixtures.join("cfssl/members.pem"))?;
+//! let new_member = Host::parse("https://127.0.0.14:2380")?;
+//! let coverage = covers(&certs[0], &new_member);
+//! assert!(!coverage.is_covered());
+//! assert!(covers(&certs[0], &Host::parse("127.0.0.12")?).is_covered());
+//! # Ok::<(), pki_core::Error>(())
+//! ```
+//!
+//! Verify a chain and usages the way an etcd peer listener does:
+//!
+//! ```
+//! use pki_core::{load_certificates, verify, CertPool, Usage, VerifyOptions};
+//! # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+//! let leaf = load_certificates(&fixtures.join("cfssl/members.pem"))?.remove(0);
+//! let roots: CertPool = load_certificates(&fixtures.join("cfssl/ca.pem"))?.into_iter().collect();
+//! let opts = VerifyOptions { at: time::OffsetDateTime::now_utc(), usage: Some(Usage::ClientAuth) };
+//! let no_intermediates = CertPool::new();
+//! let chains = verify(&leaf, &no_intermediates, &roots, &opts).expect("chains to the cfssl CA");
+//! assert_eq!(chains[0].anchor().common_name(), Some("etcd-ca"));
+//! # Ok::<(), pki_core::Error>(())
+//! ```
+//!
+//! # Modules by responsibility
+//! - loading ([`load_certificates`], [`load_private_key`]): PEM and DER; PKCS#1, PKCS#8, SEC1;
+//! - [`Certificate`]: the parsed certificate and its [`Summary`];
+//! - coverage ([`covers`]): Go's `VerifyHostname`;
+//! - verification ([`verify`]): Go's chain building, with [`CertPool`];
+//! - usage ([`Role`], [`Usage`]): what etcd needs of peer, server and client certificates;
+//! - [`check()`]: all of the above for one certificate, as findings;
+//! - [`scan()`]: every certificate under directory trees, with issuer and problems.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+mod cert;
+mod check;
+mod coverage;
+mod error;
+mod host;
+mod key;
+mod load;
+mod pem;
+mod scan;
+mod signature;
+#[cfg(test)]
+mod test_support;
+mod time_fmt;
+mod usage;
+mod verify;
+
+pub use cert::{BasicConstraints, Certificate, PublicKeySummary, SubjectAltNames, Summary};
+pub use check::{
+    check, CheckInput, CheckKind, Finding, Remedy, Report, Status, DEFAULT_WARN_WITHIN,
+};
+pub use coverage::{covers, ip_equal, Coverage, NotCovered};
+pub use error::{Error, Found, Result};
+pub use host::{Host, HostUrl};
+pub use key::{Curve, KeyAlgorithm, KeyFormat, PrivateKey};
+pub use load::{
+    certificates_from_bytes, load_bytes, load_certificates, load_file, load_private_key,
+    private_key_from_bytes, read_file, Loaded, MAX_FILE_SIZE,
+};
+pub use pem::encode as pem_encode;
+pub use scan::{
+    key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate, Skipped,
+};
+pub use signature::{SignatureAlgorithm, SignatureError};
+pub use time_fmt::{rfc3339, short_duration};
+pub use usage::{chain_permits, permits, ExtKeyUsage, Role, Usage};
+pub use verify::{find_issuer, verify, CertPool, Chain, VerifyError, VerifyOptions};

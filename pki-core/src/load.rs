@@ -1,0 +1,658 @@
+//! Reading certificates and private keys from files and bytes.
+//!
+//! Real etcd hosts hold PEM files with one or many blocks (cfssl's `ca.pem`, kubeadm's
+//! `server.crt`, bundles of a leaf and its intermediates, a certificate and its key in one file)
+//! and sometimes DER. The format is sniffed from the content, never from the file name. PEM
+//! framing is done here so that every block's label is known (an encrypted key or a CSR is
+//! named in the error, not silently skipped); base64 decoding is rustls-pki-types' `PemObject`.
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use rustls_pki_types::pem::{PemObject, SectionKind};
+use zeroize::Zeroizing;
+
+use crate::cert::Certificate;
+use crate::error::{Error, Found, Result};
+use crate::key::{KeyFormat, PrivateKey};
+
+/// Files larger than this are not read: no certificate or key file is anywhere near it, and a
+/// directory scan must not slurp an etcd database that happens to sit in the tree.
+pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+
+/// The DER of a private key and the format it is in; zeroed when dropped.
+pub(crate) struct KeyDer {
+    pub(crate) format: KeyFormat,
+    pub(crate) der: Zeroizing<Vec<u8>>,
+}
+
+/// Everything recognised in one file or buffer.
+pub(crate) struct Contents {
+    /// DER of each certificate, in file order.
+    pub(crate) certificates: Vec<Vec<u8>>,
+    /// Each unencrypted private key, in file order.
+    pub(crate) keys: Vec<KeyDer>,
+    /// How many encrypted private keys were seen (PKCS#8 or legacy PEM encryption).
+    pub(crate) encrypted_keys: usize,
+    /// What the input holds, for error messages.
+    pub(crate) found: Found,
+}
+
+/// Reads a whole file, refusing what is not a regular file or is larger than [`MAX_FILE_SIZE`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let read_err = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(read_err)?;
+    let meta = file.metadata().map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(read_err(std::io::Error::other(
+            "not a regular file (a directory, device, socket or pipe)",
+        )));
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            limit: MAX_FILE_SIZE,
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    Ok(bytes)
+}
+
+/// Everything usable in one file: certificates and private keys, in file order.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The certificates.
+    pub certificates: Vec<Certificate>,
+    /// The unencrypted private keys.
+    pub keys: Vec<PrivateKey>,
+    /// How many encrypted private keys the file holds (they cannot be used).
+    pub encrypted_keys: usize,
+    /// What the file holds, in words (for files with neither certificates nor keys).
+    pub found: Found,
+}
+
+/// Loads every certificate and private key in a file. A file with neither is not an error here;
+/// `found` says what it holds.
+pub fn load_file(path: &Path) -> Result<Loaded> {
+    let bytes = Zeroizing::new(read_file(path)?);
+    load_bytes(&bytes).map_err(|e| e.with_path(path))
+}
+
+/// [`load_file`] for bytes in memory.
+pub fn load_bytes(bytes: &[u8]) -> Result<Loaded> {
+    let contents = parse_contents(bytes)?;
+    let certificates = contents
+        .certificates
+        .into_iter()
+        .enumerate()
+        .map(|(index, der)| {
+            Certificate::from_der(der).map_err(|reason| Error::MalformedCertificate {
+                path: None,
+                index,
+                reason,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let keys = contents
+        .keys
+        .iter()
+        .map(|k| PrivateKey::from_der(k.format, &k.der))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Loaded {
+        certificates,
+        keys,
+        encrypted_keys: contents.encrypted_keys,
+        found: contents.found,
+    })
+}
+
+/// Loads every certificate in a PEM or DER file, in file order.
+///
+/// A PEM file may hold other blocks too (a key, a CSR); they are ignored here. A file without
+/// any certificate is an [`Error::NoCertificate`] that says what the file holds instead.
+pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
+    let bytes = read_file(path)?;
+    certificates_from_bytes(&bytes).map_err(|e| e.with_path(path))
+}
+
+/// Parses every certificate in PEM or DER bytes, in order.
+pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Certificate>> {
+    let contents = parse_contents(bytes)?;
+    if contents.certificates.is_empty() {
+        return Err(Error::NoCertificate {
+            path: None,
+            found: contents.found,
+        });
+    }
+    contents
+        .certificates
+        .into_iter()
+        .enumerate()
+        .map(|(index, der)| {
+            Certificate::from_der(der).map_err(|reason| Error::MalformedCertificate {
+                path: None,
+                index,
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// Loads the one private key in a PEM or DER file (PKCS#1, PKCS#8 or SEC1).
+pub fn load_private_key(path: &Path) -> Result<PrivateKey> {
+    let bytes = Zeroizing::new(read_file(path)?);
+    private_key_from_bytes(&bytes).map_err(|e| e.with_path(path))
+}
+
+/// Parses the one private key in PEM or DER bytes.
+pub fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKey> {
+    let mut contents = parse_contents(bytes)?;
+    match contents.keys.len() {
+        1 => {
+            let key = contents.keys.remove(0);
+            PrivateKey::from_der(key.format, &key.der)
+        }
+        0 if contents.encrypted_keys > 0 => Err(Error::EncryptedKey { path: None }),
+        0 => Err(Error::NoPrivateKey {
+            path: None,
+            found: contents.found,
+        }),
+        count => Err(Error::SeveralPrivateKeys { path: None, count }),
+    }
+}
+
+/// Recognises what a buffer holds: PEM blocks, or a single DER object.
+pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
+    let mut contents = Contents {
+        certificates: Vec::new(),
+        keys: Vec::new(),
+        encrypted_keys: 0,
+        found: Found::Empty,
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(contents);
+    }
+    if find(bytes, b"-----BEGIN ").is_some() {
+        let sections = split_pem(bytes)?;
+        let mut labels = Vec::with_capacity(sections.len());
+        for section in &sections {
+            labels.push(section.label.to_string());
+            if section.encrypted {
+                contents.encrypted_keys += 1;
+                continue;
+            }
+            let kind = match section.label {
+                "CERTIFICATE" => SectionKind::Certificate,
+                "PRIVATE KEY" => SectionKind::PrivateKey,
+                "RSA PRIVATE KEY" => SectionKind::RsaPrivateKey,
+                "EC PRIVATE KEY" => SectionKind::EcPrivateKey,
+                "ENCRYPTED PRIVATE KEY" => {
+                    contents.encrypted_keys += 1;
+                    continue;
+                }
+                _ => continue,
+            };
+            let (decoded_kind, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
+                .map_err(|e| Error::MalformedPem {
+                    path: None,
+                    reason: format!("the {} block does not decode: {e}", section.label),
+                })?;
+            debug_assert_eq!(decoded_kind, kind);
+            match kind {
+                SectionKind::Certificate => contents.certificates.push(der),
+                SectionKind::PrivateKey => contents.keys.push(KeyDer {
+                    format: KeyFormat::Pkcs8,
+                    der: Zeroizing::new(der),
+                }),
+                SectionKind::RsaPrivateKey => contents.keys.push(KeyDer {
+                    format: KeyFormat::Pkcs1,
+                    der: Zeroizing::new(der),
+                }),
+                SectionKind::EcPrivateKey => contents.keys.push(KeyDer {
+                    format: KeyFormat::Sec1,
+                    der: Zeroizing::new(der),
+                }),
+                _ => {}
+            }
+        }
+        contents.found = if labels.is_empty() {
+            Found::Text
+        } else {
+            Found::Pem(labels)
+        };
+        return Ok(contents);
+    }
+    sniff_der(bytes, &mut contents);
+    Ok(contents)
+}
+
+/// Works out what a single non-PEM object is.
+fn sniff_der(bytes: &[u8], contents: &mut Contents) {
+    use x509_parser::prelude::FromDer;
+    if bytes.first() != Some(&0x30) {
+        contents.found = if std::str::from_utf8(bytes).is_ok() {
+            Found::Text
+        } else {
+            Found::Binary
+        };
+        return;
+    }
+    if let Ok((rest, _)) = x509_parser::certificate::X509Certificate::from_der(bytes) {
+        if rest.is_empty() {
+            contents.certificates.push(bytes.to_vec());
+            contents.found = Found::DerCertificate;
+            return;
+        }
+    }
+    if let Some(format) = KeyFormat::sniff_der(bytes) {
+        contents.keys.push(KeyDer {
+            format,
+            der: Zeroizing::new(bytes.to_vec()),
+        });
+        contents.found = Found::DerPrivateKey;
+        return;
+    }
+    if KeyFormat::is_encrypted_pkcs8(bytes) {
+        contents.encrypted_keys += 1;
+        contents.found = Found::DerPrivateKey;
+        return;
+    }
+    contents.found =
+        if x509_parser::certification_request::X509CertificationRequest::from_der(bytes).is_ok() {
+            Found::DerCsr
+        } else if x509_parser::revocation_list::CertificateRevocationList::from_der(bytes).is_ok() {
+            Found::DerCrl
+        } else {
+            // A certificate that starts like DER but does not parse is reported as malformed by the
+            // caller trying it as a certificate, so keep the bytes as a certificate candidate when
+            // nothing else fits and the outer structure is a SEQUENCE of three elements.
+            if looks_like_signed_object(bytes) {
+                contents.certificates.push(bytes.to_vec());
+                Found::DerCertificate
+            } else {
+                Found::Binary
+            }
+        };
+}
+
+/// Whether the bytes are a DER SEQUENCE whose first element is itself a SEQUENCE (the shape of
+/// every signed X.509 object), so that a damaged DER certificate is reported as malformed rather
+/// than as "binary data".
+fn looks_like_signed_object(bytes: &[u8]) -> bool {
+    use x509_parser::der_parser::der::parse_der_sequence;
+    match parse_der_sequence(bytes) {
+        Ok((_, seq)) => seq
+            .as_sequence()
+            .ok()
+            .and_then(|items| items.first())
+            .is_some_and(|first| first.as_sequence().is_ok()),
+        Err(_) => false,
+    }
+}
+
+/// One PEM block as framed in the text.
+struct PemSection<'a> {
+    /// The label between `BEGIN ` and the dashes.
+    label: &'a str,
+    /// The text from the BEGIN line through the END line.
+    text: &'a [u8],
+    /// Whether RFC 1421 headers say the body is encrypted (`Proc-Type: 4,ENCRYPTED`).
+    encrypted: bool,
+}
+
+/// Splits text into PEM blocks; text between blocks (openssl's "Bag Attributes", comments) is
+/// ignored as OpenSSL and Go do.
+fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
+    let mut sections = Vec::new();
+    let mut offset = 0;
+    let mut open: Option<(usize, &str, bool)> = None;
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = trim_ascii(line);
+        match open {
+            None => {
+                if let Some(label) = trimmed
+                    .strip_prefix(b"-----BEGIN ")
+                    .and_then(|rest| rest.strip_suffix(b"-----"))
+                {
+                    let label = std::str::from_utf8(label).map_err(|_| Error::MalformedPem {
+                        path: None,
+                        reason: "a BEGIN line has a label that is not text".into(),
+                    })?;
+                    open = Some((start, label, false));
+                }
+            }
+            Some((begin, label, encrypted)) => {
+                if let Some(end_label) = trimmed
+                    .strip_prefix(b"-----END ")
+                    .and_then(|rest| rest.strip_suffix(b"-----"))
+                {
+                    if end_label != label.as_bytes() {
+                        return Err(Error::MalformedPem {
+                            path: None,
+                            reason: format!(
+                                "BEGIN {label} is closed by END {}",
+                                String::from_utf8_lossy(end_label)
+                            ),
+                        });
+                    }
+                    sections.push(PemSection {
+                        label,
+                        text: &bytes[begin..offset],
+                        encrypted,
+                    });
+                    open = None;
+                } else if trimmed.starts_with(b"-----BEGIN ") {
+                    if is_known_label(label) {
+                        return Err(Error::MalformedPem {
+                            path: None,
+                            reason: format!("BEGIN {label} has no END line before the next block"),
+                        });
+                    }
+                    // A stray BEGIN line of something we do not read: start over here.
+                    if let Some(next) = trimmed
+                        .strip_prefix(b"-----BEGIN ")
+                        .and_then(|rest| rest.strip_suffix(b"-----"))
+                        .and_then(|l| std::str::from_utf8(l).ok())
+                    {
+                        open = Some((start, next, false));
+                    }
+                } else if trimmed.starts_with(b"Proc-Type:")
+                    && find(trimmed, b"ENCRYPTED").is_some()
+                {
+                    open = Some((begin, label, true));
+                }
+            }
+        }
+    }
+    if let Some((_, label, _)) = open {
+        if is_known_label(label) {
+            return Err(Error::MalformedPem {
+                path: None,
+                reason: format!("BEGIN {label} has no END line (is the file truncated?)"),
+            });
+        }
+    }
+    Ok(sections)
+}
+
+/// Labels of blocks this crate reads or names; an unterminated block with another label is
+/// just text (a script or a document that mentions a BEGIN line).
+fn is_known_label(label: &str) -> bool {
+    matches!(
+        label,
+        "CERTIFICATE"
+            | "TRUSTED CERTIFICATE"
+            | "PRIVATE KEY"
+            | "RSA PRIVATE KEY"
+            | "EC PRIVATE KEY"
+            | "ENCRYPTED PRIVATE KEY"
+            | "CERTIFICATE REQUEST"
+            | "NEW CERTIFICATE REQUEST"
+            | "X509 CRL"
+            | "PUBLIC KEY"
+    )
+}
+
+fn trim_ascii(line: &[u8]) -> &[u8] {
+    let start = line
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
+    &line[start..end.max(start)]
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_text_inputs_say_what_they_are() {
+        assert_eq!(parse_contents(b"").unwrap().found, Found::Empty);
+        assert_eq!(parse_contents(b"  \n").unwrap().found, Found::Empty);
+        assert_eq!(parse_contents(b"hello\n").unwrap().found, Found::Text);
+        assert_eq!(
+            parse_contents(&[0xff, 0x00, 0x12]).unwrap().found,
+            Found::Binary
+        );
+    }
+
+    #[test]
+    fn unknown_pem_blocks_are_named() {
+        let text =
+            b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+        let contents = parse_contents(text).unwrap();
+        assert!(contents.certificates.is_empty());
+        assert_eq!(
+            contents.found,
+            Found::Pem(vec!["CERTIFICATE REQUEST".into()])
+        );
+        let err = certificates_from_bytes(text).unwrap_err();
+        assert!(
+            err.to_string().contains("certificate signing request"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_end_line_is_malformed() {
+        let text = b"-----BEGIN CERTIFICATE-----\nAAAA\n";
+        let err = certificates_from_bytes(text).unwrap_err();
+        assert!(matches!(err, Error::MalformedPem { .. }), "{err}");
+        assert!(err.to_string().contains("no END line"), "{err}");
+    }
+
+    #[test]
+    fn mismatched_end_label_is_malformed() {
+        let text = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        assert!(matches!(
+            parse_contents(text),
+            Err(Error::MalformedPem { .. })
+        ));
+    }
+
+    #[test]
+    fn legacy_encrypted_key_is_reported_as_encrypted() {
+        let text = b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+        let err = private_key_from_bytes(text).unwrap_err();
+        assert!(matches!(err, Error::EncryptedKey { .. }), "{err}");
+    }
+
+    #[test]
+    fn crlf_line_endings_are_accepted_in_framing() {
+        let text = b"junk\r\n-----BEGIN X509 CRL-----\r\nAAAA\r\n-----END X509 CRL-----\r\n";
+        let contents = parse_contents(text).unwrap();
+        assert_eq!(contents.found, Found::Pem(vec!["X509 CRL".into()]));
+    }
+
+    use crate::key::{Curve, KeyAlgorithm, KeyFormat};
+    use crate::test_support::{cert, fixture, key};
+
+    #[test]
+    fn every_key_format_found_on_etcd_hosts_loads() {
+        let cases: &[(&str, KeyFormat, KeyAlgorithm)] = &[
+            (
+                "cfssl/ca-key.pem",
+                KeyFormat::Pkcs1,
+                KeyAlgorithm::Rsa { bits: 2048 },
+            ),
+            (
+                "kubeadm/peer.key",
+                KeyFormat::Pkcs1,
+                KeyAlgorithm::Rsa { bits: 2048 },
+            ),
+            (
+                "openssl/leaf-rsa-pkcs1.key",
+                KeyFormat::Pkcs1,
+                KeyAlgorithm::Rsa { bits: 2048 },
+            ),
+            (
+                "openssl/leaf-rsa-pkcs1.key.der",
+                KeyFormat::Pkcs1,
+                KeyAlgorithm::Rsa { bits: 2048 },
+            ),
+            (
+                "openssl/leaf-rsa-pkcs8.key",
+                KeyFormat::Pkcs8,
+                KeyAlgorithm::Rsa { bits: 3072 },
+            ),
+            (
+                "openssl/leaf-rsa-pkcs8.key.der",
+                KeyFormat::Pkcs8,
+                KeyAlgorithm::Rsa { bits: 3072 },
+            ),
+            (
+                "openssl/leaf-ec-p256.key",
+                KeyFormat::Sec1,
+                KeyAlgorithm::Ecdsa { curve: Curve::P256 },
+            ),
+            (
+                "openssl/leaf-ec-p256.key.der",
+                KeyFormat::Sec1,
+                KeyAlgorithm::Ecdsa { curve: Curve::P256 },
+            ),
+            (
+                "openssl/leaf-ec-p384.key",
+                KeyFormat::Pkcs8,
+                KeyAlgorithm::Ecdsa { curve: Curve::P384 },
+            ),
+            (
+                "openssl/leaf-ed25519.key",
+                KeyFormat::Pkcs8,
+                KeyAlgorithm::Ed25519,
+            ),
+            (
+                "openssl/rsa-ca.key",
+                KeyFormat::Pkcs8,
+                KeyAlgorithm::Rsa { bits: 2048 },
+            ),
+            (
+                "openssl/ec-ca.key",
+                KeyFormat::Sec1,
+                KeyAlgorithm::Ecdsa { curve: Curve::P256 },
+            ),
+            (
+                "openssl/combined.pem",
+                KeyFormat::Sec1,
+                KeyAlgorithm::Ecdsa { curve: Curve::P256 },
+            ),
+        ];
+        for (path, format, algorithm) in cases {
+            let k = key(path);
+            assert_eq!((k.format(), k.algorithm()), (*format, algorithm), "{path}");
+        }
+    }
+
+    #[test]
+    fn keys_match_their_certificates_and_only_them() {
+        let pairs = [
+            ("cfssl/members.pem", "cfssl/members-key.pem"),
+            ("cfssl/ca.pem", "cfssl/ca-key.pem"),
+            ("kubeadm/server.crt", "kubeadm/server.key"),
+            (
+                "openssl/leaf-rsa-pkcs1.crt",
+                "openssl/leaf-rsa-pkcs1.key.der",
+            ),
+            ("openssl/leaf-rsa-pkcs8.crt", "openssl/leaf-rsa-pkcs8.key"),
+            ("openssl/leaf-ec-p256.der", "openssl/leaf-ec-p256.key"),
+            ("openssl/leaf-ec-p384.crt", "openssl/leaf-ec-p384.key"),
+            ("openssl/leaf-ed25519.crt", "openssl/leaf-ed25519.key"),
+            ("openssl/combined.pem", "openssl/combined.pem"),
+        ];
+        for (c, k) in pairs {
+            assert!(key(k).matches(&cert(c)), "{k} should match {c}");
+        }
+        assert!(!key("openssl/mismatch.key").matches(&cert("openssl/mismatch.crt")));
+        assert!(!key("cfssl/server-key.pem").matches(&cert("cfssl/members.pem")));
+        assert!(!key("openssl/leaf-ec-p256.key").matches(&cert("openssl/wildcard.crt")));
+    }
+
+    #[test]
+    fn bundles_yield_every_certificate_in_order() {
+        let bundle = load_certificates(&fixture("openssl/bundle.pem")).unwrap();
+        let names: Vec<_> = bundle
+            .iter()
+            .map(|c| c.common_name().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["leaf-rsa-pkcs1", "rsa-ca", "ec-ca"]);
+        let loaded = load_file(&fixture("openssl/combined.pem")).unwrap();
+        assert_eq!((loaded.certificates.len(), loaded.keys.len()), (1, 1));
+        assert_eq!(
+            load_certificates(&fixture("openssl/rsa-ca.der"))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn wrong_inputs_name_the_file_and_what_it_holds() {
+        let no_cert = |rel: &str| match load_certificates(&fixture(rel)) {
+            Err(Error::NoCertificate { path, found }) => {
+                assert_eq!(path.as_deref(), Some(fixture(rel).as_path()));
+                found
+            }
+            other => panic!("{rel}: {other:?}"),
+        };
+        assert_eq!(
+            no_cert("openssl/leaf.csr"),
+            Found::Pem(vec!["CERTIFICATE REQUEST".into()])
+        );
+        assert_eq!(
+            no_cert("openssl/rsa-ca.crl"),
+            Found::Pem(vec!["X509 CRL".into()])
+        );
+        assert_eq!(no_cert("openssl/garbage.txt"), Found::Text);
+        assert_eq!(no_cert("openssl/empty.pem"), Found::Empty);
+        assert_eq!(
+            no_cert("openssl/public.pem"),
+            Found::Pem(vec!["PUBLIC KEY".into()])
+        );
+        assert_eq!(
+            no_cert("cfssl/ca-key.pem"),
+            Found::Pem(vec!["RSA PRIVATE KEY".into()])
+        );
+        assert_eq!(
+            no_cert("openssl/leaf-ec-p256.key.der"),
+            Found::DerPrivateKey
+        );
+
+        for rel in ["openssl/encrypted-pkcs8.key", "openssl/encrypted-pkcs1.key"] {
+            let err = load_private_key(&fixture(rel)).unwrap_err();
+            assert!(matches!(err, Error::EncryptedKey { .. }), "{rel}: {err}");
+            assert!(err.to_string().contains("openssl pkey"), "{err}");
+        }
+        let err = load_certificates(&fixture("openssl/truncated.crt")).unwrap_err();
+        assert!(
+            matches!(err, Error::MalformedCertificate { index: 0, .. }),
+            "{err}"
+        );
+        let err = load_private_key(&fixture("cfssl/members.pem")).unwrap_err();
+        assert!(matches!(err, Error::NoPrivateKey { .. }), "{err}");
+        assert!(err.to_string().contains("a certificate"), "{err}");
+        let err = load_certificates(&fixture("does-not-exist.pem")).unwrap_err();
+        assert!(matches!(err, Error::Read { .. }), "{err}");
+        let err = load_certificates(&fixture("openssl")).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
+}

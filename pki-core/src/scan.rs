@@ -1,0 +1,633 @@
+//! Scanning directory trees for certificates, like `kubeadm certs check-expiration` but for any
+//! layout: every certificate found, its expiry, the CA in the same trees that issued it, and the
+//! problems an operator must act on.
+//!
+//! The walk follows symbolic links (certbot- and kubeadm-style `*-current.pem` links are common)
+//! but never enters a directory twice, so link loops end. Files are read and parsed in parallel
+//! (rayon), each at most once; anything that is not a certificate is listed as skipped with the
+//! reason, never fatal. Issuers are matched by name and signature (Go's parent selection), so a
+//! certificate from a foreign CA with the same name is not mistaken for one of ours.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::cert::Certificate;
+use crate::error::{Error, Found};
+use crate::key::{PrivateKey, PublicKeyData};
+use crate::load::{parse_contents, read_file};
+use crate::time_fmt::{rfc3339, short_duration};
+use crate::verify::{display_name, find_issuer, CertPool, VerifyError};
+
+/// What to scan for.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// The instant expiry is judged at.
+    pub at: OffsetDateTime,
+    /// Certificates expiring within this window are a problem.
+    pub expires_within: Duration,
+}
+
+/// A problem found with a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Problem {
+    /// Past its notAfter.
+    Expired {
+        /// When it expired (RFC 3339).
+        not_after: String,
+    },
+    /// Before its notBefore.
+    NotYetValid {
+        /// When it becomes valid (RFC 3339).
+        not_before: String,
+    },
+    /// Expires within the window.
+    ExpiresSoon {
+        /// When it expires (RFC 3339).
+        not_after: String,
+    },
+    /// No CA in the scanned trees issued it.
+    NotChained {
+        /// The issuer name it claims.
+        issuer: String,
+        /// Why the closest candidate CA did not fit, if there was one.
+        detail: Option<String>,
+    },
+    /// The key file beside it does not match it.
+    KeyMismatch {
+        /// The key file.
+        key: PathBuf,
+    },
+    /// The key file beside it cannot be used.
+    BadKey {
+        /// The key file.
+        key: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Expired { not_after } => write!(f, "expired {not_after}"),
+            Problem::NotYetValid { not_before } => write!(f, "not valid before {not_before}"),
+            Problem::ExpiresSoon { not_after } => write!(f, "expires soon ({not_after})"),
+            Problem::NotChained {
+                issuer,
+                detail: None,
+            } => {
+                write!(f, "not chained to any CA in the tree (issuer \"{issuer}\")")
+            }
+            Problem::NotChained {
+                issuer,
+                detail: Some(d),
+            } => write!(
+                f,
+                "not chained to any CA in the tree (issuer \"{issuer}\": {d})"
+            ),
+            Problem::KeyMismatch { key } => write!(f, "key mismatch with {}", key.display()),
+            Problem::BadKey { key, reason } => {
+                write!(f, "unusable key {}: {reason}", key.display())
+            }
+        }
+    }
+}
+
+/// Which CA issued a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Issuer {
+    /// A self-signed certificate (a root CA).
+    SelfSigned,
+    /// A CA certificate found in the scanned trees.
+    Found {
+        /// The file holding the CA.
+        path: PathBuf,
+        /// The CA's name as Go shows it (its CN, else its subject).
+        name: String,
+    },
+    /// Not found in the scanned trees.
+    NotFound,
+}
+
+/// One certificate found by a scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScannedCertificate {
+    /// The file.
+    pub path: PathBuf,
+    /// Position in the file (0 for the first certificate of a bundle).
+    pub index: usize,
+    /// Subject DN.
+    pub subject: String,
+    /// Common name.
+    pub common_name: Option<String>,
+    /// Whether it is a CA.
+    pub is_ca: bool,
+    /// notAfter, RFC 3339.
+    pub not_after: String,
+    /// Time left, kubeadm style (`364d`), or `expired`.
+    pub residual: String,
+    /// Seconds left (negative when expired), for machines.
+    pub residual_seconds: i64,
+    /// The issuing CA.
+    pub issuer: Issuer,
+    /// The SANs, `IP:`/`DNS:`/`URI:`/`email:` prefixed.
+    pub sans: Vec<String>,
+    /// The key file found beside it, if any.
+    pub key: Option<PathBuf>,
+    /// Problems to act on; empty when all is well.
+    pub problems: Vec<Problem>,
+}
+
+/// A file that holds no certificate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// What it is, or why it could not be read.
+    pub reason: String,
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanReport {
+    /// Certificates, by path then position.
+    pub certificates: Vec<ScannedCertificate>,
+    /// Files that held no certificate, by path.
+    pub skipped: Vec<Skipped>,
+}
+
+impl ScanReport {
+    /// Whether any certificate has a problem.
+    pub fn has_problems(&self) -> bool {
+        self.certificates.iter().any(|c| !c.problems.is_empty())
+    }
+}
+
+/// What one file turned out to hold.
+enum FileResult {
+    Certs(Vec<Certificate>, Option<KeyResult>),
+    Key(KeyResult),
+    Skipped(String),
+}
+
+#[derive(Clone)]
+enum KeyResult {
+    Ok(PublicKeyData),
+    Bad(String),
+}
+
+/// Scans the trees under `roots`.
+///
+/// # Errors
+/// A root that does not exist or cannot be read is an error (it is the operator's input);
+/// everything below a root is reported in the result instead.
+pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let mut visited = HashSet::new();
+    for root in roots {
+        let meta = fs::metadata(root).map_err(|source| Error::Read {
+            path: root.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            walk(root, &mut visited, &mut files, &mut skipped);
+        } else {
+            files.push(root.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+
+    let results: Vec<(PathBuf, FileResult)> = files
+        .into_par_iter()
+        .map(|path| {
+            let result = read_one(&path);
+            (path, result)
+        })
+        .collect();
+
+    let mut keys: HashMap<&Path, &KeyResult> = HashMap::new();
+    let mut cas = CertPool::new();
+    let mut ca_paths: HashMap<Vec<u8>, (PathBuf, bool)> = HashMap::new();
+    for (path, result) in &results {
+        match result {
+            FileResult::Key(k) => {
+                keys.insert(path.as_path(), k);
+            }
+            FileResult::Certs(certs, _) => {
+                for cert in certs.iter().filter(|c| c.is_ca()) {
+                    // Name a CA by the file that holds it alone (ca.pem) rather than a bundle.
+                    let alone = certs.len() == 1;
+                    ca_paths
+                        .entry(cert.der().to_vec())
+                        .and_modify(|(p, was_alone)| {
+                            if alone && !*was_alone {
+                                *p = path.clone();
+                                *was_alone = true;
+                            }
+                        })
+                        .or_insert_with(|| (path.clone(), alone));
+                    cas.add(cert.clone());
+                }
+            }
+            FileResult::Skipped(reason) => skipped.push(Skipped {
+                path: path.clone(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    let mut certificates: Vec<ScannedCertificate> = results
+        .par_iter()
+        .filter_map(|(path, result)| match result {
+            FileResult::Certs(certs, own_key) => Some((path, certs, own_key)),
+            _ => None,
+        })
+        .flat_map_iter(|(path, certs, own_key)| {
+            let beside = own_key.as_ref().map(|k| (path.clone(), k)).or_else(|| {
+                key_candidates(path)
+                    .into_iter()
+                    .find_map(|p| keys.get(p.as_path()).map(|k| (p, *k)))
+            });
+            let cas = &cas;
+            let ca_paths = &ca_paths;
+            certs.iter().enumerate().map(move |(index, cert)| {
+                let key = if index == 0 { beside.clone() } else { None };
+                row(path, index, cert, key, cas, ca_paths, opts)
+            })
+        })
+        .collect();
+    certificates.sort_by(|a, b| (&a.path, a.index).cmp(&(&b.path, b.index)));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(ScanReport {
+        certificates,
+        skipped,
+    })
+}
+
+fn row(
+    path: &Path,
+    index: usize,
+    cert: &Certificate,
+    key: Option<(PathBuf, &KeyResult)>,
+    cas: &CertPool,
+    ca_paths: &HashMap<Vec<u8>, (PathBuf, bool)>,
+    opts: &ScanOptions,
+) -> ScannedCertificate {
+    let mut problems = Vec::new();
+    let left = cert.not_after() - opts.at;
+    if opts.at < cert.not_before() {
+        problems.push(Problem::NotYetValid {
+            not_before: rfc3339(cert.not_before()),
+        });
+    } else if left.is_negative() {
+        problems.push(Problem::Expired {
+            not_after: rfc3339(cert.not_after()),
+        });
+    } else if left <= opts.expires_within {
+        problems.push(Problem::ExpiresSoon {
+            not_after: rfc3339(cert.not_after()),
+        });
+    }
+    let issuer = match find_issuer(cert, cas) {
+        Ok(ca) if ca.der() == cert.der() => Issuer::SelfSigned,
+        Ok(ca) => Issuer::Found {
+            path: ca_paths
+                .get(ca.der())
+                .map(|(p, _)| p.clone())
+                .unwrap_or_default(),
+            name: display_name(ca),
+        },
+        Err(e) => {
+            let detail = match e {
+                VerifyError::UnknownAuthority {
+                    hint: Some((candidate, reason)),
+                } => Some(format!("CA \"{candidate}\" found but {reason}")),
+                _ => None,
+            };
+            problems.push(Problem::NotChained {
+                issuer: cert.issuer().to_string(),
+                detail,
+            });
+            Issuer::NotFound
+        }
+    };
+    let key_path = key.as_ref().map(|(p, _)| p.clone());
+    match key {
+        Some((p, KeyResult::Ok(public))) if public != cert.public_key_data() => {
+            problems.push(Problem::KeyMismatch { key: p })
+        }
+        Some((p, KeyResult::Bad(reason))) => problems.push(Problem::BadKey {
+            key: p,
+            reason: reason.clone(),
+        }),
+        _ => {}
+    }
+    ScannedCertificate {
+        path: path.to_path_buf(),
+        index,
+        subject: cert.subject().to_string(),
+        common_name: cert.common_name().map(str::to_string),
+        is_ca: cert.is_ca(),
+        not_after: rfc3339(cert.not_after()),
+        residual: short_duration(left),
+        residual_seconds: left.whole_seconds(),
+        issuer,
+        sans: cert.sans().to_strings(),
+        key: key_path,
+        problems,
+    }
+}
+
+fn read_one(path: &Path) -> FileResult {
+    let bytes = match read_file(path) {
+        Ok(b) => zeroize::Zeroizing::new(b),
+        Err(Error::TooLarge { size, .. }) => {
+            return FileResult::Skipped(format!("too large for a certificate file ({size} bytes)"))
+        }
+        Err(Error::Read { source, .. }) => {
+            return FileResult::Skipped(format!("cannot read: {source}"))
+        }
+        Err(e) => return FileResult::Skipped(e.to_string()),
+    };
+    let contents = match parse_contents(&bytes) {
+        Ok(c) => c,
+        Err(e) => return FileResult::Skipped(strip_origin(&e)),
+    };
+    let key = match contents.keys.len() {
+        0 if contents.encrypted_keys > 0 => Some(KeyResult::Bad("the key is encrypted".into())),
+        0 => None,
+        1 => Some(
+            match PrivateKey::from_der(contents.keys[0].format, &contents.keys[0].der) {
+                Ok(k) => KeyResult::Ok(k.public_key_data().clone()),
+                Err(e) => KeyResult::Bad(strip_origin(&e)),
+            },
+        ),
+        n => Some(KeyResult::Bad(format!("{n} private keys in one file"))),
+    };
+    if contents.certificates.is_empty() {
+        return match key {
+            Some(k) => FileResult::Key(k),
+            None => FileResult::Skipped(describe_found(&contents.found)),
+        };
+    }
+    let mut certs = Vec::with_capacity(contents.certificates.len());
+    for (index, der) in contents.certificates.into_iter().enumerate() {
+        match Certificate::from_der(der) {
+            Ok(c) => certs.push(c),
+            Err(reason) => {
+                return FileResult::Skipped(format!(
+                    "certificate #{} is malformed: {reason}",
+                    index + 1
+                ))
+            }
+        }
+    }
+    FileResult::Certs(certs, key)
+}
+
+fn describe_found(found: &Found) -> String {
+    found.to_string()
+}
+
+/// An error's message without the "input: " prefix (the path is shown in its own column).
+fn strip_origin(e: &Error) -> String {
+    let text = e.to_string();
+    text.strip_prefix("input: ")
+        .map(str::to_string)
+        .unwrap_or(text)
+}
+
+/// Where a certificate's key is by the conventions of cfssl (`server.pem` / `server-key.pem`),
+/// kubeadm and openssl (`server.crt` / `server.key`), and others (`tls.crt` / `tls.key`,
+/// `x.cert.pem` / `x.key.pem`, `x-cert.pem` / `x-key.pem`, `cert.pem` / `key.pem`).
+pub fn key_candidates(cert: &Path) -> Vec<PathBuf> {
+    let Some(name) = cert.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let dir = cert.parent().unwrap_or(Path::new(""));
+    let mut names = Vec::new();
+    for ext in [".crt", ".pem", ".cer", ".cert", ".der"] {
+        if let Some(stem) = name.strip_suffix(ext) {
+            names.push(format!("{stem}.key"));
+            names.push(format!("{stem}-key{ext}"));
+            names.push(format!("{stem}-key.pem"));
+            names.push(format!("{stem}.key.pem"));
+            for (cert_word, key_word) in [
+                (".cert", ".key"),
+                ("-cert", "-key"),
+                ("_cert", "_key"),
+                (".crt", ".key"),
+            ] {
+                if let Some(base) = stem.strip_suffix(cert_word) {
+                    names.push(format!("{base}{key_word}{ext}"));
+                    names.push(format!("{base}{key_word}"));
+                }
+            }
+            if stem == "cert" {
+                names.push(format!("key{ext}"));
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    names
+        .into_iter()
+        .filter(|n| n != name && seen.insert(n.clone()))
+        .map(|n| dir.join(n))
+        .collect()
+}
+
+/// Depth-first walk that follows links but enters each directory once (by device and inode).
+fn walk(
+    dir: &Path,
+    visited: &mut HashSet<(u64, u64)>,
+    files: &mut Vec<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+) {
+    let Ok(meta) = fs::metadata(dir) else { return };
+    if !visited.insert(dir_id(&meta)) {
+        return;
+    }
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            skipped.push(Skipped {
+                path: dir.to_path_buf(),
+                reason: format!("cannot read directory: {e}"),
+            });
+            return;
+        }
+    };
+    let mut subdirs = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            subdirs.push(path);
+        } else if file_type.is_file() {
+            files.push(path);
+        } else if file_type.is_symlink() {
+            match fs::metadata(&path) {
+                Ok(m) if m.is_dir() => subdirs.push(path),
+                Ok(m) if m.is_file() => files.push(path),
+                Ok(_) => {}
+                Err(e) => skipped.push(Skipped {
+                    path,
+                    reason: format!("broken symbolic link: {e}"),
+                }),
+            }
+        }
+    }
+    subdirs.sort();
+    for sub in subdirs {
+        walk(&sub, visited, files, skipped);
+    }
+}
+
+#[cfg(unix)]
+fn dir_id(meta: &fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn dir_id(meta: &fs::Metadata) -> (u64, u64) {
+    // Without inode numbers, fall back to the modification time and length: loops still end
+    // because a directory reached again has the same values.
+    let t = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64);
+    (t, meta.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(p: &str) -> Vec<String> {
+        key_candidates(Path::new(p))
+            .into_iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn key_candidates_cover_common_layouts() {
+        assert!(names("/pki/server.pem").contains(&"server-key.pem".to_string()));
+        assert!(names("/pki/server.crt").contains(&"server.key".to_string()));
+        assert!(names("/pki/tls.crt").contains(&"tls.key".to_string()));
+        assert!(names("/pki/etcd.cert.pem").contains(&"etcd.key.pem".to_string()));
+        assert!(names("/pki/etcd-cert.pem").contains(&"etcd-key.pem".to_string()));
+        assert!(names("/pki/cert.pem").contains(&"key.pem".to_string()));
+        assert!(!names("/pki/server.pem").contains(&"server.pem".to_string()));
+    }
+}
+
+#[cfg(test)]
+mod fixture_tests {
+    use super::*;
+    use crate::test_support::{cert, fixture};
+
+    fn copy(rel: &str, dir: &Path, name: &str) {
+        fs::copy(fixture(rel), dir.join(name)).unwrap();
+    }
+
+    #[test]
+    fn scan_reports_each_kind_of_problem() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let etcd = root.join("etcd");
+        fs::create_dir(&etcd).unwrap();
+        copy("cfssl/ca.pem", &etcd, "ca.pem");
+        copy("cfssl/members.pem", &etcd, "members.pem");
+        copy("cfssl/members-key.pem", &etcd, "members-key.pem");
+        copy("cfssl/foreign-members.pem", &etcd, "foreign.pem");
+        copy("cfssl/server.pem", &etcd, "server.pem");
+        copy("cfssl/client-key.pem", &etcd, "server-key.pem"); // wrong key beside server.pem
+        copy("openssl/expired.crt", root, "expired.crt");
+        copy("openssl/leaf.csr", root, "leaf.csr");
+        copy("openssl/garbage.txt", root, "notes.txt");
+        fs::write(root.join("empty.pem"), b"").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root, etcd.join("loop")).unwrap();
+
+        let not_after = cert("cfssl/members.pem").not_after();
+        let opts = ScanOptions {
+            at: not_after - Duration::days(10),
+            expires_within: Duration::days(30),
+        };
+        let report = scan(&[root.to_path_buf()], &opts).unwrap();
+        let row = |name: &str| {
+            report
+                .certificates
+                .iter()
+                .find(|c| c.path.file_name().unwrap() == name)
+                .unwrap_or_else(|| panic!("{name} not listed: {report:#?}"))
+        };
+        assert_eq!(
+            report.certificates.len(),
+            5,
+            "each certificate once despite the link loop"
+        );
+        assert_eq!(row("ca.pem").issuer, Issuer::SelfSigned);
+        assert!(matches!(row("members.pem").issuer, Issuer::Found { .. }));
+        assert!(row("members.pem")
+            .problems
+            .iter()
+            .all(|p| matches!(p, Problem::ExpiresSoon { .. })));
+        assert_eq!(
+            row("members.pem").key.as_deref(),
+            Some(etcd.join("members-key.pem").as_path())
+        );
+        assert!(row("foreign.pem")
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::NotChained { .. })));
+        assert!(row("server.pem")
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::KeyMismatch { .. })));
+        assert!(row("expired.crt")
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::Expired { .. })));
+        assert!(row("expired.crt")
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::NotChained { .. })));
+        let skipped: Vec<_> = report
+            .skipped
+            .iter()
+            .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(skipped, ["empty.pem", "leaf.csr", "notes.txt"]);
+        assert!(report.has_problems());
+    }
+
+    #[test]
+    fn a_missing_root_is_an_error_but_nothing_below_is() {
+        let err = scan(
+            &[PathBuf::from("/does/not/exist")],
+            &ScanOptions {
+                at: OffsetDateTime::now_utc(),
+                expires_within: Duration::days(30),
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Read { .. }));
+    }
+}

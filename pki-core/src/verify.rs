@@ -1,0 +1,916 @@
+//! Chain verification as Go's `(*x509.Certificate).Verify` does it, which is what etcd runs on
+//! every TLS handshake (`--trusted-ca-file`, `--peer-trusted-ca-file`).
+//!
+//! The algorithm is Go's `buildChains`: parents are looked up by exact issuer-name bytes, tried in
+//! Go's order (matching key identifiers first), each accepted only if its signature checks out
+//! (`CheckSignatureFrom`: the parent must be a CA, with keyCertSign if it has key usage bits,
+//! and the signature algorithm must not be MD5 or SHA-1) and it is itself valid (validity period
+//! at the given time, no unhandled critical extension, name constraints, CA flag for
+//! intermediates, path length). The certificates in the CA bundle are trust anchors, all of them
+//! (Go's `CertPool` from `--trusted-ca-file` treats an intermediate there as a root too); a
+//! root's own signature is never checked. Extended key usage is then checked over each chain
+//! (see [`crate::usage`]). Key usage bits of leaves are ignored, as in Go.
+//!
+//! Why not rustls-webpki: it rejects what Go accepts on etcd hosts (a leaf with `CA:TRUE`, v1
+//! roots, roots past their expiry are not checked at all), so its verdicts would not be etcd's.
+//! Differences from Go that remain: ECDSA P-521 and RSA-1024 with SHA-384 signatures are not
+//! verifiable (see [`crate::signature`]); name constraints are evaluated for DNS, IP, email and
+//! URI names as Go does, other name forms are ignored as Go ignores them.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::cert::{Certificate, NameConstraint, NameConstraints, KU_CERT_SIGN};
+use crate::signature::{check_signature, SignatureError};
+use crate::time_fmt::rfc3339;
+use crate::usage::{chain_permits, Usage};
+
+/// Go's `maxChainSignatureChecks`.
+const MAX_SIGNATURE_CHECKS: usize = 100;
+
+/// A set of certificates indexed by subject name, like Go's `x509.CertPool`.
+#[derive(Debug, Clone, Default)]
+pub struct CertPool {
+    certs: Vec<Certificate>,
+    by_subject: HashMap<Vec<u8>, Vec<usize>>,
+}
+
+impl CertPool {
+    /// An empty pool.
+    pub fn new() -> CertPool {
+        CertPool::default()
+    }
+
+    /// Adds a certificate (duplicates by DER are ignored).
+    pub fn add(&mut self, cert: Certificate) {
+        if self.contains(&cert) {
+            return;
+        }
+        self.by_subject
+            .entry(cert.raw_subject().to_vec())
+            .or_default()
+            .push(self.certs.len());
+        self.certs.push(cert);
+    }
+
+    /// The certificates, in the order added.
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certs
+    }
+
+    /// Number of certificates.
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+
+    /// Whether a certificate with the same DER is in the pool.
+    pub fn contains(&self, cert: &Certificate) -> bool {
+        self.by_subject
+            .get(cert.raw_subject())
+            .is_some_and(|ids| ids.iter().any(|&i| self.certs[i].der() == cert.der()))
+    }
+
+    /// Certificates whose subject is `child`'s issuer, best key-identifier match first (Go's
+    /// `findPotentialParents`).
+    pub(crate) fn potential_parents(&self, child: &Certificate) -> Vec<&Certificate> {
+        let Some(ids) = self.by_subject.get(child.raw_issuer()) else {
+            return Vec::new();
+        };
+        let aki = child.authority_key_id();
+        let mut matching = Vec::new();
+        let mut one = Vec::new();
+        let mut mismatch = Vec::new();
+        for &i in ids {
+            let candidate = &self.certs[i];
+            let ski = candidate.subject_key_id();
+            match (ski, aki) {
+                (a, b) if a == b => matching.push(candidate),
+                (None, Some(_)) | (Some(_), None) => one.push(candidate),
+                _ => mismatch.push(candidate),
+            }
+        }
+        matching.extend(one);
+        matching.extend(mismatch);
+        matching
+    }
+}
+
+impl FromIterator<Certificate> for CertPool {
+    fn from_iter<I: IntoIterator<Item = Certificate>>(iter: I) -> Self {
+        let mut pool = CertPool::new();
+        for cert in iter {
+            pool.add(cert);
+        }
+        pool
+    }
+}
+
+/// What to verify.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The instant validity is judged at.
+    pub at: OffsetDateTime,
+    /// The usage the chain must permit; `None` skips the extended key usage check.
+    pub usage: Option<Usage>,
+}
+
+/// A verified chain, leaf first and trust anchor last.
+#[derive(Debug, Clone)]
+pub struct Chain<'a> {
+    /// The certificates.
+    pub certs: Vec<&'a Certificate>,
+}
+
+impl Chain<'_> {
+    /// The trust anchor the chain ends in.
+    pub fn anchor(&self) -> &Certificate {
+        self.certs.last().expect("a chain is never empty")
+    }
+}
+
+/// Why verification failed; messages are Go's so that they match etcd's logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// A certificate is outside its validity period.
+    Expired {
+        /// Subject of the certificate.
+        subject: String,
+        /// Whether the problem is that it is not valid yet.
+        not_yet_valid: bool,
+        /// The bound that was crossed.
+        bound: OffsetDateTime,
+        /// The instant of the check.
+        at: OffsetDateTime,
+    },
+    /// A certificate carries a critical extension Go does not understand.
+    UnhandledCriticalExtension {
+        /// Subject of the certificate.
+        subject: String,
+        /// The extension OIDs.
+        oids: Vec<String>,
+    },
+    /// No chain to a trust anchor was found.
+    UnknownAuthority {
+        /// The first candidate issuer that was rejected and why, as Go reports it.
+        hint: Option<(String, SignatureError)>,
+    },
+    /// An intermediate is not a CA.
+    NotAuthorizedToSign {
+        /// Subject of the intermediate.
+        subject: String,
+    },
+    /// A path length constraint is exceeded.
+    TooManyIntermediates {
+        /// Subject of the constraining CA.
+        subject: String,
+    },
+    /// A CA's name constraints forbid a name in the chain below it.
+    NameConstraint {
+        /// Subject of the constraining CA.
+        subject: String,
+        /// Go's detail text.
+        detail: String,
+    },
+    /// Chains exist, but none permits the usage.
+    IncompatibleUsage {
+        /// The usage asked for.
+        usage: Usage,
+    },
+    /// Go's limit on signature checks per verification was reached.
+    TooManySignatureChecks,
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifyError::Expired {
+                subject,
+                not_yet_valid,
+                bound,
+                at,
+            } => write!(
+                f,
+                "x509: certificate has expired or is not yet valid: current time {} is {} {} (certificate \"{subject}\")",
+                rfc3339(*at),
+                if *not_yet_valid { "before" } else { "after" },
+                rfc3339(*bound)
+            ),
+            VerifyError::UnhandledCriticalExtension { subject, oids } => write!(
+                f,
+                "x509: unhandled critical extension ({}) in \"{subject}\"",
+                oids.join(", ")
+            ),
+            VerifyError::UnknownAuthority { hint: None } => {
+                f.write_str("x509: certificate signed by unknown authority")
+            }
+            VerifyError::UnknownAuthority {
+                hint: Some((candidate, reason)),
+            } => write!(
+                f,
+                "x509: certificate signed by unknown authority (possibly because of \"{reason}\" while trying to verify candidate authority certificate \"{candidate}\")"
+            ),
+            VerifyError::NotAuthorizedToSign { subject } => write!(
+                f,
+                "x509: certificate is not authorized to sign other certificates (\"{subject}\" is not a CA)"
+            ),
+            VerifyError::TooManyIntermediates { subject } => write!(
+                f,
+                "x509: too many intermediates for path length constraint of \"{subject}\""
+            ),
+            VerifyError::NameConstraint { subject, detail } => write!(
+                f,
+                "x509: a root or intermediate certificate is not authorized to sign for this name: {detail} (constraint of \"{subject}\")"
+            ),
+            VerifyError::IncompatibleUsage { usage } => write!(
+                f,
+                "x509: certificate specifies an incompatible key usage ({usage} is not permitted by every certificate of the chain)"
+            ),
+            VerifyError::TooManySignatureChecks => f.write_str(
+                "x509: signature check attempts limit reached while verifying certificate chain",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CertType {
+    Leaf,
+    Intermediate,
+    Root,
+}
+
+/// Verifies `leaf` against trust anchors `roots`, with `intermediates` as untrusted helpers.
+/// Returns every valid chain (leaf first), or Go's error.
+pub fn verify<'a>(
+    leaf: &'a Certificate,
+    intermediates: &'a CertPool,
+    roots: &'a CertPool,
+    opts: &VerifyOptions,
+) -> Result<Vec<Chain<'a>>, VerifyError> {
+    is_valid(leaf, CertType::Leaf, &[], opts)?;
+    let candidates: Vec<Vec<&'a Certificate>> = if roots.contains(leaf) {
+        vec![vec![leaf]]
+    } else {
+        let mut builder = Builder {
+            intermediates,
+            roots,
+            opts,
+            signature_checks: 0,
+            cache: HashMap::new(),
+        };
+        builder.build(vec![leaf])?
+    };
+    let Some(usage) = opts.usage else {
+        return Ok(candidates
+            .into_iter()
+            .map(|certs| Chain { certs })
+            .collect());
+    };
+    let chains: Vec<Chain<'a>> = candidates
+        .into_iter()
+        .filter(|certs| chain_permits(certs.iter().copied(), usage))
+        .map(|certs| Chain { certs })
+        .collect();
+    if chains.is_empty() {
+        return Err(VerifyError::IncompatibleUsage { usage });
+    }
+    Ok(chains)
+}
+
+/// Finds the certificate in `cas` that issued `cert` (Go's parent selection and
+/// `CheckSignatureFrom`, without validity or usage checks), for reports that name an issuer.
+pub fn find_issuer<'a>(
+    cert: &Certificate,
+    cas: &'a CertPool,
+) -> Result<&'a Certificate, VerifyError> {
+    let mut hint = None;
+    for candidate in cas.potential_parents(cert) {
+        match check_signature_from(cert, candidate) {
+            Ok(()) => return Ok(candidate),
+            Err(e) => {
+                if hint.is_none() {
+                    hint = Some((display_name(candidate), e));
+                }
+            }
+        }
+    }
+    Err(VerifyError::UnknownAuthority { hint })
+}
+
+struct Builder<'a, 'o> {
+    intermediates: &'a CertPool,
+    roots: &'a CertPool,
+    opts: &'o VerifyOptions,
+    signature_checks: usize,
+    cache: HashMap<*const Certificate, Result<Vec<Vec<&'a Certificate>>, VerifyError>>,
+}
+
+impl<'a> Builder<'a, '_> {
+    fn build(
+        &mut self,
+        current: Vec<&'a Certificate>,
+    ) -> Result<Vec<Vec<&'a Certificate>>, VerifyError> {
+        let child = *current
+            .last()
+            .expect("chain under construction is never empty");
+        let mut chains = Vec::new();
+        let mut err: Option<VerifyError> = None;
+        let mut hint: Option<(String, SignatureError)> = None;
+        let candidates = self
+            .roots
+            .potential_parents(child)
+            .into_iter()
+            .map(|c| (CertType::Root, c))
+            .chain(
+                self.intermediates
+                    .potential_parents(child)
+                    .into_iter()
+                    .map(|c| (CertType::Intermediate, c)),
+            );
+        for (cert_type, candidate) in candidates {
+            if already_in_chain(candidate, &current) {
+                continue;
+            }
+            self.signature_checks += 1;
+            if self.signature_checks > MAX_SIGNATURE_CHECKS {
+                return Err(VerifyError::TooManySignatureChecks);
+            }
+            if let Err(e) = check_signature_from(child, candidate) {
+                if hint.is_none() {
+                    hint = Some((display_name(candidate), e));
+                }
+                continue;
+            }
+            if let Err(e) = is_valid(candidate, cert_type, &current, self.opts) {
+                err = Some(e);
+                continue;
+            }
+            let mut extended = current.clone();
+            extended.push(candidate);
+            match cert_type {
+                CertType::Root => chains.push(extended),
+                _ => {
+                    let key = candidate as *const Certificate;
+                    let result = match self.cache.get(&key) {
+                        Some(cached) => cached.clone(),
+                        None => {
+                            let result = self.build(extended);
+                            self.cache.insert(key, result.clone());
+                            result
+                        }
+                    };
+                    match result {
+                        Ok(found) => chains.extend(found),
+                        Err(VerifyError::TooManySignatureChecks) => {
+                            return Err(VerifyError::TooManySignatureChecks)
+                        }
+                        Err(e) => err = Some(e),
+                    }
+                }
+            }
+        }
+        if !chains.is_empty() {
+            return Ok(chains);
+        }
+        Err(err.unwrap_or(VerifyError::UnknownAuthority { hint }))
+    }
+}
+
+/// Go's `CheckSignatureFrom`.
+fn check_signature_from(child: &Certificate, parent: &Certificate) -> Result<(), SignatureError> {
+    let bc = parent.basic_constraints();
+    let not_ca = match bc {
+        None => parent.version() == 3,
+        Some(bc) => !bc.ca,
+    };
+    let ku = parent.key_usage_bits().unwrap_or(0);
+    if not_ca || (ku != 0 && ku & KU_CERT_SIGN == 0) {
+        return Err(SignatureError::NotACa);
+    }
+    check_signature(child, parent)
+}
+
+/// Go's `isValid`.
+fn is_valid(
+    cert: &Certificate,
+    cert_type: CertType,
+    current: &[&Certificate],
+    opts: &VerifyOptions,
+) -> Result<(), VerifyError> {
+    if !cert.unhandled_critical_extensions().is_empty() {
+        return Err(VerifyError::UnhandledCriticalExtension {
+            subject: display_name(cert),
+            oids: cert.unhandled_critical_extensions().to_vec(),
+        });
+    }
+    if opts.at < cert.not_before() || opts.at > cert.not_after() {
+        let not_yet_valid = opts.at < cert.not_before();
+        return Err(VerifyError::Expired {
+            subject: display_name(cert),
+            not_yet_valid,
+            bound: if not_yet_valid {
+                cert.not_before()
+            } else {
+                cert.not_after()
+            },
+            at: opts.at,
+        });
+    }
+    if cert_type != CertType::Leaf {
+        if let Some(nc) = cert.name_constraints() {
+            for below in current.iter().filter(|c| c.has_san_extension()) {
+                check_name_constraints(cert, nc, below)?;
+            }
+        }
+    }
+    if cert_type == CertType::Intermediate && !cert.is_ca() {
+        return Err(VerifyError::NotAuthorizedToSign {
+            subject: display_name(cert),
+        });
+    }
+    if let Some(max) = cert.max_path_len() {
+        let intermediates_below = current.len().saturating_sub(1);
+        if intermediates_below > max as usize {
+            return Err(VerifyError::TooManyIntermediates {
+                subject: display_name(cert),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn already_in_chain(candidate: &Certificate, chain: &[&Certificate]) -> bool {
+    chain.iter().any(|c| {
+        c.raw_subject() == candidate.raw_subject()
+            && c.spki_der() == candidate.spki_der()
+            && c.sans() == candidate.sans()
+    })
+}
+
+/// The Common Name if there is one, else the whole subject: how Go names a certificate in errors.
+pub(crate) fn display_name(cert: &Certificate) -> String {
+    match cert.common_name() {
+        Some(cn) if !cn.is_empty() => cn.to_string(),
+        _ => cert.subject().to_string(),
+    }
+}
+
+fn check_name_constraints(
+    ca: &Certificate,
+    nc: &NameConstraints,
+    below: &Certificate,
+) -> Result<(), VerifyError> {
+    let sans = below.sans();
+    let fail = |detail: String| VerifyError::NameConstraint {
+        subject: display_name(ca),
+        detail,
+    };
+    let check =
+        |kind: &str,
+         name: &str,
+         matcher: &dyn Fn(&NameConstraint) -> Option<Result<bool, String>>| {
+            for constraint in &nc.excluded {
+                match matcher(constraint) {
+                    Some(Err(e)) => return Err(fail(e)),
+                    Some(Ok(true)) => {
+                        return Err(fail(format!(
+                            "{kind} \"{name}\" is excluded by constraint \"{}\"",
+                            describe(constraint)
+                        )))
+                    }
+                    _ => {}
+                }
+            }
+            let mut relevant = false;
+            for constraint in &nc.permitted {
+                match matcher(constraint) {
+                    Some(Err(e)) => return Err(fail(e)),
+                    Some(Ok(true)) => return Ok(()),
+                    Some(Ok(false)) => relevant = true,
+                    None => {}
+                }
+            }
+            if relevant {
+                return Err(fail(format!(
+                    "{kind} \"{name}\" is not permitted by any constraint"
+                )));
+            }
+            Ok(())
+        };
+    for dns in &sans.dns {
+        if domain_to_reverse_labels(dns).is_none() {
+            return Err(fail(format!("x509: cannot parse dnsName \"{dns}\"")));
+        }
+        check("DNS name", dns, &|c| match c {
+            NameConstraint::Dns(d) => Some(match_domain_constraint(dns, d)),
+            _ => None,
+        })?;
+    }
+    for ip in &sans.ip {
+        let bytes: Vec<u8> = match ip {
+            std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+            std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
+        };
+        check("IP address", &ip.to_string(), &|c| match c {
+            NameConstraint::Ip { addr, mask } => Some(Ok(bytes.len() == addr.len()
+                && bytes
+                    .iter()
+                    .zip(addr.iter().zip(mask))
+                    .all(|(b, (a, m))| b & m == a & m))),
+            _ => None,
+        })?;
+    }
+    for email in &sans.email {
+        check("email address", email, &|c| match c {
+            NameConstraint::Email(e) => Some(match_email_constraint(email, e)),
+            _ => None,
+        })?;
+    }
+    for uri in &sans.uri {
+        check("URI", uri, &|c| match c {
+            NameConstraint::Uri(u) => Some(match_uri_constraint(uri, u)),
+            _ => None,
+        })?;
+    }
+    Ok(())
+}
+
+fn describe(c: &NameConstraint) -> String {
+    match c {
+        NameConstraint::Dns(d) | NameConstraint::Email(d) | NameConstraint::Uri(d) => d.clone(),
+        NameConstraint::Ip { addr, mask } => {
+            let ip = |b: &[u8]| match b.len() {
+                4 => <[u8; 4]>::try_from(b)
+                    .map(|a| std::net::IpAddr::from(a).to_string())
+                    .unwrap_or_default(),
+                _ => <[u8; 16]>::try_from(b)
+                    .map(|a| std::net::IpAddr::from(a).to_string())
+                    .unwrap_or_default(),
+            };
+            let bits: u32 = mask.iter().map(|m| m.count_ones()).sum();
+            format!("{}/{bits}", ip(addr))
+        }
+    }
+}
+
+/// Go's `domainToReverseLabels`.
+fn domain_to_reverse_labels(domain: &str) -> Option<Vec<&str>> {
+    if domain.ends_with('.') {
+        return None;
+    }
+    let labels: Vec<&str> = domain.rsplit('.').collect();
+    if labels
+        .iter()
+        .any(|l| l.is_empty() || l.bytes().any(|c| !(33..=126).contains(&c)))
+    {
+        return None;
+    }
+    Some(labels)
+}
+
+/// Go's `matchDomainConstraint`.
+fn match_domain_constraint(domain: &str, constraint: &str) -> Result<bool, String> {
+    if constraint.is_empty() {
+        return Ok(true);
+    }
+    let domain_labels = domain_to_reverse_labels(domain)
+        .ok_or_else(|| format!("x509: internal error: cannot parse domain \"{domain}\""))?;
+    let (must_have_subdomains, constraint) = match constraint.strip_prefix('.') {
+        Some(rest) => (true, rest),
+        None => (false, constraint),
+    };
+    let constraint_labels = domain_to_reverse_labels(constraint)
+        .ok_or_else(|| format!("x509: internal error: cannot parse domain \"{constraint}\""))?;
+    if domain_labels.len() < constraint_labels.len()
+        || (must_have_subdomains && domain_labels.len() == constraint_labels.len())
+    {
+        return Ok(false);
+    }
+    Ok(constraint_labels
+        .iter()
+        .zip(&domain_labels)
+        .all(|(c, d)| c.eq_ignore_ascii_case(d)))
+}
+
+/// Go's `matchEmailConstraint` (mailbox local parts compared exactly, domains as domains).
+fn match_email_constraint(email: &str, constraint: &str) -> Result<bool, String> {
+    let (local, domain) = email
+        .rsplit_once('@')
+        .ok_or_else(|| format!("x509: cannot parse rfc822Name \"{email}\""))?;
+    if let Some((c_local, c_domain)) = constraint.rsplit_once('@') {
+        return Ok(local == c_local && domain.eq_ignore_ascii_case(c_domain));
+    }
+    match_domain_constraint(domain, constraint)
+}
+
+/// Go's `matchURIConstraint`.
+fn match_uri_constraint(uri: &str, constraint: &str) -> Result<bool, String> {
+    let host = uri
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
+        .map(|auth| auth.rsplit_once('@').map_or(auth, |(_, h)| h))
+        .unwrap_or("");
+    if host.is_empty() {
+        return Err(format!(
+            "URI with empty host (\"{uri}\") cannot be matched against constraints"
+        ));
+    }
+    let host = if host.starts_with('[') {
+        host
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+        return Err(format!(
+            "URI with IP (\"{uri}\") cannot be matched against constraints"
+        ));
+    }
+    match_domain_constraint(host, constraint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_constraints_follow_go() {
+        assert_eq!(
+            match_domain_constraint("a.example.com", "example.com"),
+            Ok(true)
+        );
+        assert_eq!(
+            match_domain_constraint("example.com", "example.com"),
+            Ok(true)
+        );
+        assert_eq!(
+            match_domain_constraint("example.com", ".example.com"),
+            Ok(false)
+        );
+        assert_eq!(
+            match_domain_constraint("a.example.com", ".example.com"),
+            Ok(true)
+        );
+        assert_eq!(
+            match_domain_constraint("a.EXAMPLE.com", "example.com"),
+            Ok(true)
+        );
+        assert_eq!(
+            match_domain_constraint("badexample.com", "example.com"),
+            Ok(false)
+        );
+        assert_eq!(match_domain_constraint("anything", ""), Ok(true));
+        assert!(match_domain_constraint("a..b", "b").is_err());
+    }
+
+    #[test]
+    fn email_and_uri_constraints() {
+        assert_eq!(
+            match_email_constraint("ops@example.com", "example.com"),
+            Ok(true)
+        );
+        assert_eq!(
+            match_email_constraint("ops@example.com", "ops@EXAMPLE.com"),
+            Ok(true)
+        );
+        assert_eq!(
+            match_email_constraint("dev@example.com", "ops@example.com"),
+            Ok(false)
+        );
+        assert_eq!(
+            match_uri_constraint("spiffe://cluster.local/etcd", "cluster.local"),
+            Ok(true)
+        );
+        assert!(match_uri_constraint("https://10.0.0.1/x", "example.com").is_err());
+    }
+
+    use crate::test_support::{cert, certs};
+    use time::macros::datetime;
+
+    fn pool(rels: &[&str]) -> CertPool {
+        rels.iter().flat_map(|r| certs(r)).collect()
+    }
+
+    fn opts(usage: Option<Usage>) -> VerifyOptions {
+        VerifyOptions {
+            at: datetime!(2030-01-01 0:00 UTC),
+            usage,
+        }
+    }
+
+    fn names(chain: &Chain<'_>) -> Vec<String> {
+        chain.certs.iter().map(|c| display_name(c)).collect()
+    }
+
+    #[test]
+    fn real_tool_chains_verify() {
+        let none = CertPool::new();
+        let cases = [
+            (
+                "cfssl/members.pem",
+                "cfssl/ca.pem",
+                vec!["etcd-peer", "etcd-ca"],
+            ),
+            (
+                "kubeadm/peer.crt",
+                "kubeadm/ca.crt",
+                vec!["node-1", "etcd-ca"],
+            ),
+            (
+                "openssl/leaf-rsa-pkcs8.crt",
+                "openssl/rsa-ca.crt",
+                vec!["leaf-rsa-pkcs8", "rsa-ca"],
+            ),
+            (
+                "openssl/leaf-ec-p384.crt",
+                "openssl/ec-ca.crt",
+                vec!["leaf-ec-p384", "ec-ca"],
+            ),
+            (
+                "openssl/leaf-ed25519.crt",
+                "openssl/ed25519-ca.crt",
+                vec!["leaf-ed25519", "ed25519-ca"],
+            ),
+        ];
+        for (leaf, ca, expected) in cases {
+            let leaf = cert(leaf);
+            let roots = pool(&[ca]);
+            let chains = verify(&leaf, &none, &roots, &opts(Some(Usage::ServerAuth))).unwrap();
+            assert_eq!(names(&chains[0]), expected);
+        }
+    }
+
+    #[test]
+    fn intermediates_come_from_the_bundle_or_the_ca_file() {
+        let chain = certs("openssl/leaf-via-intermediate-chain.pem");
+        let intermediates: CertPool = chain[1..].iter().cloned().collect();
+        let root = pool(&["openssl/root-ca.crt"]);
+        let found = verify(&chain[0], &intermediates, &root, &opts(None)).unwrap();
+        assert_eq!(
+            names(&found[0]),
+            ["leaf-via-intermediate", "intermediate-ca", "root-ca"]
+        );
+
+        let err = verify(&chain[0], &CertPool::new(), &root, &opts(None)).unwrap_err();
+        assert_eq!(err, VerifyError::UnknownAuthority { hint: None });
+
+        // An intermediate in the CA file is a trust anchor, as in Go's CertPool.
+        let both = pool(&["openssl/root-and-intermediate.pem"]);
+        let none = CertPool::new();
+        let found = verify(&chain[0], &none, &both, &opts(None)).unwrap();
+        assert_eq!(
+            names(&found[0]),
+            ["leaf-via-intermediate", "intermediate-ca"]
+        );
+    }
+
+    #[test]
+    fn foreign_and_wrong_cas_are_unknown_authorities() {
+        let none = CertPool::new();
+        let err = verify(
+            &cert("cfssl/foreign-members.pem"),
+            &none,
+            &pool(&["cfssl/ca.pem"]),
+            &opts(None),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("x509: certificate signed by unknown authority"),
+            "{err}"
+        );
+        let err = verify(
+            &cert("openssl/leaf-ec-p256.crt"),
+            &none,
+            &pool(&["openssl/rsa-ca.crt"]),
+            &opts(None),
+        )
+        .unwrap_err();
+        assert!(matches!(err, VerifyError::UnknownAuthority { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_same_named_ca_with_another_key_is_told_apart_by_signature() {
+        let none = CertPool::new();
+        let real = cert("cfssl/members.pem");
+        let impostor_signed = cert("cfssl/impostor-members.pem");
+        assert_eq!(
+            real.issuer(),
+            impostor_signed.issuer(),
+            "the fixture's premise"
+        );
+
+        let only_impostor = pool(&["cfssl/impostor-ca.pem"]);
+        let err = verify(&real, &none, &only_impostor, &opts(None)).unwrap_err();
+        let VerifyError::UnknownAuthority {
+            hint: Some((candidate, reason)),
+        } = &err
+        else {
+            panic!("expected a hint naming the rejected candidate: {err}");
+        };
+        assert_eq!(candidate, "etcd-ca");
+        assert_eq!(*reason, SignatureError::Mismatch);
+        assert!(
+            err.to_string()
+                .contains("while trying to verify candidate authority certificate \"etcd-ca\""),
+            "{err}"
+        );
+
+        let both = pool(&["cfssl/impostor-ca.pem", "cfssl/ca.pem"]);
+        assert!(verify(&real, &none, &both, &opts(None)).is_ok());
+        assert!(verify(&impostor_signed, &none, &both, &opts(None)).is_ok());
+        let issuer = find_issuer(&real, &both).unwrap();
+        assert_eq!(issuer.der(), cert("cfssl/ca.pem").der());
+    }
+
+    #[test]
+    fn validity_is_checked_at_the_given_instant() {
+        let leaf = cert("openssl/expired.crt");
+        let roots = pool(&["openssl/rsa-ca.crt"]);
+        let none = CertPool::new();
+        let err = verify(&leaf, &none, &roots, &opts(None)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                VerifyError::Expired {
+                    not_yet_valid: false,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("is after 2021-01-01T00:00:00Z"),
+            "{err}"
+        );
+        let mut at_2020 = opts(None);
+        at_2020.at = datetime!(2020-06-01 0:00 UTC);
+        assert!(
+            verify(&leaf, &none, &roots, &at_2020).is_err(),
+            "the CA itself is not valid in 2020"
+        );
+        at_2020.at = datetime!(2019-06-01 0:00 UTC);
+        let err = verify(&leaf, &none, &roots, &at_2020).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                VerifyError::Expired {
+                    not_yet_valid: true,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn extended_key_usage_follows_go() {
+        let none = CertPool::new();
+        let roots = pool(&["openssl/ec-ca.crt"]);
+        let server_only = cert("openssl/server-only.crt");
+        assert!(verify(&server_only, &none, &roots, &opts(Some(Usage::ServerAuth))).is_ok());
+        let err = verify(&server_only, &none, &roots, &opts(Some(Usage::ClientAuth))).unwrap_err();
+        assert_eq!(
+            err,
+            VerifyError::IncompatibleUsage {
+                usage: Usage::ClientAuth
+            }
+        );
+        let client_only = cert("openssl/client-only.crt");
+        assert!(verify(&client_only, &none, &roots, &opts(Some(Usage::ServerAuth))).is_err());
+        let no_eku = cert("openssl/no-eku.crt");
+        for usage in [Usage::ServerAuth, Usage::ClientAuth] {
+            assert!(
+                verify(&no_eku, &none, &roots, &opts(Some(usage))).is_ok(),
+                "{usage}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_root_in_the_pool_verifies_as_itself() {
+        let ca = cert("cfssl/ca.pem");
+        let roots = pool(&["cfssl/ca.pem"]);
+        let none = CertPool::new();
+        let chains = verify(&ca, &none, &roots, &opts(None)).unwrap();
+        assert_eq!(chains[0].certs.len(), 1);
+    }
+
+    #[test]
+    fn find_issuer_uses_signatures() {
+        let cas = pool(&["cfssl/ca.pem", "cfssl/other-ca.pem", "kubeadm/ca.crt"]);
+        let issuer = find_issuer(&cert("cfssl/foreign-members.pem"), &cas).unwrap();
+        assert_eq!(issuer.common_name(), Some("other-ca"));
+        let issuer = find_issuer(&cert("kubeadm/healthcheck-client.crt"), &cas).unwrap();
+        assert_eq!(issuer.der(), cert("kubeadm/ca.crt").der());
+    }
+}
