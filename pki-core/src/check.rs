@@ -387,7 +387,7 @@ fn check_usage(input: &CheckInput<'_>, chain: &[Certificate], report: &mut Repor
                 CheckKind::Usage,
                 Status::Pass,
                 Some(usage.to_string()),
-                format!("{usage} is permitted, as a {role} certificate needs"),
+                format!("permitted, as a {role} certificate needs"),
                 None,
             );
         } else {

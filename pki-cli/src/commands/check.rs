@@ -1,0 +1,209 @@
+//! `etcd-pki check`: one certificate against what an etcd member needs of it.
+
+use std::path::{Path, PathBuf};
+
+use pki_core::{
+    check, key_candidates, load_certificates, load_private_key, CertPool, CheckInput, Finding,
+    Host, HostUrl, Remedy, Report, Role, Status, DEFAULT_WARN_WITHIN,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cli::{CheckArgs, Format};
+use crate::exit::{usage, Outcome, Result};
+use crate::output::{print, print_json, Table};
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    certificate: &'a Path,
+    subject: String,
+    role: Option<Role>,
+    hosts: Vec<String>,
+    status: Status,
+    findings: Vec<FindingJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    fix: Option<String>,
+}
+
+pub fn run(args: &CheckArgs) -> Result<Outcome> {
+    let chain = load_certificates(&args.cert)?;
+    let key = args.key.as_deref().map(load_private_key).transpose()?;
+    let roots: Option<CertPool> = args
+        .cacert
+        .as_deref()
+        .map(|p| load_certificates(p).map(|certs| certs.into_iter().collect()))
+        .transpose()?;
+    let mut hosts = Vec::new();
+    for h in &args.hosts {
+        hosts.push(Host::parse(h).map_err(usage)?);
+    }
+    for u in &args.urls {
+        let url = HostUrl::parse(u).map_err(usage)?;
+        if url.scheme == "http" && args.role.is_some() {
+            eprintln!(
+                "etcd-pki: warning: {u} is plain http: etcd uses no certificate on it; the certificate is checked as if it were https"
+            );
+        }
+        hosts.push(url.host);
+    }
+    let label = file_label(&args.cert);
+    let input = CheckInput {
+        label: &label,
+        chain: &chain,
+        key: key.as_ref(),
+        roots: roots.as_ref(),
+        role: args.role.map(Into::into),
+        hosts: &hosts,
+        at: args.at.unwrap_or_else(OffsetDateTime::now_utc),
+        fail_within: args.expires_within,
+        warn_within: DEFAULT_WARN_WITHIN,
+    };
+    let report = check(&input);
+    let fixes: Vec<Option<String>> = report
+        .findings
+        .iter()
+        .map(|f| f.remedy.as_ref().map(|r| fix_command(r, args)))
+        .collect();
+
+    match args.write_out {
+        Format::Json => {
+            let out = CheckJson {
+                certificate: &args.cert,
+                subject: chain[0].subject().to_string(),
+                role: input.role,
+                hosts: hosts.iter().map(ToString::to_string).collect(),
+                status: report.status(),
+                findings: report
+                    .findings
+                    .iter()
+                    .zip(&fixes)
+                    .map(|(finding, fix)| FindingJson {
+                        finding,
+                        fix: fix.clone(),
+                    })
+                    .collect(),
+            };
+            print_json(&out)?;
+        }
+        Format::Simple => print(&simple(args, &chain[0], input.role, &report, &fixes))?,
+        Format::Table => {
+            let mut table = Table::new(["STATUS", "CHECK", "TARGET", "DETAIL", "FIX"]);
+            for (finding, fix) in report.findings.iter().zip(&fixes) {
+                table.row([
+                    finding.status.to_string(),
+                    finding.check.to_string(),
+                    finding.target.clone().unwrap_or_else(|| "-".into()),
+                    finding.message.clone(),
+                    fix.clone().unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            print(&table.render())?;
+        }
+    }
+    Ok(if report.failed() {
+        Outcome::ProblemsFound
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn simple(
+    args: &CheckArgs,
+    leaf: &pki_core::Certificate,
+    role: Option<Role>,
+    report: &Report,
+    fixes: &[Option<String>],
+) -> String {
+    let mut text = format!(
+        "{}: {}{}\n",
+        args.cert.display(),
+        leaf.subject(),
+        role.map_or(String::new(), |r| format!(", checked as a {r} certificate"))
+    );
+    for (finding, fix) in report.findings.iter().zip(fixes) {
+        let target = finding
+            .target
+            .as_ref()
+            .map_or(String::new(), |t| format!("{t}: "));
+        text.push_str(&format!(
+            "  {}  {:<9} {target}{}\n",
+            finding.status,
+            finding.check.to_string(),
+            finding.message
+        ));
+        if finding.status != Status::Pass {
+            if let Some(fix) = fix {
+                text.push_str(&format!("        fix: {fix}\n"));
+            }
+        }
+    }
+    let failed = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .count();
+    let warned = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Warn)
+        .count();
+    let total = report.findings.len();
+    text.push_str(&match (failed, warned) {
+        (0, 0) => format!("PASS: all {total} checks passed\n"),
+        (0, w) => format!("PASS: {total} checks, {w} with warnings\n"),
+        (f, _) => format!("FAIL: {f} of {total} checks failed\n"),
+    });
+    text
+}
+
+/// The command that fixes a finding, with this invocation's file names filled in.
+fn fix_command(remedy: &Remedy, args: &CheckArgs) -> String {
+    let ca = args
+        .cacert
+        .as_ref()
+        .map_or_else(|| "CA.pem".to_string(), |p| p.display().to_string());
+    let ca_key = args
+        .cacert
+        .as_deref()
+        .and_then(guess_key)
+        .map_or_else(|| "CA-KEY.pem".to_string(), |p| p.display().to_string());
+    match remedy {
+        Remedy::Reissue { add_ips, add_dns } => {
+            let mut cmd = format!(
+                "etcd-pki reissue --cacert {ca} --ca-key {ca_key} --cert {}",
+                args.cert.display()
+            );
+            if let Some(key) = &args.key {
+                cmd.push_str(&format!(" --key {}", key.display()));
+            }
+            for ip in add_ips {
+                cmd.push_str(&format!(" --add-ip {ip}"));
+            }
+            for dns in add_dns {
+                cmd.push_str(&format!(" --add-dns {dns}"));
+            }
+            cmd
+        }
+        Remedy::Renew => format!(
+            "etcd-pki renew {} --cacert {ca} --ca-key {ca_key}",
+            args.cert.display()
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The CA key file beside a CA certificate, by cfssl's and kubeadm's naming, if it exists.
+fn guess_key(ca: &Path) -> Option<PathBuf> {
+    key_candidates(ca).into_iter().find(|p| p.is_file())
+}
+
+fn file_label(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

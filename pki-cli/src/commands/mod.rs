@@ -1,0 +1,18 @@
+//! One module per command. Each `run` returns an [`Outcome`] or a [`Failure`] that carries its
+//! exit code; none of them prints errors itself.
+
+mod check;
+mod inspect;
+mod scan;
+
+use crate::cli::{Cli, Command};
+use crate::exit::{Outcome, Result};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Inspect(args) => inspect::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Scan(args) => scan::run(&args),
+    }
+}

@@ -1,0 +1,89 @@
+//! `etcd-pki scan DIR...`: every certificate under directory trees, one row each.
+
+use pki_core::{scan, Issuer, ScanOptions};
+use time::OffsetDateTime;
+
+use crate::cli::{ScanArgs, TableFormat};
+use crate::exit::{Outcome, Result};
+use crate::output::{or_dash, print, print_json, Table};
+
+pub fn run(args: &ScanArgs) -> Result<Outcome> {
+    let opts = ScanOptions {
+        at: args.at.unwrap_or_else(OffsetDateTime::now_utc),
+        expires_within: args.expires_within,
+    };
+    let report = scan(&args.dirs, &opts)?;
+    match args.write_out {
+        TableFormat::Json => print_json(&report)?,
+        TableFormat::Table => {
+            let mut table = Table::new([
+                "CERTIFICATE",
+                "SUBJECT",
+                "EXPIRES",
+                "RESIDUAL",
+                "ISSUER",
+                "SANS",
+                "PROBLEMS",
+            ]);
+            for c in &report.certificates {
+                let file = if c.index > 0 {
+                    format!("{} [{}]", c.path.display(), c.index)
+                } else {
+                    c.path.display().to_string()
+                };
+                let issuer = match &c.issuer {
+                    Issuer::SelfSigned => "self-signed".to_string(),
+                    Issuer::Found { path, name } => format!("{name} ({})", path.display()),
+                    Issuer::NotFound => "not found".to_string(),
+                    _ => "-".to_string(),
+                };
+                let subject = c.common_name.clone().unwrap_or_else(|| c.subject.clone());
+                let subject = if c.is_ca {
+                    format!("{subject} (CA)")
+                } else {
+                    subject
+                };
+                table.row([
+                    file,
+                    or_dash(subject),
+                    c.not_after.clone(),
+                    c.residual.clone(),
+                    issuer,
+                    or_dash(c.sans.join(", ")),
+                    or_dash(
+                        c.problems
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                ]);
+            }
+            let mut text = table.render();
+            let with_problems = report
+                .certificates
+                .iter()
+                .filter(|c| !c.problems.is_empty())
+                .count();
+            text.push_str(&format!(
+                "{} certificates, {} with problems",
+                report.certificates.len(),
+                with_problems
+            ));
+            if report.skipped.is_empty() {
+                text.push('\n');
+            } else {
+                text.push_str(&format!("; {} files skipped:\n", report.skipped.len()));
+                for s in &report.skipped {
+                    text.push_str(&format!("  {}: {}\n", s.path.display(), s.reason));
+                }
+            }
+            print(&text)?;
+        }
+    }
+    Ok(if report.has_problems() {
+        Outcome::ProblemsFound
+    } else {
+        Outcome::Ok
+    })
+}
