@@ -1,0 +1,39 @@
+# The two commands of README.md: `make demo` and `make test`. Each installs, on a fresh Debian
+# machine with the Rust toolchain, what it needs and nothing else.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+# Tools the demo and the tests run, and the Debian packages that provide them.
+TOOLS := etcd etcdctl cfssl cfssljson protoc openssl
+PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler openssl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+.PHONY: deps demo test build fixtures
+
+## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl)
+deps:
+	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make: installing Debian packages for:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(PACKAGES) >/dev/null; \
+	fi
+
+## build: build the etcd-pki binary (debug) and every workspace binary the tests run
+build: deps
+	$(CARGO) build --workspace --bins
+
+## demo: the seed runbook's failure, caught
+demo: build
+	@./demo/demo.sh target/debug/etcd-pki
+
+## test: formatting, lints, and the whole test suite (unit, CLI, real etcd)
+test: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) build --workspace --bins
+	$(CARGO) test --workspace
+
+## fixtures: regenerate fixtures/ with openssl and cfssl
+fixtures: deps
+	./fixtures/regen.sh

@@ -1,0 +1,263 @@
+//! Test harness shared by the integration tests: the built `etcd-pki` binary, the committed
+//! fixtures, real tools (openssl) for certificates that must be made at test time, and (in
+//! [`cluster`]) real etcd clusters on loopback addresses.
+//!
+//! The binary is the one `cargo build` put beside this test executable; `make test` builds it
+//! first. A binary older than the sources is refused, so a test never passes against stale code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+/// The result of running `etcd-pki`.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (`-1` if killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    fn from_output(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, printing both streams when it differs.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}, got {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "the binary panicked:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stdout contains a fragment.
+    #[track_caller]
+    pub fn stdout_has(&self, fragment: &str) -> &Run {
+        assert!(
+            self.stdout.contains(fragment),
+            "stdout lacks {fragment:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stderr contains a fragment.
+    #[track_caller]
+    pub fn stderr_has(&self, fragment: &str) -> &Run {
+        assert!(
+            self.stderr.contains(fragment),
+            "stderr lacks {fragment:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Parses stdout as JSON.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// A path inside `fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("fixtures").join(rel)
+}
+
+/// A fixture path as a `&'static str`, convenient in argument lists (leaked: tests only).
+pub fn fx(rel: &str) -> &'static str {
+    Box::leak(fixture(rel).display().to_string().into_boxed_str())
+}
+
+/// The `etcd-pki` binary under test.
+pub fn bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let path = std::env::var_os("ETCD_PKI_BIN").map(PathBuf::from).unwrap_or_else(|| {
+            let exe = std::env::current_exe().expect("current test executable");
+            // target/<profile>/deps/<test> -> target/<profile>/etcd-pki
+            exe.parent()
+                .and_then(Path::parent)
+                .expect("test executable lives in target/<profile>/deps")
+                .join("etcd-pki")
+        });
+        let built = path.metadata().and_then(|m| m.modified()).unwrap_or_else(|_| {
+            panic!(
+                "{} does not exist: build it first with `cargo build --workspace --bins` (make test does)",
+                path.display()
+            )
+        });
+        let newest = newest_source(&repo_root());
+        assert!(
+            built >= newest,
+            "{} is older than the sources: rebuild with `cargo build --workspace --bins` (make test does)",
+            path.display()
+        );
+        path
+    })
+}
+
+fn newest_source(root: &Path) -> SystemTime {
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for dir in ["pki-core/src", "pki-cli/src"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if let Ok(t) = entry.metadata().and_then(|m| m.modified()) {
+                    newest = newest.max(t);
+                }
+            }
+        }
+    }
+    newest
+}
+
+/// Runs `etcd-pki` with arguments, in `cwd` if given, with no `ETCDCTL_*` from the caller.
+pub fn etcd_pki<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    etcd_pki_in(None, args)
+}
+
+/// [`etcd_pki`] with a working directory.
+pub fn etcd_pki_in<I, S>(cwd: Option<&Path>, args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .env_remove("RUST_BACKTRACE");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ETCDCTL_") {
+            cmd.env_remove(key);
+        }
+    }
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
+    Run::from_output(cmd.output().expect("run etcd-pki"))
+}
+
+/// Runs a real tool (openssl, cfssl) and fails the test with its output if it fails.
+#[track_caller]
+pub fn tool(program: &str, args: &[&str], cwd: &Path) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} (is it installed? make test installs it): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Makes, with openssl, a P-256 leaf signed by the fixtures' `openssl/ec-ca` that expires in
+/// `days` days, with an IP SAN; writes `NAME.crt` and `NAME.key` into `dir`.
+pub fn openssl_leaf_expiring_in(dir: &Path, name: &str, days: u32, ip: &str) -> PathBuf {
+    let key = format!("{name}.key");
+    let csr = format!("{name}.csr");
+    let crt = format!("{name}.crt");
+    tool(
+        "openssl",
+        &[
+            "ecparam",
+            "-genkey",
+            "-name",
+            "prime256v1",
+            "-noout",
+            "-out",
+            &key,
+        ],
+        dir,
+    );
+    tool(
+        "openssl",
+        &[
+            "req",
+            "-new",
+            "-key",
+            &key,
+            "-subj",
+            &format!("/CN={name}"),
+            "-out",
+            &csr,
+        ],
+        dir,
+    );
+    let ext = format!("{name}.ext");
+    std::fs::write(
+        dir.join(&ext),
+        format!("basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:{ip}\n"),
+    )
+    .unwrap();
+    let ca = fixture("openssl/ec-ca.crt");
+    let ca_key = fixture("openssl/ec-ca.key");
+    tool(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            ca.to_str().unwrap(),
+            "-CAkey",
+            ca_key.to_str().unwrap(),
+            "-CAcreateserial",
+            "-CAserial",
+            &format!("{name}.srl"),
+            "-days",
+            &days.to_string(),
+            "-sha256",
+            "-extfile",
+            &ext,
+            "-out",
+            &crt,
+        ],
+        dir,
+    );
+    for leftover in [csr, ext, format!("{name}.srl")] {
+        let _ = std::fs::remove_file(dir.join(leftover));
+    }
+    dir.join(crt)
+}

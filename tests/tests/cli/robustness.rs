@@ -1,0 +1,204 @@
+//! Bad input of every kind: a clear one-line error and exit 2, never a panic or a backtrace.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use etcd_pki_tests::{bin, etcd_pki, fixture, fx};
+
+#[test]
+fn bad_flags_and_values_exit_2() {
+    etcd_pki::<[&str; 0], &str>([]).expect_code(2);
+    etcd_pki(["frobnicate"]).expect_code(2);
+    etcd_pki(["check"]).expect_code(2).stderr_has("--cert");
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--role",
+        "leader",
+    ])
+    .expect_code(2);
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--expires-within",
+        "soon",
+    ])
+    .expect_code(2)
+    .stderr_has("use e.g. 30d");
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--at",
+        "yesterday",
+    ])
+    .expect_code(2);
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--url",
+        "ftp://127.0.0.14:2380",
+    ])
+    .expect_code(2)
+    .stderr_has("unsupported scheme");
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--url",
+        "https://fd00::1:2380",
+    ])
+    .expect_code(2)
+    .stderr_has("must be in brackets");
+    etcd_pki(["check", "--cert", fx("cfssl/members.pem"), "--host", "a b"]).expect_code(2);
+    etcd_pki(["scan", "-w", "simple", "."]).expect_code(2);
+}
+
+#[test]
+fn bad_files_exit_2_naming_the_file() {
+    let cases = [
+        (
+            vec!["check", "--cert", "/nonexistent.pem"],
+            "cannot read /nonexistent.pem",
+        ),
+        (
+            vec!["check", "--cert", fx("openssl/leaf.csr")],
+            "certificate signing request",
+        ),
+        (
+            vec!["check", "--cert", fx("openssl/truncated.crt")],
+            "malformed",
+        ),
+        (
+            vec![
+                "check",
+                "--cert",
+                fx("cfssl/members.pem"),
+                "--key",
+                fx("openssl/encrypted-pkcs8.key"),
+            ],
+            "encrypted",
+        ),
+        (
+            vec![
+                "check",
+                "--cert",
+                fx("cfssl/members.pem"),
+                "--key",
+                fx("openssl/garbage.txt"),
+            ],
+            "no private key found",
+        ),
+        (
+            vec![
+                "check",
+                "--cert",
+                fx("cfssl/members.pem"),
+                "--cacert",
+                fx("openssl/empty.pem"),
+            ],
+            "the file is empty",
+        ),
+    ];
+    for (args, message) in cases {
+        let run = etcd_pki(&args);
+        run.expect_code(2).stderr_has(message);
+        assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("etcd-pki: error: "),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn no_fixture_makes_any_command_panic() {
+    let mut files = Vec::new();
+    for dir in ["cfssl", "openssl", "kubeadm"] {
+        for entry in std::fs::read_dir(fixture(dir)).unwrap() {
+            files.push(entry.unwrap().path().display().to_string());
+        }
+    }
+    let ca = fx("cfssl/ca.pem");
+    for file in &files {
+        for args in [
+            vec!["inspect", file],
+            vec!["inspect", "-w", "json", file],
+            vec![
+                "check",
+                "--cert",
+                file,
+                "--key",
+                file,
+                "--cacert",
+                file,
+                "--role",
+                "peer",
+                "--host",
+                "127.0.0.1",
+            ],
+            vec![
+                "check",
+                "--cert",
+                file,
+                "--cacert",
+                &ca,
+                "--role",
+                "server",
+                "--url",
+                "https://[::1]:2379",
+            ],
+            vec!["check", "--cert", &ca, "--key", file],
+        ] {
+            let run = etcd_pki(&args);
+            assert!(
+                [0, 1, 2].contains(&run.code),
+                "{args:?} exited {}: {}",
+                run.code,
+                run.stderr
+            );
+            assert!(
+                !run.stderr.contains("panicked") && !run.stderr.contains("backtrace"),
+                "{args:?}: {}",
+                run.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let mut child = Command::new(bin())
+        .args(["scan", fx("")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{:?}: {stderr}",
+        out.status
+    );
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    etcd_pki(["--help"]).expect_code(0).stdout_has("check");
+    etcd_pki(["check", "--help"])
+        .expect_code(0)
+        .stdout_has("--expires-within");
+    etcd_pki(["--version"])
+        .expect_code(0)
+        .stdout_has("etcd-pki");
+}
