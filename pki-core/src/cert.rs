@@ -217,7 +217,7 @@ impl Certificate {
             }
             cert.read_extension(ext)?;
         }
-        let digest = ring::digest::digest(&ring::digest::SHA256, &der);
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
         cert.fingerprint.copy_from_slice(digest.as_ref());
         drop(x509);
         cert.der = der;

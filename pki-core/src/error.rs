@@ -175,8 +175,8 @@ pub enum Error {
         reason: String,
     },
 
-    /// A key of an algorithm this tool cannot use (DSA, P-521, RSA outside what ring handles, ...).
-    #[error("{}: unsupported key: {algorithm}; etcd clusters use RSA, ECDSA P-256/P-384 or Ed25519", display_origin(path.as_deref()))]
+    /// A key of an algorithm this tool cannot use (DSA, X25519, Ed448, unnamed curves, ...).
+    #[error("{}: unsupported key: {algorithm}; etcd clusters use RSA, ECDSA P-256/P-384/P-521 or Ed25519", display_origin(path.as_deref()))]
     UnsupportedKey {
         /// The file, if the input came from one.
         path: Option<PathBuf>,

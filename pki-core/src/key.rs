@@ -5,7 +5,7 @@
 //! A key is decoded once, its public half is kept for matching against certificates the way Go's
 //! `tls.X509KeyPair` does (RSA modulus and exponent, EC point, Ed25519 public key), and its
 //! secret is kept only as normalised PKCS#8 DER in zeroed-on-drop memory, for signing. The key
-//! is checked for internal consistency with ring where ring can load it, so that a key whose
+//! is checked for internal consistency with aws-lc where it can load it, so that a key whose
 //! public half matches but whose private half is damaged is caught before etcd trips on it. The
 //! `Debug` output never shows key material.
 
@@ -265,10 +265,10 @@ impl PrivateKey {
             der,
         );
         let pkcs8 = encode_pkcs8(&info)?;
-        // ring loads RSA keys of 2048..=4096 bits and checks that their parts belong together;
-        // other sizes are accepted on their public half alone, as Go does.
-        if (2048..=4096).contains(&algorithm.bits().unwrap_or(0)) {
-            ring::signature::RsaKeyPair::from_pkcs8(&pkcs8).map_err(inconsistent)?;
+        // aws-lc loads RSA keys of 2048..=8192 bits and checks that their parts belong
+        // together; smaller keys are accepted on their public half alone, as Go does.
+        if (2048..=8192).contains(&algorithm.bits().unwrap_or(0)) {
+            aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&pkcs8).map_err(inconsistent)?;
         }
         Ok(PrivateKey {
             format: KeyFormat::Pkcs1,
@@ -308,9 +308,9 @@ impl PrivateKey {
                     seed.len()
                 )));
             }
-            let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed)
+            let pair = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed)
                 .map_err(|e| malformed(format!("Ed25519 key rejected: {e}")))?;
-            use ring::signature::KeyPair;
+            use aws_lc_rs::signature::KeyPair;
             let public = pair.public_key().as_ref().to_vec();
             if let Some(embedded) = info.public_key {
                 if embedded != public.as_slice() {
@@ -352,7 +352,7 @@ impl PrivateKey {
             (None, None) => return Err(malformed("EC key without a named curve".into())),
         };
         let curve = Curve::from_oid_str(&curve_oid.to_string());
-        if !matches!(curve, Curve::P256 | Curve::P384) {
+        if !matches!(curve, Curve::P256 | Curve::P384 | Curve::P521) {
             return Err(Error::UnsupportedKey {
                 path: None,
                 algorithm: format!("ECDSA {curve}"),
@@ -371,8 +371,8 @@ impl PrivateKey {
             curve: curve.clone(),
             point: point.to_vec(),
         };
-        // Normalise to PKCS#8 with the curve in the AlgorithmIdentifier, which is what ring
-        // (and rcgen on top of it) loads.
+        // Normalise to PKCS#8 with the curve in the AlgorithmIdentifier, which is what aws-lc
+        // (and rcgen on top of it) loads for signing.
         let info = PrivateKeyInfo::new(
             AlgorithmIdentifierRef {
                 oid: OID_EC,
@@ -381,15 +381,15 @@ impl PrivateKey {
             der,
         );
         let pkcs8 = encode_pkcs8(&info)?;
-        // ring insists on the public key inside the SEC1 structure; when it is there, loading
-        // the key checks that the private scalar and the public point belong together.
+        // Loading the key into aws-lc checks that the private scalar and the public point belong
+        // together.
         if ec.public_key.is_some() {
             let alg = match curve {
-                Curve::P256 => &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-                _ => &ring::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+                Curve::P256 => &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+                Curve::P384 => &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+                _ => &aws_lc_rs::signature::ECDSA_P521_SHA512_ASN1_SIGNING,
             };
-            let rng = ring::rand::SystemRandom::new();
-            ring::signature::EcdsaKeyPair::from_pkcs8(alg, &pkcs8, &rng).map_err(inconsistent)?;
+            aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(alg, &pkcs8).map_err(inconsistent)?;
         }
         Ok(PrivateKey {
             format: KeyFormat::Sec1,
@@ -426,7 +426,7 @@ fn encode_pkcs8(info: &PrivateKeyInfo<'_>) -> Result<Zeroizing<Vec<u8>>> {
         .map_err(|e| malformed(format!("cannot re-encode the key as PKCS#8: {e}")))
 }
 
-fn inconsistent(e: ring::error::KeyRejected) -> Error {
+fn inconsistent(e: aws_lc_rs::error::KeyRejected) -> Error {
     malformed(format!(
         "the key's private and public parts do not belong together ({e})"
     ))
@@ -476,9 +476,9 @@ mod tests {
 
     #[test]
     fn generated_keys_round_trip_and_debug_hides_secrets() {
-        let rng = ring::rand::SystemRandom::new();
-        let p8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
-            &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let p8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
             &rng,
         )
         .unwrap();
@@ -488,7 +488,7 @@ mod tests {
         assert!(debug.contains("elided"));
         assert!(!debug.contains("pkcs8:"));
 
-        let ed = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let ed = aws_lc_rs::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
         let key = PrivateKey::from_der(KeyFormat::Pkcs8, ed.as_ref()).unwrap();
         assert_eq!(key.algorithm(), &KeyAlgorithm::Ed25519);
     }

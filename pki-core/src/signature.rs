@@ -1,20 +1,18 @@
 //! Signature algorithms of certificates, and checking one certificate's signature with another's
 //! public key.
 //!
-//! The crypto is ring's. Which algorithms are accepted follows Go's `crypto/x509`
-//! (`CheckSignatureFrom`), not ring's or webpki's defaults:
+//! The crypto is aws-lc's (aws-lc-rs). Which algorithms are accepted follows Go's
+//! `crypto/x509` (`CheckSignatureFrom`), not the library's or webpki's defaults:
 //! - MD5 and SHA-1 signatures are rejected as insecure, as Go has done since 1.18 (Go still
 //!   accepts them on a root's self-signature, which it never checks; so does this crate);
 //! - RSA PKCS#1 v1.5 with SHA-256 or SHA-512 is accepted from 1024-bit keys up, as in Go;
-//!   SHA-384 needs 2048 bits here (ring has no 1024-bit SHA-384 verifier; Go accepts it);
-//! - RSA-PSS with SHA-256/384/512, ECDSA on P-256 and P-384 with SHA-256/384, and Ed25519.
-//!
-//! Known differences from Go: ECDSA on P-521 and ECDSA with SHA-512 are not verifiable with
-//! ring and are reported as unsupported, where Go would verify them; DSA is rejected as Go does.
+//!   SHA-384 needs 2048 bits here (aws-lc-rs has no 1024-bit SHA-384 verifier; Go accepts it);
+//! - RSA-PSS with SHA-256/384/512; ECDSA on P-256, P-384 and P-521 with SHA-256/384/512;
+//!   Ed25519. DSA is rejected, as Go does.
 
 use std::fmt;
 
-use ring::signature as sig;
+use aws_lc_rs::signature as sig;
 
 use crate::cert::Certificate;
 use crate::key::{Curve, KeyAlgorithm};
@@ -103,7 +101,7 @@ fn pss_from_params(alg: &x509_parser::x509::AlgorithmIdentifier<'_>) -> Signatur
     let Ok(params) = RsaSsaPssParams::try_from(params) else {
         return SignatureAlgorithm::RsaPssOther;
     };
-    // Go requires the MGF1 hash to equal the message hash; ring's PSS verifiers assume it.
+    // Go requires the MGF1 hash to equal the message hash; aws-lc's PSS verifiers assume it.
     let hash = params.hash_algorithm_oid().to_id_string();
     let mgf_hash = params
         .mask_gen_algorithm()
@@ -217,18 +215,24 @@ pub(crate) fn check_signature(
         (SignatureAlgorithm::Sha512RsaPss, KeyAlgorithm::Rsa { .. }) => {
             &sig::RSA_PSS_2048_8192_SHA512
         }
-        (SignatureAlgorithm::EcdsaSha256, KeyAlgorithm::Ecdsa { curve: Curve::P256 }) => {
-            &sig::ECDSA_P256_SHA256_ASN1
-        }
-        (SignatureAlgorithm::EcdsaSha384, KeyAlgorithm::Ecdsa { curve: Curve::P256 }) => {
-            &sig::ECDSA_P256_SHA384_ASN1
-        }
-        (SignatureAlgorithm::EcdsaSha256, KeyAlgorithm::Ecdsa { curve: Curve::P384 }) => {
-            &sig::ECDSA_P384_SHA256_ASN1
-        }
-        (SignatureAlgorithm::EcdsaSha384, KeyAlgorithm::Ecdsa { curve: Curve::P384 }) => {
-            &sig::ECDSA_P384_SHA384_ASN1
-        }
+        (SignatureAlgorithm::EcdsaSha256, KeyAlgorithm::Ecdsa { curve }) => match curve {
+            Curve::P256 => &sig::ECDSA_P256_SHA256_ASN1,
+            Curve::P384 => &sig::ECDSA_P384_SHA256_ASN1,
+            Curve::P521 => &sig::ECDSA_P521_SHA256_ASN1,
+            Curve::Other(_) => return Err(unsupported()),
+        },
+        (SignatureAlgorithm::EcdsaSha384, KeyAlgorithm::Ecdsa { curve }) => match curve {
+            Curve::P256 => &sig::ECDSA_P256_SHA384_ASN1,
+            Curve::P384 => &sig::ECDSA_P384_SHA384_ASN1,
+            Curve::P521 => &sig::ECDSA_P521_SHA384_ASN1,
+            Curve::Other(_) => return Err(unsupported()),
+        },
+        (SignatureAlgorithm::EcdsaSha512, KeyAlgorithm::Ecdsa { curve }) => match curve {
+            Curve::P256 => &sig::ECDSA_P256_SHA512_ASN1,
+            Curve::P384 => &sig::ECDSA_P384_SHA512_ASN1,
+            Curve::P521 => &sig::ECDSA_P521_SHA512_ASN1,
+            Curve::Other(_) => return Err(unsupported()),
+        },
         (SignatureAlgorithm::Ed25519, KeyAlgorithm::Ed25519) => &sig::ED25519,
         _ => return Err(unsupported()),
     };

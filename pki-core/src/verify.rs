@@ -12,10 +12,10 @@
 //! (see [`crate::usage`]). Key usage bits of leaves are ignored, as in Go.
 //!
 //! Why not rustls-webpki: it rejects what Go accepts on etcd hosts (a leaf with `CA:TRUE`, v1
-//! roots, roots past their expiry are not checked at all), so its verdicts would not be etcd's.
-//! Differences from Go that remain: ECDSA P-521 and RSA-1024 with SHA-384 signatures are not
-//! verifiable (see [`crate::signature`]); name constraints are evaluated for DNS, IP, email and
-//! URI names as Go does, other name forms are ignored as Go ignores them.
+//! roots) and checks less than Go does (a root past its expiry), so its verdicts would not be
+//! etcd's. Differences from Go that remain: RSA-1024 with SHA-384 signatures are not verifiable
+//! (see [`crate::signature`]); name constraints are evaluated for DNS, IP, email and URI names
+//! as Go does, other name forms are ignored as Go ignores them.
 
 use std::collections::HashMap;
 use std::fmt;
