@@ -86,13 +86,12 @@ impl fmt::Display for Found {
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read (missing, unreadable, a directory, ...).
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// The operating system's error.
-        #[source]
-        source: std::io::Error,
+        /// The operating system's error (its text is part of this error's message).
+        error: std::io::Error,
     },
 
     /// A file is larger than any certificate or key file can reasonably be.
@@ -192,6 +191,102 @@ pub enum Error {
         /// Why it cannot be used.
         reason: String,
     },
+
+    /// The CA's private key is not the key of the CA certificate.
+    #[error(
+        "the CA key {} does not belong to the CA certificate {}: pass the key that was generated with this CA (cfssl: ca-key.pem, kubeadm: ca.key)",
+        display_origin(key.as_deref()),
+        display_origin(cert.as_deref())
+    )]
+    CaKeyMismatch {
+        /// The CA certificate file.
+        cert: Option<PathBuf>,
+        /// The CA key file.
+        key: Option<PathBuf>,
+    },
+
+    /// The certificate given as the CA cannot sign certificates.
+    #[error("{} is not a CA: {reason}; pass the cluster's CA certificate (cfssl: ca.pem, kubeadm: ca.crt)", display_origin(path.as_deref()))]
+    NotACa {
+        /// The certificate file.
+        path: Option<PathBuf>,
+        /// Why (no basic constraints, cA false, no keyCertSign).
+        reason: String,
+    },
+
+    /// The CA certificate is expired or not yet valid, so nothing it signs would verify.
+    #[error("the CA certificate {} is {state}; certificates it signs would not verify: a new CA is needed (etcd-pki init), and every member must trust it", display_origin(path.as_deref()))]
+    CaNotValid {
+        /// The certificate file.
+        path: Option<PathBuf>,
+        /// "expired since ..." or "not valid before ...".
+        state: String,
+    },
+
+    /// The certificate to reissue or renew was not issued by the given CA.
+    #[error("{} was not issued by the CA {ca}: {reason}; pass the CA that signed it (etcd-pki inspect shows its issuer)", display_origin(path.as_deref()))]
+    NotIssuedByCa {
+        /// The certificate file.
+        path: Option<PathBuf>,
+        /// The CA's name.
+        ca: String,
+        /// Why it does not chain.
+        reason: String,
+    },
+
+    /// A reissue request cannot be carried out as asked.
+    #[error("{}: {reason}", display_origin(path.as_deref()))]
+    InvalidRequest {
+        /// The certificate file.
+        path: Option<PathBuf>,
+        /// What is wrong with the request.
+        reason: String,
+    },
+
+    /// The signed result failed verification, so nothing was written.
+    #[error("the reissued certificate for {} failed verification, nothing was written: {reason}", display_origin(path.as_deref()))]
+    ReissueRejected {
+        /// The certificate file.
+        path: Option<PathBuf>,
+        /// What failed.
+        reason: String,
+    },
+
+    /// Signing or key generation failed inside the crypto library.
+    #[error("signing failed: {reason}")]
+    Signing {
+        /// The library's message.
+        reason: String,
+    },
+
+    /// Writing files failed; every file was left as it was.
+    #[error("cannot write {}: {error}; every file was left as it was", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error (its text is part of this error's message).
+        error: std::io::Error,
+    },
+
+    /// Writing files failed and restoring the previous files failed too.
+    #[error("cannot write {}: {error}; restoring the previous files also failed ({restore}); the backups are: {}", path.display(), backups.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    WriteRollback {
+        /// The file whose write failed.
+        path: PathBuf,
+        /// The operating system's error (its text is part of this error's message).
+        error: std::io::Error,
+        /// Why restoring failed.
+        restore: String,
+        /// The backups to restore by hand.
+        backups: Vec<PathBuf>,
+    },
+
+    /// Files that would be created already exist.
+    #[error("refusing to overwrite an existing PKI: {} already exist(s); choose an empty directory", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    AlreadyExists {
+        /// The existing files.
+        paths: Vec<PathBuf>,
+    },
 }
 
 fn display_origin(path: Option<&Path>) -> String {
@@ -205,7 +300,10 @@ impl Error {
     /// The file this error is about, if any.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            Error::Read { path, .. } | Error::TooLarge { path, .. } => Some(path),
+            Error::Read { path, .. }
+            | Error::TooLarge { path, .. }
+            | Error::Write { path, .. }
+            | Error::WriteRollback { path, .. } => Some(path),
             Error::NoCertificate { path, .. }
             | Error::NoPrivateKey { path, .. }
             | Error::SeveralPrivateKeys { path, .. }
@@ -213,13 +311,20 @@ impl Error {
             | Error::MalformedPem { path, .. }
             | Error::MalformedCertificate { path, .. }
             | Error::MalformedKey { path, .. }
-            | Error::UnsupportedKey { path, .. } => path.as_deref(),
-            Error::InvalidHost { .. } => None,
+            | Error::UnsupportedKey { path, .. }
+            | Error::NotACa { path, .. }
+            | Error::CaNotValid { path, .. }
+            | Error::NotIssuedByCa { path, .. }
+            | Error::InvalidRequest { path, .. }
+            | Error::ReissueRejected { path, .. } => path.as_deref(),
+            Error::CaKeyMismatch { cert, .. } => cert.as_deref(),
+            Error::InvalidHost { .. } | Error::Signing { .. } | Error::AlreadyExists { .. } => None,
         }
     }
 
-    /// Attaches a file path to an error made from in-memory input.
-    pub(crate) fn with_path(mut self, file: &Path) -> Self {
+    /// Attaches a file path to an error made from in-memory input (errors that already name a
+    /// file keep theirs).
+    pub fn with_path(mut self, file: &Path) -> Self {
         match &mut self {
             Error::NoCertificate { path, .. }
             | Error::NoPrivateKey { path, .. }
@@ -228,8 +333,20 @@ impl Error {
             | Error::MalformedPem { path, .. }
             | Error::MalformedCertificate { path, .. }
             | Error::MalformedKey { path, .. }
-            | Error::UnsupportedKey { path, .. } => *path = Some(file.to_path_buf()),
-            Error::Read { .. } | Error::TooLarge { .. } | Error::InvalidHost { .. } => {}
+            | Error::UnsupportedKey { path, .. }
+            | Error::NotACa { path, .. }
+            | Error::CaNotValid { path, .. }
+            | Error::NotIssuedByCa { path, .. }
+            | Error::InvalidRequest { path, .. }
+            | Error::ReissueRejected { path, .. } => *path = Some(file.to_path_buf()),
+            Error::Read { .. }
+            | Error::TooLarge { .. }
+            | Error::InvalidHost { .. }
+            | Error::CaKeyMismatch { .. }
+            | Error::Signing { .. }
+            | Error::Write { .. }
+            | Error::WriteRollback { .. }
+            | Error::AlreadyExists { .. } => {}
         }
         self
     }

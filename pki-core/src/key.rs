@@ -116,6 +116,17 @@ impl Curve {
     }
 }
 
+impl Curve {
+    fn oid(&self) -> Option<ObjectIdentifier> {
+        match self {
+            Curve::P256 => Some(ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7")),
+            Curve::P384 => Some(ObjectIdentifier::new_unwrap("1.3.132.0.34")),
+            Curve::P521 => Some(ObjectIdentifier::new_unwrap("1.3.132.0.35")),
+            Curve::Other(_) => None,
+        }
+    }
+}
+
 impl fmt::Display for Curve {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -399,6 +410,89 @@ impl PrivateKey {
         })
     }
 
+    /// Generates a new key of an algorithm: RSA 2048, 3072 or 4096 bits, ECDSA P-256, P-384 or
+    /// P-521, or Ed25519.
+    pub fn generate(algorithm: &KeyAlgorithm) -> Result<PrivateKey> {
+        let unsupported = || {
+            Error::UnsupportedKey {
+            path: None,
+            algorithm: format!("cannot generate {algorithm} keys (RSA 2048/3072/4096, ECDSA P-256/P-384/P-521 or Ed25519)"),
+        }
+        };
+        let pair = match algorithm {
+            KeyAlgorithm::Rsa { bits } => {
+                let size = match bits {
+                    2048 => rcgen::RsaKeySize::_2048,
+                    3072 => rcgen::RsaKeySize::_3072,
+                    4096 => rcgen::RsaKeySize::_4096,
+                    _ => return Err(unsupported()),
+                };
+                rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, size)
+            }
+            KeyAlgorithm::Ecdsa { curve: Curve::P256 } => {
+                rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+            }
+            KeyAlgorithm::Ecdsa { curve: Curve::P384 } => {
+                rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384)
+            }
+            KeyAlgorithm::Ecdsa { curve: Curve::P521 } => {
+                rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)
+            }
+            KeyAlgorithm::Ed25519 => rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519),
+            _ => return Err(unsupported()),
+        }
+        .map_err(|e| Error::Signing {
+            reason: format!("key generation failed: {e}"),
+        })?;
+        let der = Zeroizing::new(pair.serialize_der());
+        PrivateKey::from_der(KeyFormat::Pkcs8, &der)
+    }
+
+    /// The format etcd's tooling writes for this algorithm: PKCS#1 for RSA and SEC1 for ECDSA
+    /// (cfssl, kubeadm), PKCS#8 for Ed25519 (which has no other).
+    pub fn conventional_format(algorithm: &KeyAlgorithm) -> KeyFormat {
+        match algorithm {
+            KeyAlgorithm::Rsa { .. } => KeyFormat::Pkcs1,
+            KeyAlgorithm::Ecdsa { .. } => KeyFormat::Sec1,
+            _ => KeyFormat::Pkcs8,
+        }
+    }
+
+    /// The key as PEM in a format (PKCS#1 only for RSA, SEC1 only for ECDSA). Zeroed when dropped.
+    pub fn to_pem(&self, format: KeyFormat) -> Result<Zeroizing<String>> {
+        let info = PrivateKeyInfo::from_der(&self.pkcs8)
+            .map_err(|e| malformed(format!("cannot re-read the key as PKCS#8: {e}")))?;
+        let der: Zeroizing<Vec<u8>> = match (format, &self.algorithm) {
+            (KeyFormat::Pkcs8, _) => Zeroizing::new(self.pkcs8.to_vec()),
+            (KeyFormat::Pkcs1, KeyAlgorithm::Rsa { .. }) => {
+                Zeroizing::new(info.private_key.to_vec())
+            }
+            (KeyFormat::Sec1, KeyAlgorithm::Ecdsa { curve }) => {
+                let inner = sec1::EcPrivateKey::from_der(info.private_key)
+                    .map_err(|e| malformed(format!("not a valid SEC1 EC key: {e}")))?;
+                let PublicKeyData::Ec { point, .. } = &self.public else {
+                    return Err(malformed("EC key without its public point".into()));
+                };
+                let full = sec1::EcPrivateKey {
+                    private_key: inner.private_key,
+                    parameters: curve.oid().map(sec1::EcParameters::NamedCurve),
+                    public_key: Some(point),
+                };
+                Zeroizing::new(
+                    full.to_der()
+                        .map_err(|e| malformed(format!("cannot encode SEC1: {e}")))?,
+                )
+            }
+            (format, algorithm) => {
+                return Err(Error::UnsupportedKey {
+                    path: None,
+                    algorithm: format!("{algorithm} keys cannot be written as {format}"),
+                })
+            }
+        };
+        Ok(Zeroizing::new(crate::pem::encode(format.pem_label(), &der)))
+    }
+
     /// The encoding the key was read in.
     pub fn format(&self) -> KeyFormat {
         self.format
@@ -413,6 +507,11 @@ impl PrivateKey {
     /// `tls.X509KeyPair` compares them.
     pub fn matches(&self, cert: &crate::cert::Certificate) -> bool {
         self.public != PublicKeyData::Unsupported && self.public == *cert.public_key_data()
+    }
+
+    /// The key as PKCS#8 DER, for signing. Zeroed when dropped.
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
     }
 
     pub(crate) fn public_key_data(&self) -> &PublicKeyData {

@@ -54,22 +54,29 @@
 #![warn(unreachable_pub)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod ca;
 mod cert;
 mod check;
 mod coverage;
 mod error;
 mod host;
+mod init;
 mod key;
 mod load;
 mod pem;
+mod reissue;
+mod renew;
 mod scan;
 mod signature;
+mod tbs;
 #[cfg(test)]
 mod test_support;
 mod time_fmt;
 mod usage;
 mod verify;
+pub mod write;
 
+pub use ca::CertificateAuthority;
 pub use cert::{BasicConstraints, Certificate, PublicKeySummary, SubjectAltNames, Summary};
 pub use check::{
     check, CheckInput, CheckKind, Finding, Remedy, Report, Status, DEFAULT_WARN_WITHIN,
@@ -77,14 +84,18 @@ pub use check::{
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
 pub use error::{Error, Found, Result};
 pub use host::{Host, HostUrl};
+pub use init::{init, InitRequest, Layout, Member, PkiFile};
 pub use key::{Curve, KeyAlgorithm, KeyFormat, PrivateKey};
 pub use load::{
     certificates_from_bytes, load_bytes, load_certificates, load_file, load_private_key,
     private_key_from_bytes, read_file, Loaded, MAX_FILE_SIZE,
 };
 pub use pem::encode as pem_encode;
+pub use reissue::{key_pem, plan, reissue, KeyChange, Plan, ReissueRequest, Reissued, BACKDATE};
+pub use renew::{reissue_writes, renew, RenewItem, RenewOptions, RenewOutcome};
 pub use scan::{
-    key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate, Skipped,
+    is_backup, key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
+    Skipped,
 };
 pub use signature::{SignatureAlgorithm, SignatureError};
 pub use time_fmt::{rfc3339, short_duration};

@@ -43,7 +43,7 @@ pub(crate) struct Contents {
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     let read_err = |source| Error::Read {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let file = fs::File::open(path).map_err(read_err)?;
     let meta = file.metadata().map_err(read_err)?;
@@ -300,18 +300,18 @@ fn looks_like_signed_object(bytes: &[u8]) -> bool {
 }
 
 /// One PEM block as framed in the text.
-struct PemSection<'a> {
+pub(crate) struct PemSection<'a> {
     /// The label between `BEGIN ` and the dashes.
-    label: &'a str,
+    pub(crate) label: &'a str,
     /// The text from the BEGIN line through the END line.
-    text: &'a [u8],
+    pub(crate) text: &'a [u8],
     /// Whether RFC 1421 headers say the body is encrypted (`Proc-Type: 4,ENCRYPTED`).
     encrypted: bool,
 }
 
 /// Splits text into PEM blocks; text between blocks (openssl's "Bag Attributes", comments) is
 /// ignored as OpenSSL and Go do.
-fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
+pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
     let mut sections = Vec::new();
     let mut offset = 0;
     let mut open: Option<(usize, &str, bool)> = None;

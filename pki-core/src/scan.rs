@@ -191,22 +191,13 @@ enum KeyResult {
 /// A root that does not exist or cannot be read is an error (it is the operator's input);
 /// everything below a root is reported in the result instead.
 pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> {
-    let mut files = Vec::new();
-    let mut skipped = Vec::new();
-    let mut visited = HashSet::new();
-    for root in roots {
-        let meta = fs::metadata(root).map_err(|source| Error::Read {
-            path: root.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            walk(root, &mut visited, &mut files, &mut skipped);
-        } else {
-            files.push(root.clone());
-        }
-    }
-    files.sort();
-    files.dedup();
+    let (files, mut skipped) = list_files(roots)?;
+    let (backups, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|p| is_backup(p));
+    skipped.extend(backups.into_iter().map(|path| Skipped {
+        path,
+        reason: "a backup made by etcd-pki when the file was replaced".into(),
+    }));
 
     let results: Vec<(PathBuf, FileResult)> = files
         .into_par_iter()
@@ -355,8 +346,8 @@ fn read_one(path: &Path) -> FileResult {
         Err(Error::TooLarge { size, .. }) => {
             return FileResult::Skipped(format!("too large for a certificate file ({size} bytes)"))
         }
-        Err(Error::Read { source, .. }) => {
-            return FileResult::Skipped(format!("cannot read: {source}"))
+        Err(Error::Read { error, .. }) => {
+            return FileResult::Skipped(format!("cannot read: {error}"))
         }
         Err(e) => return FileResult::Skipped(e.to_string()),
     };
@@ -447,6 +438,51 @@ pub fn key_candidates(cert: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Every regular file under `roots` (files given directly are taken as they are), sorted, with
+/// what the walk had to skip (unreadable directories, broken links).
+pub(crate) fn list_files(roots: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Skipped>), Error> {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let mut visited = HashSet::new();
+    for root in roots {
+        let meta = fs::metadata(root).map_err(|source| Error::Read {
+            path: root.clone(),
+            error: source,
+        })?;
+        if meta.is_dir() {
+            walk(root, &mut visited, &mut files, &mut skipped);
+        } else {
+            files.push(root.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok((files, skipped))
+}
+
+/// Whether a file is a backup written by [`crate::write`]: `NAME.bak.YYYYMMDDTHHMMSSZ[.N]`.
+pub fn is_backup(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let Some((_, stamp)) = name.rsplit_once(".bak.").or_else(|| {
+        // NAME.bak.STAMP.N
+        name.rsplit_once('.')
+            .and_then(|(head, n)| n.bytes().all(|b| b.is_ascii_digit()).then_some(head))
+            .and_then(|head| head.rsplit_once(".bak."))
+    }) else {
+        return false;
+    };
+    let stamp = stamp.split('.').next().unwrap_or("");
+    stamp.len() == 16
+        && stamp.ends_with('Z')
+        && stamp.as_bytes()[8] == b'T'
+        && stamp
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
+}
+
 /// Depth-first walk that follows links but enters each directory once (by device and inode).
 fn walk(
     dir: &Path,
@@ -523,6 +559,15 @@ mod tests {
             .into_iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect()
+    }
+
+    #[test]
+    fn backups_are_recognised() {
+        assert!(is_backup(Path::new("/x/members.pem.bak.20261125T112211Z")));
+        assert!(is_backup(Path::new("members.pem.bak.20261125T112211Z.3")));
+        assert!(!is_backup(Path::new("members.pem")));
+        assert!(!is_backup(Path::new("members.bak.pem")));
+        assert!(!is_backup(Path::new("x.bak.2026")));
     }
 
     #[test]

@@ -1,0 +1,892 @@
+//! Reissuing a leaf certificate from its CA with new SANs (the fix for the seed runbook's note 1)
+//! and renewing it with the same SANs (rotation jobs).
+//!
+//! Everything else is kept: subject, every existing SAN in its order (including names of kinds
+//! this crate does not interpret), key usage, extended key usage, basic constraints, policies and
+//! any other extension byte for byte, and the public key unless a new key of the same algorithm
+//! is asked for. What changes: a new random 128-bit serial; validity from now (backdated five
+//! minutes for clock skew between members, as cfssl does) for the old lifetime or a given number
+//! of days, never past the CA's own expiry; the authority key identifier (the CA's).
+//!
+//! [`plan`] says what would change without signing anything; [`reissue`] signs and then
+//! verifies the result before handing it back: it must chain to the CA, cover every host the
+//! old certificate covered (minus removed names) plus the added ones, keep the subject and
+//! usages, and match its key. Nothing is written here; see [`crate::write`].
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::ca::{sha1_key_id, CertificateAuthority};
+use crate::cert::Certificate;
+use crate::coverage::{covers, go_ip_string, ip_equal};
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::key::{KeyAlgorithm, KeyFormat, PrivateKey};
+use crate::tbs::{self, Extension, OID_AKI, OID_SAN, OID_SKI};
+use crate::time_fmt::rfc3339;
+use crate::verify::{find_issuer, verify, CertPool, VerifyOptions};
+
+/// How far back validity starts, for clock skew between the CA host and the members.
+pub const BACKDATE: Duration = Duration::minutes(5);
+
+/// What to change when reissuing.
+#[derive(Debug, Clone)]
+pub struct ReissueRequest {
+    /// IP SANs to add (already present ones are left as they are).
+    pub add_ips: Vec<IpAddr>,
+    /// DNS SANs to add.
+    pub add_dns: Vec<String>,
+    /// IP SANs to remove (each must be present).
+    pub remove_ips: Vec<IpAddr>,
+    /// DNS SANs to remove (each must be present, compared case-insensitively).
+    pub remove_dns: Vec<String>,
+    /// Generate a new key of the same algorithm instead of keeping the old public key.
+    pub new_key: bool,
+    /// Validity in days; `None` keeps the old certificate's lifetime.
+    pub days: Option<u32>,
+    /// The instant the new validity starts from (before backdating).
+    pub at: OffsetDateTime,
+}
+
+impl ReissueRequest {
+    /// A request that changes nothing but validity and serial: a renewal.
+    pub fn renew(at: OffsetDateTime) -> ReissueRequest {
+        ReissueRequest {
+            add_ips: Vec::new(),
+            add_dns: Vec::new(),
+            remove_ips: Vec::new(),
+            remove_dns: Vec::new(),
+            new_key: false,
+            days: None,
+            at,
+        }
+    }
+}
+
+/// What a reissue would change; shown before anything is signed or written.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Plan {
+    /// The certificate's subject (unchanged).
+    pub subject: String,
+    /// The signing CA's subject.
+    pub ca: String,
+    /// SANs before, `IP:`/`DNS:` prefixed, in certificate order.
+    pub sans_before: Vec<String>,
+    /// SANs after.
+    pub sans_after: Vec<String>,
+    /// SANs added.
+    pub added: Vec<String>,
+    /// SANs removed.
+    pub removed: Vec<String>,
+    /// Requested SANs that were already present (nothing to do for them).
+    pub already_present: Vec<String>,
+    /// The old validity end.
+    pub old_not_after: String,
+    /// The new validity start.
+    pub not_before: String,
+    /// The new validity end.
+    pub not_after: String,
+    /// Whether the end was cut to the CA's expiry.
+    pub clamped_to_ca: bool,
+    /// Whether the key is kept or replaced, and its algorithm.
+    pub key: KeyChange,
+}
+
+/// The key of a reissued certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum KeyChange {
+    /// The old public key is kept.
+    Kept {
+        /// Its algorithm.
+        algorithm: String,
+    },
+    /// A new key of the same algorithm is generated.
+    New {
+        /// Its algorithm.
+        algorithm: String,
+    },
+}
+
+/// A reissued certificate, verified, not yet written.
+#[derive(Debug)]
+pub struct Reissued {
+    /// The new certificate.
+    pub certificate: Certificate,
+    /// The new private key, when one was asked for.
+    pub new_key: Option<PrivateKey>,
+    /// What changed.
+    pub plan: Plan,
+}
+
+/// The work out of a request, shared by [`plan`] and [`reissue`].
+struct Prepared {
+    plan: Plan,
+    san_value: Option<Vec<u8>>,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    expected_hosts: Vec<Host>,
+}
+
+/// Says what a reissue would change, after checking that it can be done: `old` must be a leaf
+/// issued by `ca`, removed SANs must exist, and at least one SAN must remain.
+pub fn plan(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -> Result<Plan> {
+    Ok(prepare(old, ca, req)?.plan)
+}
+
+fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -> Result<Prepared> {
+    let invalid = |reason: String| Error::InvalidRequest { path: None, reason };
+    if old.is_ca() {
+        return Err(invalid(format!(
+            "\"{}\" is a CA certificate; only leaf certificates are reissued",
+            old.subject()
+        )));
+    }
+    let pool: CertPool = std::iter::once(ca.certificate().clone()).collect();
+    if let Err(e) = find_issuer(old, &pool) {
+        return Err(Error::NotIssuedByCa {
+            path: None,
+            ca: ca.certificate().subject().to_string(),
+            reason: e.to_string(),
+        });
+    }
+    for dns in &req.add_dns {
+        validate_dns(dns).map_err(|reason| invalid(format!("--add-dns {dns:?}: {reason}")))?;
+    }
+
+    let old_elements = match old_san_value(old)? {
+        Some(value) => tbs::sequence_elements(&value)
+            .map_err(|e| invalid(format!("its subjectAltName does not parse: {e}")))?,
+        None => Vec::new(),
+    };
+    let sans = old.sans();
+    let mut already_present = Vec::new();
+    let mut added = Vec::new();
+    let mut removed = Vec::new();
+
+    // Removals: every requested name must be there.
+    for ip in &req.remove_ips {
+        if !sans.ip.iter().any(|s| ip_equal(s, ip)) {
+            return Err(invalid(format!(
+                "--remove-ip {ip}: the certificate has no such IP SAN"
+            )));
+        }
+        removed.push(format!("IP:{}", go_ip_string(ip)));
+    }
+    for dns in &req.remove_dns {
+        if !sans.dns.iter().any(|s| s.eq_ignore_ascii_case(dns)) {
+            return Err(invalid(format!(
+                "--remove-dns {dns}: the certificate has no such DNS SAN"
+            )));
+        }
+        removed.push(format!("DNS:{dns}"));
+    }
+    let removed_ip = |ip: &IpAddr| req.remove_ips.iter().any(|r| ip_equal(r, ip));
+    let removed_dns = |d: &str| req.remove_dns.iter().any(|r| r.eq_ignore_ascii_case(d));
+
+    // Keep the old names in order, except removed ones; names of other kinds stay as they are.
+    let mut elements = Vec::new();
+    let mut sans_after = Vec::new();
+    let mut expected_hosts = Vec::new();
+    for element in &old_elements {
+        match decode_name(element) {
+            Some(Name::Ip(ip)) if removed_ip(&ip) => continue,
+            Some(Name::Dns(d)) if removed_dns(&d) => continue,
+            Some(Name::Ip(ip)) => {
+                sans_after.push(format!("IP:{}", go_ip_string(&ip)));
+                expected_hosts.push(Host::Ip(ip));
+            }
+            Some(Name::Dns(d)) => {
+                sans_after.push(format!("DNS:{d}"));
+                if !d.starts_with("*.") {
+                    expected_hosts.push(Host::Dns(d));
+                }
+            }
+            None => sans_after.push(describe_other(element)),
+        }
+        elements.push(element.clone());
+    }
+    for ip in &req.add_ips {
+        let present = sans.ip.iter().any(|s| ip_equal(s, ip)) && !removed_ip(ip);
+        let label = format!("IP:{}", go_ip_string(ip));
+        if present || added.contains(&label) {
+            already_present.push(label);
+            continue;
+        }
+        elements.push(tbs::ip_address(ip));
+        sans_after.push(label.clone());
+        added.push(label);
+        expected_hosts.push(Host::Ip(*ip));
+    }
+    for dns in &req.add_dns {
+        let present = sans.dns.iter().any(|s| s.eq_ignore_ascii_case(dns)) && !removed_dns(dns);
+        let label = format!("DNS:{dns}");
+        if present || added.iter().any(|a| a.eq_ignore_ascii_case(&label)) {
+            already_present.push(label);
+            continue;
+        }
+        elements.push(tbs::dns_name(dns));
+        sans_after.push(label.clone());
+        added.push(label);
+        if !dns.starts_with("*.") {
+            expected_hosts.push(Host::Dns(dns.clone()));
+        }
+    }
+    if elements.is_empty() && !old_elements.is_empty() {
+        return Err(invalid(
+            "removing every SAN would leave a certificate that covers no host".into(),
+        ));
+    }
+    let san_value = (!elements.is_empty()).then(|| tbs::general_names(&elements));
+
+    // Validity: the old lifetime (or the given days) from now, backdated, within the CA's.
+    let lifetime = match req.days {
+        Some(0) => return Err(invalid("--days must be at least 1".into())),
+        Some(days) => Duration::days(i64::from(days)),
+        None => old.not_after() - old.not_before(),
+    };
+    let not_before = req.at - BACKDATE;
+    let mut not_after = req.at + lifetime - BACKDATE;
+    let ca_end = ca.certificate().not_after();
+    let clamped_to_ca = not_after > ca_end;
+    if clamped_to_ca {
+        not_after = ca_end;
+    }
+    if not_after <= req.at {
+        return Err(invalid(format!(
+            "the CA expires at {}, too soon to issue anything useful: renew the CA first",
+            rfc3339(ca_end)
+        )));
+    }
+    let algorithm = old.key_algorithm().to_string();
+    let plan = Plan {
+        subject: old.subject().to_string(),
+        ca: ca.certificate().subject().to_string(),
+        sans_before: sans.to_strings(),
+        sans_after,
+        added,
+        removed,
+        already_present,
+        old_not_after: rfc3339(old.not_after()),
+        not_before: rfc3339(not_before),
+        not_after: rfc3339(not_after),
+        clamped_to_ca,
+        key: if req.new_key {
+            KeyChange::New { algorithm }
+        } else {
+            KeyChange::Kept { algorithm }
+        },
+    };
+    Ok(Prepared {
+        plan,
+        san_value,
+        not_before,
+        not_after,
+        expected_hosts,
+    })
+}
+
+/// Reissues `old` from `ca` as asked, and verifies the result (see the module docs). `old_key`,
+/// when given, must be `old`'s key, and is checked against the result when the key is kept.
+pub fn reissue(
+    old: &Certificate,
+    old_key: Option<&PrivateKey>,
+    ca: &CertificateAuthority,
+    req: &ReissueRequest,
+) -> Result<Reissued> {
+    if let Some(key) = old_key {
+        if !key.matches(old) {
+            return Err(Error::InvalidRequest {
+                path: None,
+                reason: "the private key given does not belong to this certificate".into(),
+            });
+        }
+    }
+    let prepared = prepare(old, ca, req)?;
+    let new_key = if req.new_key {
+        Some(PrivateKey::generate(old.key_algorithm())?)
+    } else {
+        None
+    };
+    let spki = match &new_key {
+        Some(key) => key_spki(key)?,
+        None => old.spki_der().to_vec(),
+    };
+
+    let extensions = rebuild_extensions(
+        old,
+        ca,
+        prepared.san_value.as_deref(),
+        new_key.is_some().then_some(spki.as_slice()),
+    )?;
+    let serial = random_serial()?;
+    let tbs_der = tbs::encode_tbs(&tbs::Tbs {
+        serial: &serial,
+        signature_algorithm: ca.algorithm().alg_id_der,
+        issuer: ca.certificate().raw_subject(),
+        not_before: prepared.not_before,
+        not_after: prepared.not_after,
+        subject: old.raw_subject(),
+        spki: &spki,
+        extensions: &extensions,
+    })
+    .map_err(|reason| Error::Signing { reason })?;
+    let signature = ca.sign(&tbs_der)?;
+    let der = tbs::encode_certificate(&tbs_der, ca.algorithm().alg_id_der, &signature);
+    let rejected = |reason: String| Error::ReissueRejected { path: None, reason };
+    let certificate = Certificate::from_der(der)
+        .map_err(|e| rejected(format!("the result does not parse: {e}")))?;
+
+    // Verify before anyone writes it.
+    let roots: CertPool = std::iter::once(ca.certificate().clone()).collect();
+    let none = CertPool::new();
+    verify(
+        &certificate,
+        &none,
+        &roots,
+        &VerifyOptions {
+            at: req.at,
+            usage: None,
+        },
+    )
+    .map_err(|e| rejected(format!("it does not chain to the CA: {e}")))?;
+    for host in &prepared.expected_hosts {
+        if let crate::coverage::Coverage::NotCovered(nc) = covers(&certificate, host) {
+            return Err(rejected(format!("it does not cover {host}: {nc}")));
+        }
+    }
+    if certificate.raw_subject() != old.raw_subject() {
+        return Err(rejected("its subject differs from the old one".into()));
+    }
+    if certificate.ext_key_usage() != old.ext_key_usage()
+        || certificate.key_usage_bits() != old.key_usage_bits()
+    {
+        return Err(rejected("its key usages differ from the old ones".into()));
+    }
+    match (&new_key, old_key) {
+        (Some(key), _) if !key.matches(&certificate) => {
+            return Err(rejected("it does not match the new key".into()))
+        }
+        (None, Some(key)) if !key.matches(&certificate) => {
+            return Err(rejected("it does not match the key".into()))
+        }
+        (None, _) if certificate.spki_der() != old.spki_der() => {
+            return Err(rejected("its public key changed".into()))
+        }
+        _ => {}
+    }
+    Ok(Reissued {
+        certificate,
+        new_key,
+        plan: prepared.plan,
+    })
+}
+
+/// The old extensions with SAN, AKI and (for a new key) SKI replaced in place; a SAN extension
+/// is added at the end when the old certificate had none.
+fn rebuild_extensions(
+    old: &Certificate,
+    ca: &CertificateAuthority,
+    san_value: Option<&[u8]>,
+    new_spki: Option<&[u8]>,
+) -> Result<Vec<Extension>> {
+    use x509_parser::prelude::FromDer;
+    let (_, x509) =
+        x509_parser::certificate::X509Certificate::from_der(old.der()).map_err(|e| {
+            Error::InvalidRequest {
+                path: None,
+                reason: format!("the certificate does not parse: {e}"),
+            }
+        })?;
+    let new_ski = match new_spki {
+        Some(spki) => {
+            let (_, info) =
+                x509_parser::x509::SubjectPublicKeyInfo::from_der(spki).map_err(|e| {
+                    Error::Signing {
+                        reason: format!("new key's SubjectPublicKeyInfo: {e}"),
+                    }
+                })?;
+            Some(sha1_key_id(&info.subject_public_key.data))
+        }
+        None => None,
+    };
+    let mut out = Vec::new();
+    let mut wrote_san = false;
+    for ext in x509.extensions() {
+        let oid: Vec<u64> =
+            ext.oid
+                .iter()
+                .map(Iterator::collect)
+                .ok_or_else(|| Error::InvalidRequest {
+                    path: None,
+                    reason: format!("extension OID {} is too large to re-encode", ext.oid),
+                })?;
+        let value = if oid == OID_SAN {
+            wrote_san = true;
+            match san_value {
+                Some(v) => v.to_vec(),
+                None => continue,
+            }
+        } else if oid == OID_AKI {
+            tbs::authority_key_identifier(&ca.key_identifier())
+        } else if oid == OID_SKI && new_ski.is_some() {
+            tbs::subject_key_identifier(new_ski.as_deref().unwrap_or_default())
+        } else {
+            ext.value.to_vec()
+        };
+        out.push(Extension {
+            oid,
+            critical: ext.critical,
+            value,
+        });
+    }
+    if let (false, Some(v)) = (wrote_san, san_value) {
+        out.push(Extension {
+            oid: OID_SAN.to_vec(),
+            // RFC 5280 4.2.1.6: critical when the subject is empty.
+            critical: old.subject().is_empty(),
+            value: v.to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+fn old_san_value(old: &Certificate) -> Result<Option<Vec<u8>>> {
+    use x509_parser::prelude::FromDer;
+    let (_, x509) =
+        x509_parser::certificate::X509Certificate::from_der(old.der()).map_err(|e| {
+            Error::InvalidRequest {
+                path: None,
+                reason: format!("the certificate does not parse: {e}"),
+            }
+        })?;
+    Ok(x509
+        .extensions()
+        .iter()
+        .find(|e| e.oid.to_id_string() == "2.5.29.17")
+        .map(|e| e.value.to_vec()))
+}
+
+enum Name {
+    Ip(IpAddr),
+    Dns(String),
+}
+
+fn decode_name(element: &[u8]) -> Option<Name> {
+    let (&tag, rest) = element.split_first()?;
+    let (&len, content) = rest.split_first()?;
+    if len & 0x80 != 0 && tag != 0x82 {
+        return None;
+    }
+    let content = if len & 0x80 != 0 {
+        let n = (len & 0x7f) as usize;
+        content.get(n..)?
+    } else {
+        content
+    };
+    match tag {
+        0x82 => std::str::from_utf8(content)
+            .ok()
+            .map(|s| Name::Dns(s.to_string())),
+        0x87 => match content.len() {
+            4 => Some(Name::Ip(IpAddr::from(<[u8; 4]>::try_from(content).ok()?))),
+            16 => Some(Name::Ip(IpAddr::from(<[u8; 16]>::try_from(content).ok()?))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn describe_other(element: &[u8]) -> String {
+    match element.first() {
+        Some(0x81) => format!(
+            "email:{}",
+            String::from_utf8_lossy(element.get(2..).unwrap_or_default())
+        ),
+        Some(0x86) => format!(
+            "URI:{}",
+            String::from_utf8_lossy(element.get(2..).unwrap_or_default())
+        ),
+        Some(tag) => format!("other name (tag {:#04x}, kept)", tag),
+        None => "empty name".into(),
+    }
+}
+
+/// Go's `validHostnamePattern`, plus ASCII (an IA5String must be).
+fn validate_dns(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() || !name.is_ascii() {
+        return Err(
+            "a DNS name must be non-empty ASCII (use punycode for international names)".into(),
+        );
+    }
+    if name.parse::<IpAddr>().is_ok() {
+        return Err(
+            "this is an IP address: use --add-ip, since Go never matches an IP against a DNS SAN"
+                .into(),
+        );
+    }
+    for (i, label) in name.split('.').enumerate() {
+        let ok = !label.is_empty()
+            && ((i == 0 && label == "*")
+                || label
+                    .chars()
+                    .enumerate()
+                    .all(|(j, c)| c.is_ascii_alphanumeric() || c == '_' || (c == '-' && j != 0)));
+        if !ok {
+            return Err(format!(
+                "label {label:?} is not a valid host name label (letters, digits, '-' not first; '*' only as the whole first label)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A positive random 128-bit serial, as Go's `rand.Int(2^128)` and cfssl produce.
+fn random_serial() -> Result<Vec<u8>> {
+    use aws_lc_rs::rand::SecureRandom;
+    let mut serial = vec![0u8; 16];
+    aws_lc_rs::rand::SystemRandom::new()
+        .fill(&mut serial)
+        .map_err(|_| Error::Signing {
+            reason: "the system random number generator failed".into(),
+        })?;
+    serial[0] &= 0x7f;
+    if serial[0] == 0 {
+        serial[0] = 0x01;
+    }
+    Ok(serial)
+}
+
+/// The SubjectPublicKeyInfo DER of a private key's public half.
+pub(crate) fn key_spki(key: &PrivateKey) -> Result<Vec<u8>> {
+    use rcgen::PublicKeyData;
+    let der = rustls_pki_types::PrivatePkcs8KeyDer::from(key.pkcs8_der());
+    let alg = crate::ca::SigningAlgorithm::for_key(key.algorithm()).ok_or_else(|| {
+        Error::UnsupportedKey {
+            path: None,
+            algorithm: key.algorithm().to_string(),
+        }
+    })?;
+    let pair = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(&der, alg.rcgen).map_err(|e| {
+        Error::Signing {
+            reason: format!("cannot load the new key: {e}"),
+        }
+    })?;
+    Ok(pair.subject_public_key_info())
+}
+
+/// The PEM text of a reissued key in the format of the key it replaces (or the conventional one).
+pub fn key_pem(key: &PrivateKey, like: Option<KeyFormat>) -> Result<Zeroizing<String>> {
+    let format = like
+        .filter(|f| {
+            matches!(
+                (f, key.algorithm()),
+                (KeyFormat::Pkcs1, KeyAlgorithm::Rsa { .. })
+                    | (KeyFormat::Sec1, KeyAlgorithm::Ecdsa { .. })
+                    | (KeyFormat::Pkcs8, _)
+            )
+        })
+        .unwrap_or_else(|| PrivateKey::conventional_format(key.algorithm()));
+    key.to_pem(format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{cert, fixture, key};
+    use crate::usage::ExtKeyUsage;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    fn cfssl_ca() -> CertificateAuthority {
+        CertificateAuthority::load(
+            &fixture("cfssl/ca.pem"),
+            &fixture("cfssl/ca-key.pem"),
+            now(),
+        )
+        .unwrap()
+    }
+
+    fn add_ip(ip: &str) -> ReissueRequest {
+        ReissueRequest {
+            add_ips: vec![ip.parse().unwrap()],
+            ..ReissueRequest::renew(now())
+        }
+    }
+
+    #[test]
+    fn the_seed_fix_adds_the_ip_and_keeps_everything_else() {
+        let old = cert("cfssl/members.pem");
+        let old_key = key("cfssl/members-key.pem");
+        let ca = cfssl_ca();
+        let out = reissue(&old, Some(&old_key), &ca, &add_ip("127.0.0.14")).unwrap();
+        let new = &out.certificate;
+        assert!(covers(new, &Host::parse("127.0.0.14").unwrap()).is_covered());
+        for ip in ["127.0.0.1", "127.0.0.11", "127.0.0.12", "127.0.0.13"] {
+            assert!(covers(new, &Host::parse(ip).unwrap()).is_covered(), "{ip}");
+        }
+        assert_eq!(new.raw_subject(), old.raw_subject());
+        assert_eq!(new.spki_der(), old.spki_der());
+        assert_eq!(
+            new.ext_key_usage(),
+            Some(&[ExtKeyUsage::ServerAuth, ExtKeyUsage::ClientAuth][..])
+        );
+        assert_eq!(new.key_usage_bits(), old.key_usage_bits());
+        assert_eq!(new.basic_constraints(), old.basic_constraints());
+        assert_eq!(new.subject_key_id(), old.subject_key_id());
+        assert_eq!(new.authority_key_id(), ca.certificate().subject_key_id());
+        assert_ne!(new.serial_hex(), old.serial_hex());
+        assert!(old_key.matches(new));
+        assert_eq!(out.plan.added, ["IP:127.0.0.14"]);
+        assert_eq!(out.plan.sans_after.last().unwrap(), "IP:127.0.0.14");
+        // The old lifetime (cfssl's 876000h) from now would outlive the CA, made at the same
+        // time with the same lifetime, so it is cut to the CA's expiry.
+        assert!(out.plan.clamped_to_ca);
+        assert_eq!(new.not_after(), ca.certificate().not_after());
+        assert!(new.not_before() <= now() - BACKDATE);
+    }
+
+    #[test]
+    fn lifetimes_are_clamped_to_the_ca() {
+        let ca = cfssl_ca();
+        let req = ReissueRequest {
+            days: Some(365 * 200),
+            ..ReissueRequest::renew(now())
+        };
+        let out = reissue(&cert("cfssl/server.pem"), None, &ca, &req).unwrap();
+        assert!(out.plan.clamped_to_ca);
+        assert_eq!(out.certificate.not_after(), ca.certificate().not_after());
+        let req = ReissueRequest {
+            days: Some(30),
+            ..ReissueRequest::renew(now())
+        };
+        let out = reissue(&cert("cfssl/server.pem"), None, &ca, &req).unwrap();
+        assert!(!out.plan.clamped_to_ca);
+        assert_eq!(
+            out.certificate.not_after() - out.certificate.not_before(),
+            Duration::days(30)
+        );
+        // Without --days the old lifetime is kept when the CA allows it.
+        let short = reissue(&out.certificate, None, &ca, &ReissueRequest::renew(now())).unwrap();
+        assert_eq!(
+            short.certificate.not_after() - short.certificate.not_before(),
+            Duration::days(30)
+        );
+    }
+
+    #[test]
+    fn every_ca_key_kind_signs_verifiable_certificates() {
+        for (leaf, ca_cert, ca_key, leaf_key) in [
+            (
+                "openssl/leaf-rsa-pkcs8.crt",
+                "openssl/rsa-ca.crt",
+                "openssl/rsa-ca.key",
+                "openssl/leaf-rsa-pkcs8.key",
+            ),
+            (
+                "openssl/leaf-ec-p384.crt",
+                "openssl/ec-ca.crt",
+                "openssl/ec-ca.key",
+                "openssl/leaf-ec-p384.key",
+            ),
+            (
+                "openssl/leaf-ed25519.crt",
+                "openssl/ed25519-ca.crt",
+                "openssl/ed25519-ca.key",
+                "openssl/leaf-ed25519.key",
+            ),
+            (
+                "kubeadm/peer.crt",
+                "kubeadm/ca.crt",
+                "kubeadm/ca.key",
+                "kubeadm/peer.key",
+            ),
+            (
+                "openssl/leaf-via-intermediate.crt",
+                "openssl/intermediate-ca.crt",
+                "openssl/intermediate-ca.key",
+                "openssl/leaf-via-intermediate.key",
+            ),
+        ] {
+            let ca =
+                CertificateAuthority::load(&fixture(ca_cert), &fixture(ca_key), now()).unwrap();
+            let out = reissue(
+                &cert(leaf),
+                Some(&key(leaf_key)),
+                &ca,
+                &add_ip("127.0.0.99"),
+            )
+            .unwrap_or_else(|e| panic!("{leaf}: {e}"));
+            assert!(covers(&out.certificate, &Host::parse("127.0.0.99").unwrap()).is_covered());
+        }
+    }
+
+    #[test]
+    fn a_new_key_has_the_same_algorithm_and_is_written_in_the_old_format() {
+        let ca = cfssl_ca();
+        let req = ReissueRequest {
+            new_key: true,
+            ..add_ip("127.0.0.14")
+        };
+        let old = cert("cfssl/members.pem");
+        let out = reissue(&old, None, &ca, &req).unwrap();
+        let new_key = out.new_key.as_ref().unwrap();
+        assert_eq!(new_key.algorithm(), old.key_algorithm());
+        assert!(new_key.matches(&out.certificate));
+        assert_ne!(out.certificate.spki_der(), old.spki_der());
+        assert_ne!(out.certificate.subject_key_id(), old.subject_key_id());
+        let pem = key_pem(new_key, Some(KeyFormat::Pkcs1)).unwrap();
+        assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        let back = crate::load::private_key_from_bytes(pem.as_bytes()).unwrap();
+        assert!(back.matches(&out.certificate));
+
+        let ec_ca = CertificateAuthority::load(
+            &fixture("openssl/ec-ca.crt"),
+            &fixture("openssl/ec-ca.key"),
+            now(),
+        )
+        .unwrap();
+        let out = reissue(
+            &cert("openssl/leaf-ec-p256.crt"),
+            None,
+            &ec_ca,
+            &ReissueRequest {
+                new_key: true,
+                ..ReissueRequest::renew(now())
+            },
+        )
+        .unwrap();
+        let pem = key_pem(out.new_key.as_ref().unwrap(), Some(KeyFormat::Sec1)).unwrap();
+        assert!(pem.starts_with("-----BEGIN EC PRIVATE KEY-----"));
+        let back = crate::load::private_key_from_bytes(pem.as_bytes()).unwrap();
+        assert_eq!(back.format(), KeyFormat::Sec1);
+        assert!(back.matches(&out.certificate));
+    }
+
+    #[test]
+    fn removals_and_additions_are_planned_precisely() {
+        let ca = cfssl_ca();
+        let req = ReissueRequest {
+            add_ips: vec!["127.0.0.12".parse().unwrap(), "127.0.0.15".parse().unwrap()],
+            add_dns: vec!["etcd-4.example.com".into()],
+            remove_ips: vec!["127.0.0.13".parse().unwrap()],
+            ..ReissueRequest::renew(now())
+        };
+        let p = plan(&cert("cfssl/members.pem"), &ca, &req).unwrap();
+        assert_eq!(p.added, ["IP:127.0.0.15", "DNS:etcd-4.example.com"]);
+        assert_eq!(p.removed, ["IP:127.0.0.13"]);
+        assert_eq!(p.already_present, ["IP:127.0.0.12"]);
+        assert_eq!(
+            p.sans_after,
+            [
+                "IP:127.0.0.1",
+                "IP:127.0.0.11",
+                "IP:127.0.0.12",
+                "IP:127.0.0.15",
+                "DNS:etcd-4.example.com"
+            ]
+        );
+        let out = reissue(&cert("cfssl/members.pem"), None, &ca, &req).unwrap();
+        assert!(!covers(&out.certificate, &Host::parse("127.0.0.13").unwrap()).is_covered());
+        assert!(covers(
+            &out.certificate,
+            &Host::parse("ETCD-4.example.com").unwrap()
+        )
+        .is_covered());
+    }
+
+    #[test]
+    fn bad_requests_are_refused_before_signing() {
+        let ca = cfssl_ca();
+        let old = cert("cfssl/members.pem");
+        let bad = |req: ReissueRequest| plan(&old, &ca, &req).unwrap_err();
+        let err = bad(ReissueRequest {
+            remove_ips: vec!["10.9.9.9".parse().unwrap()],
+            ..ReissueRequest::renew(now())
+        });
+        assert!(err.to_string().contains("no such IP SAN"), "{err}");
+        let err = bad(ReissueRequest {
+            add_dns: vec!["10.0.12.157".into()],
+            ..ReissueRequest::renew(now())
+        });
+        assert!(err.to_string().contains("use --add-ip"), "{err}");
+        let err = bad(ReissueRequest {
+            add_dns: vec!["bad name".into()],
+            ..ReissueRequest::renew(now())
+        });
+        assert!(matches!(err, Error::InvalidRequest { .. }), "{err}");
+        let all: Vec<IpAddr> = ["127.0.0.1", "127.0.0.11", "127.0.0.12", "127.0.0.13"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        let err = bad(ReissueRequest {
+            remove_ips: all,
+            ..ReissueRequest::renew(now())
+        });
+        assert!(err.to_string().contains("covers no host"), "{err}");
+        let err = bad(ReissueRequest {
+            days: Some(0),
+            ..ReissueRequest::renew(now())
+        });
+        assert!(err.to_string().contains("--days"), "{err}");
+
+        let err = plan(
+            &cert("cfssl/foreign-members.pem"),
+            &ca,
+            &add_ip("127.0.0.14"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::NotIssuedByCa { .. }), "{err}");
+        let err = plan(
+            &cert("cfssl/impostor-members.pem"),
+            &ca,
+            &add_ip("127.0.0.14"),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::NotIssuedByCa { .. }), "{err}");
+        let err = plan(&cert("cfssl/ca.pem"), &ca, &add_ip("127.0.0.14")).unwrap_err();
+        assert!(err.to_string().contains("is a CA certificate"), "{err}");
+        let err = reissue(
+            &old,
+            Some(&key("cfssl/server-key.pem")),
+            &ca,
+            &add_ip("127.0.0.14"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("does not belong"), "{err}");
+    }
+
+    #[test]
+    fn a_certificate_without_sans_gets_a_san_extension() {
+        let ec_ca = CertificateAuthority::load(
+            &fixture("openssl/ec-ca.crt"),
+            &fixture("openssl/ec-ca.key"),
+            now(),
+        )
+        .unwrap();
+        let old = cert("openssl/cn-only.crt");
+        let out = reissue(&old, None, &ec_ca, &add_ip("127.0.0.14")).unwrap();
+        assert!(out.certificate.has_san_extension());
+        assert!(covers(&out.certificate, &Host::parse("127.0.0.14").unwrap()).is_covered());
+    }
+
+    #[test]
+    fn uri_and_email_sans_are_kept() {
+        let ec_ca = CertificateAuthority::load(
+            &fixture("openssl/ec-ca.crt"),
+            &fixture("openssl/ec-ca.key"),
+            now(),
+        )
+        .unwrap();
+        let old = cert("openssl/uri-email.crt");
+        let out = reissue(&old, None, &ec_ca, &add_ip("127.0.0.14")).unwrap();
+        assert_eq!(out.certificate.sans().uri, old.sans().uri);
+        assert_eq!(out.certificate.sans().email, old.sans().email);
+    }
+}

@@ -1,0 +1,311 @@
+//! Renewing every leaf certificate a CA issued under some paths, for scheduled rotation jobs, and
+//! turning a reissued certificate into the file writes that replace the old files.
+//!
+//! A file's first certificate is its leaf; one that the CA issued and that expires within the
+//! window is reissued with the same SANs and key (see [`crate::reissue`]) and written back in
+//! place with a backup, keeping whatever else the file holds (intermediates, a key, comments).
+//! Each file is its own transaction: one that fails is reported and left as it was, the others
+//! go ahead. etcd re-reads its certificate files on every handshake, so a renewed leaf is used
+//! without a restart.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
+
+use crate::ca::CertificateAuthority;
+use crate::error::{Error, Result};
+use crate::key::KeyFormat;
+use crate::load::{load_bytes, read_file};
+use crate::reissue::{key_pem, plan, reissue, Plan, ReissueRequest, Reissued};
+use crate::scan::{is_backup, list_files};
+use crate::time_fmt::rfc3339;
+use crate::verify::{find_issuer, CertPool};
+use crate::write::{write_all, FileWrite};
+
+/// The writes that put a reissued certificate (and its new key, if any) in place.
+///
+/// `original` is the old certificate file's contents; `cert_out` is where the certificate goes
+/// (the old file, or another); `key_out` is where a new key goes, with the format to write it
+/// in (the old key's).
+pub fn reissue_writes(
+    original: &[u8],
+    reissued: &Reissued,
+    cert_out: &Path,
+    key_out: Option<(&Path, Option<KeyFormat>)>,
+) -> Result<Vec<FileWrite>> {
+    let contents = crate::pem::replace_first_certificate(original, reissued.certificate.der())?;
+    let mut writes = vec![FileWrite::public(cert_out, contents)];
+    if let Some(key) = &reissued.new_key {
+        let (path, format) = key_out.ok_or_else(|| Error::InvalidRequest {
+            path: Some(cert_out.to_path_buf()),
+            reason: "a new key was generated but there is nowhere to write it: give the key file"
+                .into(),
+        })?;
+        let pem = key_pem(key, format)?;
+        writes.push(FileWrite::secret(
+            path,
+            Zeroizing::new(pem.as_bytes().to_vec()),
+        ));
+    }
+    Ok(writes)
+}
+
+/// What to renew.
+#[derive(Debug, Clone)]
+pub struct RenewOptions {
+    /// The instant expiry is judged at and new validity starts from.
+    pub at: OffsetDateTime,
+    /// Renew certificates expiring within this window.
+    pub expires_within: Duration,
+    /// Plan only; write nothing.
+    pub dry_run: bool,
+}
+
+/// What happened to one certificate file.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RenewOutcome {
+    /// Renewed and written; `backup` is the old file.
+    Renewed {
+        /// What changed.
+        plan: Box<Plan>,
+        /// The backup of the old file.
+        backup: Option<PathBuf>,
+    },
+    /// Would be renewed (dry run).
+    WouldRenew {
+        /// What would change.
+        plan: Box<Plan>,
+    },
+    /// Not expiring within the window.
+    NotDue,
+    /// Issued by another CA: left alone.
+    OtherIssuer,
+    /// A CA certificate: renewing a CA is not a rotation job.
+    IsCa,
+    /// Renewal failed; the file was left as it was.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// One certificate file considered by [`renew`].
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewItem {
+    /// The file.
+    pub path: PathBuf,
+    /// The leaf's subject.
+    pub subject: String,
+    /// Its current notAfter (RFC 3339).
+    pub not_after: String,
+    /// What happened.
+    pub outcome: RenewOutcome,
+}
+
+/// Renews, under `paths` (files or directory trees), every leaf `ca` issued that expires within
+/// the window. Files that hold no certificate, and backups made by this tool, are ignored.
+pub fn renew(
+    paths: &[PathBuf],
+    ca: &CertificateAuthority,
+    opts: &RenewOptions,
+) -> Result<Vec<RenewItem>> {
+    let (files, _) = list_files(paths)?;
+    let pool: CertPool = std::iter::once(ca.certificate().clone()).collect();
+    let mut items = Vec::new();
+    for path in files.into_iter().filter(|p| !is_backup(p)) {
+        let Ok(bytes) = read_file(&path) else {
+            continue;
+        };
+        let Ok(loaded) = load_bytes(&bytes) else {
+            continue;
+        };
+        let Some(leaf) = loaded.certificates.first() else {
+            continue;
+        };
+        let mut item = RenewItem {
+            path: path.clone(),
+            subject: leaf.subject().to_string(),
+            not_after: rfc3339(leaf.not_after()),
+            outcome: RenewOutcome::NotDue,
+        };
+        if find_issuer(leaf, &pool).is_err() {
+            item.outcome = if leaf.der() == ca.certificate().der() {
+                RenewOutcome::IsCa
+            } else {
+                RenewOutcome::OtherIssuer
+            };
+        } else if leaf.is_ca() {
+            item.outcome = RenewOutcome::IsCa;
+        } else if leaf.not_after() - opts.at > opts.expires_within {
+            item.outcome = RenewOutcome::NotDue;
+        } else {
+            let req = ReissueRequest::renew(opts.at);
+            item.outcome = if opts.dry_run {
+                match plan(leaf, ca, &req) {
+                    Ok(p) => RenewOutcome::WouldRenew { plan: Box::new(p) },
+                    Err(e) => RenewOutcome::Failed {
+                        error: e.to_string(),
+                    },
+                }
+            } else {
+                match renew_one(&path, &bytes, leaf, ca, &req) {
+                    Ok((p, backup)) => RenewOutcome::Renewed {
+                        plan: Box::new(p),
+                        backup,
+                    },
+                    Err(e) => RenewOutcome::Failed {
+                        error: e.to_string(),
+                    },
+                }
+            };
+        }
+        items.push(item);
+    }
+    Ok(items)
+}
+
+fn renew_one(
+    path: &Path,
+    original: &[u8],
+    leaf: &crate::cert::Certificate,
+    ca: &CertificateAuthority,
+    req: &ReissueRequest,
+) -> Result<(Plan, Option<PathBuf>)> {
+    let reissued = reissue(leaf, None, ca, req).map_err(|e| e.with_path(path))?;
+    let writes = reissue_writes(original, &reissued, path, None)?;
+    let written = write_all(&writes)?;
+    Ok((
+        reissued.plan,
+        written.backups.into_iter().next().map(|(_, b)| b),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{cert, fixture};
+
+    #[test]
+    fn renews_what_the_ca_issued_and_is_due_and_nothing_else() {
+        let now = OffsetDateTime::now_utc();
+        let ca =
+            CertificateAuthority::load(&fixture("cfssl/ca.pem"), &fixture("cfssl/ca-key.pem"), now)
+                .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // A 40-day leaf made from members.pem, in a bundle with the CA after it.
+        let short = reissue(
+            &cert("cfssl/members.pem"),
+            None,
+            &ca,
+            &ReissueRequest {
+                days: Some(40),
+                ..ReissueRequest::renew(now)
+            },
+        )
+        .unwrap();
+        let bundle = format!(
+            "{}{}",
+            short.certificate.to_pem(),
+            ca.certificate().to_pem()
+        );
+        std::fs::write(dir.path().join("members.pem"), &bundle).unwrap();
+        std::fs::copy(fixture("cfssl/server.pem"), dir.path().join("server.pem")).unwrap();
+        std::fs::copy(
+            fixture("cfssl/foreign-members.pem"),
+            dir.path().join("foreign.pem"),
+        )
+        .unwrap();
+        std::fs::copy(fixture("cfssl/ca.pem"), dir.path().join("ca.pem")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+
+        let later = now + Duration::days(20);
+        let ca_later = CertificateAuthority::load(
+            &fixture("cfssl/ca.pem"),
+            &fixture("cfssl/ca-key.pem"),
+            later,
+        )
+        .unwrap();
+        let opts = RenewOptions {
+            at: later,
+            expires_within: Duration::days(30),
+            dry_run: true,
+        };
+        let items = renew(&[dir.path().to_path_buf()], &ca_later, &opts).unwrap();
+        let outcome = |items: &[RenewItem], name: &str| {
+            items
+                .iter()
+                .find(|i| i.path.ends_with(name))
+                .map(|i| i.outcome.clone())
+                .unwrap()
+        };
+        assert!(matches!(
+            outcome(&items, "members.pem"),
+            RenewOutcome::WouldRenew { .. }
+        ));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("members.pem")).unwrap(),
+            bundle,
+            "a dry run writes nothing"
+        );
+
+        let items = renew(
+            &[dir.path().to_path_buf()],
+            &ca_later,
+            &RenewOptions {
+                dry_run: false,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(items.len(), 4, "notes.txt holds no certificate");
+        let RenewOutcome::Renewed {
+            backup: Some(backup),
+            ..
+        } = outcome(&items, "members.pem")
+        else {
+            panic!("{items:#?}")
+        };
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), bundle);
+        assert!(matches!(
+            outcome(&items, "server.pem"),
+            RenewOutcome::NotDue
+        ));
+        assert!(matches!(
+            outcome(&items, "foreign.pem"),
+            RenewOutcome::OtherIssuer
+        ));
+        assert!(matches!(outcome(&items, "ca.pem"), RenewOutcome::IsCa));
+
+        let renewed = crate::load::load_certificates(&dir.path().join("members.pem")).unwrap();
+        assert_eq!(renewed.len(), 2, "the CA after the leaf is kept");
+        assert_eq!(renewed[1].der(), ca.certificate().der());
+        assert_eq!(
+            renewed[0].not_after() - renewed[0].not_before(),
+            Duration::days(40)
+        );
+        assert_eq!(renewed[0].sans(), short.certificate.sans());
+
+        // A second run finds nothing due, and ignores the backup.
+        let items = renew(
+            &[dir.path().to_path_buf()],
+            &ca_later,
+            &RenewOptions {
+                dry_run: false,
+                ..opts
+            },
+        )
+        .unwrap();
+        assert!(
+            items.iter().all(|i| !matches!(
+                i.outcome,
+                RenewOutcome::Renewed { .. } | RenewOutcome::Failed { .. }
+            )),
+            "{items:#?}"
+        );
+        assert_eq!(items.len(), 4);
+    }
+}
