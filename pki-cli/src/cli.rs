@@ -49,6 +49,204 @@ pub enum Command {
     /// certificate has a problem.
     #[command(verbatim_doc_comment)]
     Scan(ScanArgs),
+    /// Reissue a certificate from its CA with added or removed SANs
+    ///
+    /// Keeps the subject, every other SAN, key usage, extended key usage and all
+    /// other extensions byte for byte, and the public key (unless --new-key); gives
+    /// a new serial and validity from now (the old lifetime, or --days, never past
+    /// the CA's expiry). The result is verified (chains to the CA, covers every old
+    /// host plus the added ones, matches its key) before anything is written.
+    /// Without --out the files are replaced in place; the old ones are kept as
+    /// NAME.bak.<timestamp>. A failure leaves every file as it was.
+    ///
+    /// Example, the runbook's fix before adding infra3 at 127.0.0.14:
+    ///
+    ///   etcd-pki reissue --cacert ca.pem --ca-key ca-key.pem \
+    ///       --cert members.pem --key members-key.pem --add-ip 127.0.0.14
+    #[command(verbatim_doc_comment)]
+    Reissue(ReissueArgs),
+    /// Renew every certificate a CA issued that expires soon (rotation jobs)
+    ///
+    /// Looks at the first certificate of every file under the paths; those issued
+    /// by the CA that expire within the window are reissued with the same SANs and
+    /// key and replaced in place, with backups. Exit 0 when nothing needed renewal
+    /// or everything due was renewed, 1 when a renewal failed.
+    #[command(verbatim_doc_comment)]
+    Renew(RenewArgs),
+    /// Create a new PKI for a cluster: a CA and every member's certificates
+    ///
+    /// Layouts: cfssl (the runbook's shared ca.pem, server.pem, members.pem and
+    /// client.pem covering every member) or kubeadm (ca.crt and, per member,
+    /// NAME/server.crt, peer.crt and healthcheck-client.crt). Server and peer
+    /// certificates carry serverAuth and clientAuth. Refuses to overwrite an
+    /// existing PKI.
+    ///
+    /// Example:
+    ///
+    ///   etcd-pki init /etc/etcd/pki --member infra0=10.0.11.36 \
+    ///       --member infra1=10.0.12.21 --member infra2=10.0.13.126
+    #[command(verbatim_doc_comment)]
+    Init(InitArgs),
+}
+
+/// Output formats of commands that change files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChangeFormat {
+    /// Plain lines, for people
+    Simple,
+    /// JSON, for machines (field names are documented in docs/json.md)
+    Json,
+}
+
+/// The CA that signs, as a certificate and its key.
+#[derive(Debug, Args)]
+pub struct CaArgs {
+    /// The CA certificate (cfssl: ca.pem, kubeadm: ca.crt)
+    #[arg(long, value_hint = ValueHint::FilePath)]
+    pub cacert: PathBuf,
+
+    /// The CA private key (cfssl: ca-key.pem, kubeadm: ca.key; PKCS#1, PKCS#8 or SEC1)
+    #[arg(long, value_hint = ValueHint::FilePath)]
+    pub ca_key: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReissueArgs {
+    #[command(flatten)]
+    pub ca: CaArgs,
+
+    /// The certificate to reissue (its first certificate; the rest of the file is kept)
+    #[arg(long, value_hint = ValueHint::FilePath)]
+    pub cert: PathBuf,
+
+    /// Its private key: checked to belong to the certificate, and replaced with --new-key
+    #[arg(long, value_hint = ValueHint::FilePath)]
+    pub key: Option<PathBuf>,
+
+    /// An IP address to add to the SANs; repeatable
+    #[arg(long = "add-ip", value_name = "IP")]
+    pub add_ips: Vec<std::net::IpAddr>,
+
+    /// A DNS name to add to the SANs (a leading "*." makes a wildcard); repeatable
+    #[arg(long = "add-dns", value_name = "NAME")]
+    pub add_dns: Vec<String>,
+
+    /// An IP address to remove from the SANs; repeatable
+    #[arg(long = "remove-ip", value_name = "IP")]
+    pub remove_ips: Vec<std::net::IpAddr>,
+
+    /// A DNS name to remove from the SANs; repeatable
+    #[arg(long = "remove-dns", value_name = "NAME")]
+    pub remove_dns: Vec<String>,
+
+    /// Generate a new key of the same algorithm (written to --out-key, else over --key)
+    #[arg(long)]
+    pub new_key: bool,
+
+    /// Validity in days (default: the old certificate's lifetime)
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+
+    /// Write the certificate here instead of replacing --cert
+    #[arg(long, value_hint = ValueHint::FilePath)]
+    pub out: Option<PathBuf>,
+
+    /// Write the new key here (with --new-key) instead of replacing --key
+    #[arg(long, value_hint = ValueHint::FilePath, requires = "new_key")]
+    pub out_key: Option<PathBuf>,
+
+    /// Print what would change and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RenewArgs {
+    /// Certificate files or directories to look in, recursively
+    #[arg(required = true, value_hint = ValueHint::AnyPath)]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub ca: CaArgs,
+
+    /// Renew certificates that expire within this window (e.g. 30d, 720h, 2w)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
+    pub expires_within: time::Duration,
+
+    /// Print what would be renewed and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = TableFormat::Table)]
+    pub write_out: TableFormat,
+}
+
+/// Layouts of `init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// ca.pem, server.pem, members.pem, client.pem (with -key.pem keys), shared
+    Cfssl,
+    /// ca.crt, and per member NAME/{server,peer,healthcheck-client}.crt (with .key)
+    Kubeadm,
+}
+
+/// Key algorithms of `init`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlgoArg {
+    /// ECDSA on P-256
+    #[value(name = "ecdsa-p256")]
+    EcdsaP256,
+    /// ECDSA on P-384
+    #[value(name = "ecdsa-p384")]
+    EcdsaP384,
+    /// RSA, 2048 bits
+    #[value(name = "rsa-2048")]
+    Rsa2048,
+    /// RSA, 4096 bits
+    #[value(name = "rsa-4096")]
+    Rsa4096,
+    /// Ed25519
+    Ed25519,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The directory to create the PKI in (created if missing; must not hold a PKI)
+    #[arg(value_hint = ValueHint::DirPath)]
+    pub dir: PathBuf,
+
+    /// A member as NAME=IP[,DNS...], e.g. infra0=10.0.11.36; repeatable
+    #[arg(long = "member", value_name = "NAME=IP[,DNS...]", required = true)]
+    pub members: Vec<String>,
+
+    /// File layout
+    #[arg(long, value_enum, default_value_t = LayoutArg::Cfssl)]
+    pub layout: LayoutArg,
+
+    /// Key algorithm of every key
+    #[arg(long, value_enum, default_value_t = AlgoArg::EcdsaP256)]
+    pub algo: AlgoArg,
+
+    /// Validity of member and client certificates, in days
+    #[arg(long, value_name = "N", default_value_t = 365)]
+    pub days: u32,
+
+    /// Validity of the CA, in days
+    #[arg(long, value_name = "N", default_value_t = 3650)]
+    pub ca_days: u32,
+
+    /// The CA's common name
+    #[arg(long, value_name = "CN", default_value = "etcd-ca")]
+    pub ca_name: String,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
 }
 
 /// Output formats of commands that print findings or details.

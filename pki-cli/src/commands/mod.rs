@@ -2,7 +2,10 @@
 //! exit code; none of them prints errors itself.
 
 mod check;
+mod init;
 mod inspect;
+mod reissue;
+mod renew;
 mod scan;
 
 use crate::cli::{Cli, Command};
@@ -14,5 +17,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Inspect(args) => inspect::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Scan(args) => scan::run(&args),
+        Command::Reissue(args) => reissue::run(&args),
+        Command::Renew(args) => renew::run(&args),
+        Command::Init(args) => init::run(&args),
     }
 }

@@ -1,0 +1,120 @@
+//! `etcd-pki renew`: rotation of every certificate a CA issued that expires soon.
+
+use pki_core::{renew, CertificateAuthority, RenewOptions, RenewOutcome};
+use time::OffsetDateTime;
+
+use crate::cli::{RenewArgs, TableFormat};
+use crate::exit::{Outcome, Result};
+use crate::output::{print, print_json, Table};
+
+pub fn run(args: &RenewArgs) -> Result<Outcome> {
+    let now = OffsetDateTime::now_utc();
+    let ca = CertificateAuthority::load(&args.ca.cacert, &args.ca.ca_key, now)?;
+    for warning in ca.warnings() {
+        eprintln!("etcd-pki: warning: {warning}");
+    }
+    let opts = RenewOptions {
+        at: now,
+        expires_within: args.expires_within,
+        dry_run: args.dry_run,
+    };
+    let items = renew(&args.paths, &ca, &opts)?;
+    let failed = items
+        .iter()
+        .filter(|i| matches!(i.outcome, RenewOutcome::Failed { .. }))
+        .count();
+    match args.write_out {
+        TableFormat::Json => print_json(&items)?,
+        TableFormat::Table => {
+            let mut table = Table::new([
+                "CERTIFICATE",
+                "SUBJECT",
+                "EXPIRED/EXPIRES",
+                "ACTION",
+                "NEW EXPIRY",
+                "BACKUP",
+            ]);
+            let mut notes = Vec::new();
+            for item in &items {
+                let (action, new_expiry, backup) = match &item.outcome {
+                    RenewOutcome::Renewed { plan, backup } => {
+                        if plan.clamped_to_ca && within(&plan.not_after, now, args.expires_within) {
+                            notes.push(format!(
+                                "{}: renewed, but the CA expires at {}: renew the CA (etcd-pki init a new one and roll it out), since no leaf can outlive it",
+                                item.path.display(),
+                                plan.not_after
+                            ));
+                        }
+                        (
+                            "renewed".to_string(),
+                            plan.not_after.clone(),
+                            backup
+                                .as_ref()
+                                .map_or("-".into(), |b| b.display().to_string()),
+                        )
+                    }
+                    RenewOutcome::WouldRenew { plan } => (
+                        "would renew (dry run)".into(),
+                        plan.not_after.clone(),
+                        "-".into(),
+                    ),
+                    RenewOutcome::NotDue => ("not due".into(), "-".into(), "-".into()),
+                    RenewOutcome::OtherIssuer => (
+                        "skipped: another CA issued it".into(),
+                        "-".into(),
+                        "-".into(),
+                    ),
+                    RenewOutcome::IsCa => {
+                        ("skipped: a CA certificate".into(), "-".into(), "-".into())
+                    }
+                    RenewOutcome::Failed { error } => {
+                        notes.push(format!("{}: {error}", item.path.display()));
+                        (
+                            "FAILED (file left as it was)".into(),
+                            "-".into(),
+                            "-".into(),
+                        )
+                    }
+                    _ => ("-".into(), "-".into(), "-".into()),
+                };
+                table.row([
+                    item.path.display().to_string(),
+                    item.subject.clone(),
+                    item.not_after.clone(),
+                    action,
+                    new_expiry,
+                    backup,
+                ]);
+            }
+            let mut text = table.render();
+            let renewed = items
+                .iter()
+                .filter(|i| {
+                    matches!(
+                        i.outcome,
+                        RenewOutcome::Renewed { .. } | RenewOutcome::WouldRenew { .. }
+                    )
+                })
+                .count();
+            text.push_str(&format!(
+                "{} certificates, {renewed} {}, {failed} failed\n",
+                items.len(),
+                if args.dry_run { "due" } else { "renewed" }
+            ));
+            for note in notes {
+                text.push_str(&format!("  {note}\n"));
+            }
+            print(&text)?;
+        }
+    }
+    Ok(if failed > 0 {
+        Outcome::ProblemsFound
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn within(rfc3339: &str, now: OffsetDateTime, window: time::Duration) -> bool {
+    OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .is_ok_and(|t| t - now <= window)
+}
