@@ -29,5 +29,21 @@ step "A peer certificate from another CA is caught too"
 show "$BIN" check --role peer --url https://127.0.0.12:2380 \
     --cert "$PKI/foreign-members.pem" --cacert "$PKI/ca.pem"
 
+step "The fix: reissue members.pem from the CA with 127.0.0.14 added (a copy of the PKI)"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cp "$PKI"/{ca.pem,ca-key.pem,members.pem,members-key.pem} "$WORK"/
+chmod 600 "$WORK/ca-key.pem" "$WORK/members-key.pem"
+show "$BIN" reissue --cacert "$WORK/ca.pem" --ca-key "$WORK/ca-key.pem" \
+    --cert "$WORK/members.pem" --key "$WORK/members-key.pem" --add-ip 127.0.0.14
+
+step "The same pre-flight check now passes"
+show "$BIN" check --role peer --url https://127.0.0.14:2380 \
+    --cert "$WORK/members.pem" --key "$WORK/members-key.pem" --cacert "$WORK/ca.pem"
+
+step "openssl agrees"
+show openssl verify -CAfile "$WORK/ca.pem" "$WORK/members.pem"
+show openssl x509 -in "$WORK/members.pem" -noout -checkip 127.0.0.14
+
 step "Every certificate on the host, kubeadm check-expiration style"
-show "$BIN" scan "$PKI"
+show "$BIN" scan "$WORK"

@@ -5,6 +5,8 @@
 //! The binary is the one `cargo build` put beside this test executable; `make test` builds it
 //! first. A binary older than the sources is refused, so a test never passes against stale code.
 
+pub mod cluster;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -189,6 +191,43 @@ pub fn tool(program: &str, args: &[&str], cwd: &Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The value of `KEY="value"` in output such as `etcdctl member add`'s `ETCD_*` lines.
+pub fn env_value(output: &str, key: &str) -> Option<String> {
+    output.lines().find_map(|line| {
+        line.strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix('='))
+            .map(|v| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Every file under `dir` with its bytes and mode, to show that a failed command changed nothing.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+                out.push((path.clone(), std::fs::read(&path).unwrap(), mode));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Copies fixture files into `dir`, keeping their names.
+pub fn copy_fixtures(dir: &Path, rels: &[&str]) {
+    for rel in rels {
+        let name = Path::new(rel).file_name().unwrap();
+        std::fs::copy(fixture(rel), dir.join(name)).unwrap();
+    }
 }
 
 /// Makes, with openssl, a P-256 leaf signed by the fixtures' `openssl/ec-ca` that expires in

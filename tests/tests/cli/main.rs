@@ -2,6 +2,9 @@
 //! certificates made by openssl and cfssl, asserting exit codes and output.
 
 mod check;
+mod init;
 mod inspect;
+mod reissue;
+mod renew;
 mod robustness;
 mod scan;

@@ -124,6 +124,72 @@ fn no_fixture_makes_any_command_panic() {
         }
     }
     let ca = fx("cfssl/ca.pem");
+    let ca_key = fx("cfssl/ca-key.pem");
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("out.pem").display().to_string();
+    let out_key = out_dir.path().join("out-key.pem").display().to_string();
+    for file in &files {
+        for args in [
+            vec![
+                "reissue",
+                "--cacert",
+                file,
+                "--ca-key",
+                file,
+                "--cert",
+                file,
+                "--add-ip",
+                "127.0.0.99",
+                "--out",
+                &out,
+            ],
+            vec![
+                "reissue",
+                "--cacert",
+                &ca,
+                "--ca-key",
+                ca_key,
+                "--cert",
+                file,
+                "--key",
+                file,
+                "--new-key",
+                "--add-ip",
+                "127.0.0.99",
+                "--out",
+                &out,
+                "--out-key",
+                &out_key,
+            ],
+            vec![
+                "renew",
+                file,
+                "--cacert",
+                &ca,
+                "--ca-key",
+                ca_key,
+                "--dry-run",
+            ],
+            vec![
+                "renew",
+                file,
+                "--cacert",
+                file,
+                "--ca-key",
+                file,
+                "--dry-run",
+            ],
+        ] {
+            let run = etcd_pki(&args);
+            assert!(
+                [0, 1, 2].contains(&run.code),
+                "{args:?} exited {}: {}",
+                run.code,
+                run.stderr
+            );
+            assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+        }
+    }
     for file in &files {
         for args in [
             vec!["inspect", file],
