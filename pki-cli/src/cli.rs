@@ -87,6 +87,168 @@ pub enum Command {
     ///       --member infra1=10.0.12.21 --member infra2=10.0.13.126
     #[command(verbatim_doc_comment)]
     Init(InitArgs),
+    /// List, add, promote and remove cluster members, with the checks etcdctl lacks
+    Member(MemberArgs),
+    /// Health and status of endpoints, as etcdctl shows them
+    Endpoint(EndpointArgs),
+}
+
+/// How to reach etcd: the flags and environment variables of etcdctl.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Connection (as etcdctl)")]
+pub struct ConnectionArgs {
+    /// gRPC endpoints, comma-separated; without a scheme, https when TLS files are given
+    #[arg(
+        long,
+        env = "ETCDCTL_ENDPOINTS",
+        value_delimiter = ',',
+        default_value = "127.0.0.1:2379",
+        global = true
+    )]
+    pub endpoints: Vec<String>,
+
+    /// The CA bundle that verifies the servers' certificates
+    #[arg(long, env = "ETCDCTL_CACERT", value_hint = ValueHint::FilePath, global = true)]
+    pub cacert: Option<PathBuf>,
+
+    /// The client certificate (the runbook uses members.pem)
+    #[arg(long, env = "ETCDCTL_CERT", value_hint = ValueHint::FilePath, global = true)]
+    pub cert: Option<PathBuf>,
+
+    /// The client certificate's key
+    #[arg(long, env = "ETCDCTL_KEY", value_hint = ValueHint::FilePath, global = true)]
+    pub key: Option<PathBuf>,
+
+    /// How long to wait for a connection
+    #[arg(long, env = "ETCDCTL_DIAL_TIMEOUT", value_name = "DURATION", default_value = "2s", value_parser = parse_std_duration, global = true)]
+    pub dial_timeout: std::time::Duration,
+
+    /// How long a request may take
+    #[arg(long, env = "ETCDCTL_COMMAND_TIMEOUT", value_name = "DURATION", default_value = "5s", value_parser = parse_std_duration, global = true)]
+    pub command_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct MemberArgs {
+    #[command(subcommand)]
+    pub command: MemberCommand,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// List the members (etcdctl's format)
+    List(ListArgs),
+    /// Add a member, after checking its certificates cover it and the cluster can take it
+    ///
+    /// Before anything is sent to etcd, the new member's peer certificate (default: the
+    /// --cert file, which the runbook's members.pem is) must cover every peer URL host as
+    /// a peer certificate, chain to --cacert, carry serverAuth and clientAuth and not be
+    /// expired; with --server-cert, the same for the server certificate and
+    /// --client-urls. The cluster must be healthy with every member started, the name and
+    /// peer URLs unused, and for --learner no learner present. A refusal exits 1, sends
+    /// nothing, and says which command fixes it.
+    #[command(verbatim_doc_comment)]
+    Add(AddArgs),
+    /// Promote a learner to a voting member (--wait: until it has caught up)
+    Promote(PromoteArgs),
+    /// Remove a member, refusing what would lose quorum or the leader unannounced
+    Remove(RemoveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
+    pub write_out: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The new member's name (its etcd --name)
+    pub name: String,
+
+    /// The new member's peer URLs, comma-separated
+    #[arg(long, value_delimiter = ',', required = true, value_name = "URL")]
+    pub peer_urls: Vec<String>,
+
+    /// Add it as a learner (non-voting until promoted): the safe way to grow a cluster
+    #[arg(long)]
+    pub learner: bool,
+
+    /// The peer certificate the new member will use (default: --cert)
+    #[arg(long, value_hint = ValueHint::FilePath, value_name = "FILE")]
+    pub peer_cert: Option<PathBuf>,
+
+    /// The server certificate the new member will use (checked against --client-urls)
+    #[arg(long, value_hint = ValueHint::FilePath, value_name = "FILE")]
+    pub server_cert: Option<PathBuf>,
+
+    /// The new member's client URLs, comma-separated (checked with --server-cert)
+    #[arg(long, value_delimiter = ',', value_name = "URL")]
+    pub client_urls: Vec<String>,
+
+    /// Add even when the certificate checks fail (a loud warning is printed)
+    #[arg(long)]
+    pub ignore_cert_check: bool,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The learner, by hex ID or name
+    pub member: String,
+
+    /// Wait until the learner has caught up with the leader, then promote it
+    #[arg(long)]
+    pub wait: bool,
+
+    /// How long --wait may take
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_std_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The member, by hex ID or name
+    pub member: String,
+
+    /// Remove even if the rest cannot keep quorum or the member is the leader
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EndpointArgs {
+    #[command(subcommand)]
+    pub command: EndpointCommand,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EndpointCommand {
+    /// Whether each endpoint commits a proposal (etcdctl endpoint health)
+    Health(EndpointQueryArgs),
+    /// Version, DB size, leader, learner and raft indexes of each endpoint
+    Status(EndpointQueryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EndpointQueryArgs {
+    /// Ask every member of the cluster, not just --endpoints
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
+    pub write_out: Format,
 }
 
 /// Output formats of commands that change files.
@@ -368,6 +530,11 @@ pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
     let std = humantime::parse_duration(text.trim())
         .map_err(|e| format!("{e}; use e.g. 30d, 720h, 2w or 90s"))?;
     time::Duration::try_from(std).map_err(|_| "duration too long".to_string())
+}
+
+/// Parses a duration for timeouts (`2s`, `500ms`, `5m`).
+pub fn parse_std_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| format!("{e}; use e.g. 2s, 500ms or 5m"))
 }
 
 /// Parses an RFC 3339 instant.

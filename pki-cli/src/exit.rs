@@ -22,10 +22,11 @@ pub enum Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Code {
+    /// Exit 1: the command's own checks refused to go on.
+    Problem = 1,
     /// Exit 2: bad input or usage.
     Usage = 2,
     /// Exit 3: etcd unreachable or refused.
-    #[allow(dead_code)] // Used once membership commands exist.
     Etcd = 3,
 }
 

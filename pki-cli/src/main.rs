@@ -6,7 +6,9 @@
 
 mod cli;
 mod commands;
+mod etcd;
 mod exit;
+mod membership;
 mod output;
 
 use std::process::ExitCode;

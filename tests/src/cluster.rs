@@ -19,10 +19,33 @@ use std::time::{Duration, Instant};
 
 use crate::Run;
 
-/// Client and peer ports, as the runbook uses them; every member has its own IP.
-pub const CLIENT_PORT: u16 = 2379;
-/// See [`CLIENT_PORT`].
-pub const PEER_PORT: u16 = 2380;
+/// A cluster's client and peer ports, the same on every member's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// The client port (2379 in the runbook).
+    pub client: u16,
+    /// The peer port (2380 in the runbook).
+    pub peer: u16,
+}
+
+/// A port pair of its own for each cluster of this process (the range depends on the PID, so
+/// parallel test processes differ too), free on every address the test will use.
+pub fn allocate_ports(ips: &[IpAddr]) -> Ports {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20000 + (std::process::id() % 500) as u16 * 80;
+    for _ in 0..40 {
+        let k = NEXT.fetch_add(1, Ordering::SeqCst) % 40;
+        let ports = Ports {
+            client: base + 2 * k,
+            peer: base + 2 * k + 1,
+        };
+        if ips.iter().all(|ip| free(*ip, ports)) {
+            return ports;
+        }
+    }
+    panic!("no free port pair on {ips:?}");
+}
 
 /// The PKI files a member (or etcdctl) uses.
 #[derive(Debug, Clone)]
@@ -191,9 +214,8 @@ fn cfssl(dir: &Path, args: &[&str], bare: &str) {
 /// Addresses handed out in this process, so that parallel tests never share one.
 static TAKEN: Mutex<Option<HashSet<Ipv4Addr>>> = Mutex::new(None);
 
-/// `n` loopback addresses nobody listens on at the etcd ports, distinct from every other
-/// allocation in this process; the second octet depends on the PID so that parallel test
-/// processes use different ranges too.
+/// `n` loopback addresses, distinct from every other allocation in this process; the second
+/// octet depends on the PID so that parallel test processes use different ranges too.
 pub fn allocate_ips(n: usize) -> Vec<IpAddr> {
     let mut taken = TAKEN.lock().unwrap();
     let taken = taken.get_or_insert_with(HashSet::new);
@@ -203,7 +225,7 @@ pub fn allocate_ips(n: usize) -> Vec<IpAddr> {
         out.clear();
         for fourth in 10..(10 + n as u8) {
             let ip = Ipv4Addr::new(127, second, third, fourth);
-            if taken.contains(&ip) || !free(ip) {
+            if taken.contains(&ip) {
                 continue 'outer;
             }
             out.push(ip);
@@ -215,8 +237,7 @@ pub fn allocate_ips(n: usize) -> Vec<IpAddr> {
     out.into_iter().map(IpAddr::V4).collect()
 }
 
-/// Reserves specific addresses (the seed scenario's 127.0.0.11-14), failing clearly if they are
-/// in use.
+/// Reserves specific addresses (the seed scenario's 127.0.0.11-14) for one test of this process.
 pub fn reserve_ips(ips: &[&str]) -> Vec<IpAddr> {
     let mut taken = TAKEN.lock().unwrap();
     let taken = taken.get_or_insert_with(HashSet::new);
@@ -224,16 +245,16 @@ pub fn reserve_ips(ips: &[&str]) -> Vec<IpAddr> {
         .map(|s| {
             let ip: Ipv4Addr = s.parse().unwrap();
             assert!(
-                taken.insert(ip) && free(ip),
-                "{ip}:{CLIENT_PORT} or :{PEER_PORT} is already in use: another etcd is running there"
+                taken.insert(ip),
+                "{ip} is used by another test of this process"
             );
             IpAddr::V4(ip)
         })
         .collect()
 }
 
-fn free(ip: Ipv4Addr) -> bool {
-    [CLIENT_PORT, PEER_PORT]
+fn free(ip: IpAddr, ports: Ports) -> bool {
+    [ports.client, ports.peer]
         .iter()
         .all(|port| TcpListener::bind((ip, *port)).is_ok())
 }
@@ -249,17 +270,18 @@ pub struct Member {
     pub dir: PathBuf,
     /// Its PKI files.
     pub pki: Pki,
+    ports: Ports,
     child: Option<Child>,
 }
 
 impl Member {
-    /// `https://IP:2379`.
+    /// `https://IP:CLIENT`.
     pub fn client_url(&self) -> String {
-        format!("https://{}:{CLIENT_PORT}", self.ip)
+        url(self.ip, self.ports.client)
     }
-    /// `https://IP:2380`.
+    /// `https://IP:PEER`.
     pub fn peer_url(&self) -> String {
-        format!("https://{}:{PEER_PORT}", self.ip)
+        url(self.ip, self.ports.peer)
     }
     /// Its log file.
     pub fn log(&self) -> PathBuf {
@@ -278,20 +300,35 @@ impl Member {
     }
 }
 
+/// `https://IP:PORT`, with IPv6 in brackets.
+pub fn url(ip: IpAddr, port: u16) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("https://{v4}:{port}"),
+        IpAddr::V6(v6) => format!("https://[{v6}]:{port}"),
+    }
+}
+
 /// How a member starts.
 #[derive(Debug, Clone)]
-pub struct Start<'a> {
-    /// `--initial-cluster`.
-    pub initial_cluster: &'a str,
-    /// `--initial-cluster-state`: `new` or `existing`.
-    pub state: &'a str,
-    /// Extra environment (the `ETCD_*` variables `etcd-pki member add` prints).
-    pub env: Vec<(String, String)>,
+pub enum Start<'a> {
+    /// With `--initial-cluster` and `--initial-cluster-state` flags.
+    Flags {
+        /// `--initial-cluster`.
+        initial_cluster: &'a str,
+        /// `--initial-cluster-state`: `new` or `existing`.
+        state: &'a str,
+    },
+    /// With the `ETCD_NAME`, `ETCD_INITIAL_CLUSTER`, `ETCD_INITIAL_ADVERTISE_PEER_URLS` and
+    /// `ETCD_INITIAL_CLUSTER_STATE` environment that `member add` prints (as the runbook's
+    /// etcd.conf does), and no flags for them.
+    Env(Vec<(String, String)>),
 }
 
 /// A TLS etcd cluster on loopback.
 pub struct Cluster {
     root: tempfile::TempDir,
+    /// The client and peer ports of every member.
+    pub ports: Ports,
     /// The PKI the cluster was made with (the admin host's copy).
     pub pki: Pki,
     /// `--initial-cluster-token`.
@@ -303,49 +340,81 @@ pub struct Cluster {
 impl Cluster {
     /// A cluster of `n` members on fresh addresses with a fresh cfssl PKI covering them.
     pub fn start_fresh(n: usize) -> Cluster {
-        Cluster::start_fresh_on(&allocate_ips(n))
+        let ips = allocate_ips(n);
+        Cluster::start_fresh_on(&ips, &ips, &[])
     }
 
-    /// A cluster on the given addresses (from [`allocate_ips`]) with a fresh cfssl PKI covering
-    /// exactly them, members named infra0, infra1, ...
-    pub fn start_fresh_on(ips: &[IpAddr]) -> Cluster {
+    /// A cluster on `ips` (from [`allocate_ips`]) with a fresh cfssl PKI whose shared
+    /// certificates list `covered`, members named infra0, infra1, ... Ports are chosen free on
+    /// `spare` too, so members can be added there later.
+    pub fn start_fresh_on(ips: &[IpAddr], covered: &[IpAddr], spare: &[IpAddr]) -> Cluster {
         let root = tempfile::Builder::new()
             .prefix("etcd-pki-cluster")
             .tempdir()
             .unwrap();
-        let pki = Pki::cfssl(&root.path().join("admin-pki"), ips);
+        let pki = Pki::cfssl(&root.path().join("admin-pki"), covered);
         let members: Vec<(String, IpAddr, Pki)> = ips
             .iter()
             .enumerate()
             .map(|(i, ip)| (format!("infra{i}"), *ip, pki.clone()))
             .collect();
-        Cluster::start_with(root, pki, members)
+        let all: Vec<IpAddr> = ips.iter().chain(covered).chain(spare).copied().collect();
+        Cluster::start_with(root, pki, members, allocate_ports(&all), true)
     }
 
-    /// A cluster of the given members, all with (their own copy of) the same PKI.
-    pub fn start(pki: &Pki, members: &[(String, IpAddr)]) -> Cluster {
+    /// A cluster of the given members, all with (their own copy of) the same PKI; `spare` are
+    /// addresses members may be added on later (ports are chosen free there too).
+    pub fn start(pki: &Pki, members: &[(String, IpAddr)], spare: &[IpAddr]) -> Cluster {
         let with_pki = members
             .iter()
             .map(|(n, ip)| (n.clone(), *ip, pki.clone()))
             .collect();
-        Cluster::start_each(pki, with_pki)
+        Cluster::start_each(pki, with_pki, spare)
     }
 
     /// A cluster whose members each have their own PKI files (kubeadm's per-member layout);
     /// `admin` is what etcdctl and etcd-pki connect with.
-    pub fn start_each(admin: &Pki, members: Vec<(String, IpAddr, Pki)>) -> Cluster {
+    pub fn start_each(
+        admin: &Pki,
+        members: Vec<(String, IpAddr, Pki)>,
+        spare: &[IpAddr],
+    ) -> Cluster {
         let root = tempfile::Builder::new()
             .prefix("etcd-pki-cluster")
             .tempdir()
             .unwrap();
         let pki = admin.copy_to(&root.path().join("admin-pki"));
-        Cluster::start_with(root, pki, members)
+        let all: Vec<IpAddr> = members
+            .iter()
+            .map(|m| m.1)
+            .chain(spare.iter().copied())
+            .collect();
+        Cluster::start_with(root, pki, members, allocate_ports(&all), true)
+    }
+
+    /// Like [`Cluster::start`], but returns as soon as every member answers, without the
+    /// five-second settling etcd's `--strict-reconfig-check` wants (to provoke "unhealthy
+    /// cluster").
+    pub fn start_unsettled(pki: &Pki, members: &[(String, IpAddr)]) -> Cluster {
+        let root = tempfile::Builder::new()
+            .prefix("etcd-pki-cluster")
+            .tempdir()
+            .unwrap();
+        let pki = pki.copy_to(&root.path().join("admin-pki"));
+        let ips: Vec<IpAddr> = members.iter().map(|m| m.1).collect();
+        let with_pki = members
+            .iter()
+            .map(|(n, ip)| (n.clone(), *ip, pki.clone()))
+            .collect();
+        Cluster::start_with(root, pki, with_pki, allocate_ports(&ips), false)
     }
 
     fn start_with(
         root: tempfile::TempDir,
         pki: Pki,
         members: Vec<(String, IpAddr, Pki)>,
+        ports: Ports,
+        settle: bool,
     ) -> Cluster {
         let token = format!(
             "etcd-pki-test-{}",
@@ -353,13 +422,14 @@ impl Cluster {
         );
         let mut cluster = Cluster {
             root,
+            ports,
             pki,
             token,
             members: Vec::new(),
         };
         let initial = members
             .iter()
-            .map(|(name, ip, _)| format!("{name}=https://{ip}:{PEER_PORT}"))
+            .map(|(name, ip, _)| format!("{name}={}", url(*ip, ports.peer)))
             .collect::<Vec<_>>()
             .join(",");
         for (name, ip, pki) in &members {
@@ -367,15 +437,28 @@ impl Cluster {
                 name,
                 *ip,
                 pki,
-                &Start {
+                &Start::Flags {
                     initial_cluster: &initial,
                     state: "new",
-                    env: vec![],
                 },
             );
         }
-        cluster.wait_healthy(Duration::from_secs(60));
+        if settle {
+            cluster.wait_healthy(Duration::from_secs(60));
+        } else {
+            cluster.wait_answering(Duration::from_secs(60));
+        }
         cluster
+    }
+
+    /// The peer URL a member on `ip` has in this cluster.
+    pub fn peer_url(&self, ip: IpAddr) -> String {
+        url(ip, self.ports.peer)
+    }
+
+    /// The client URL a member on `ip` has in this cluster.
+    pub fn client_url(&self, ip: IpAddr) -> String {
+        url(ip, self.ports.client)
     }
 
     /// The temporary directory everything lives in.
@@ -398,24 +481,44 @@ impl Cluster {
         );
         let own_pki = pki.copy_to(&dir.join("pki"));
         let log = fs::File::create(dir.join("etcd.log")).unwrap();
+        let (client, peer) = (url(ip, self.ports.client), url(ip, self.ports.peer));
         let mut cmd = Command::new("etcd");
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("ETCD_") {
+                cmd.env_remove(key);
+            }
+        }
+        match start {
+            Start::Flags {
+                initial_cluster,
+                state,
+            } => {
+                cmd.args([
+                    "--name",
+                    name,
+                    "--initial-advertise-peer-urls",
+                    &peer,
+                    "--initial-cluster",
+                    initial_cluster,
+                    "--initial-cluster-state",
+                    state,
+                ]);
+            }
+            Start::Env(env) => {
+                for (k, v) in env {
+                    cmd.env(k, v);
+                }
+            }
+        }
         cmd.args([
-            "--name",
-            name,
             "--data-dir",
             dir.join("data").to_str().unwrap(),
             "--listen-client-urls",
-            &format!("https://{ip}:{CLIENT_PORT}"),
+            &client,
             "--advertise-client-urls",
-            &format!("https://{ip}:{CLIENT_PORT}"),
+            &client,
             "--listen-peer-urls",
-            &format!("https://{ip}:{PEER_PORT}"),
-            "--initial-advertise-peer-urls",
-            &format!("https://{ip}:{PEER_PORT}"),
-            "--initial-cluster",
-            start.initial_cluster,
-            "--initial-cluster-state",
-            start.state,
+            &peer,
             "--initial-cluster-token",
             &self.token,
             "--client-cert-auth",
@@ -444,8 +547,10 @@ impl Cluster {
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log);
-        for (k, v) in &start.env {
-            cmd.env(k, v);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("ETCD_") && !matches!(start, Start::Env(_)) {
+                cmd.env_remove(key);
+            }
         }
         die_with_parent(&mut cmd);
         let child = cmd
@@ -456,6 +561,7 @@ impl Cluster {
             ip,
             dir,
             pki: own_pki,
+            ports: self.ports,
             child: Some(child),
         });
         self.members.last_mut().unwrap()
@@ -491,6 +597,29 @@ impl Cluster {
             "--key".into(),
             self.pki.client_key.display().to_string(),
         ]
+    }
+
+    /// Runs `etcd-pki` with this cluster's connection flags after the subcommand words, e.g.
+    /// `["member", "list"]`; the client certificate is `cert`/`key` (the runbook connects
+    /// with members.pem) or, when `None`, client.pem.
+    pub fn etcd_pki(&self, words: &[&str], as_peer: bool) -> Run {
+        let (cert, key) = if as_peer {
+            (&self.pki.peer, &self.pki.peer_key)
+        } else {
+            (&self.pki.client, &self.pki.client_key)
+        };
+        let mut args: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        args.extend([
+            "--endpoints".to_string(),
+            self.endpoints(),
+            "--cacert".into(),
+            self.pki.ca.display().to_string(),
+            "--cert".into(),
+            cert.display().to_string(),
+            "--key".into(),
+            key.display().to_string(),
+        ]);
+        crate::etcd_pki(&args)
     }
 
     /// Runs the real etcdctl (v3 API) against the cluster.
@@ -535,11 +664,17 @@ impl Cluster {
     /// have passed (etcd refuses membership changes until its members have been connected that
     /// long: "unhealthy cluster").
     pub fn wait_healthy(&self, timeout: Duration) {
+        self.wait_answering(timeout);
+        std::thread::sleep(Duration::from_millis(5500));
+    }
+
+    /// Waits until every running member answers `endpoint health`, without settling.
+    pub fn wait_answering(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
             let run = self.etcdctl(&["endpoint", "health"]);
             if run.code == 0 {
-                break;
+                return;
             }
             assert!(
                 Instant::now() < deadline,
@@ -547,9 +682,8 @@ impl Cluster {
                 run.stderr,
                 self.logs_tail()
             );
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(200));
         }
-        std::thread::sleep(Duration::from_millis(5500));
     }
 
     /// Kills a member with SIGKILL (a crashed node).

@@ -64,10 +64,15 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         warn_within: DEFAULT_WARN_WITHIN,
     };
     let report = check(&input);
+    let files = FixFiles {
+        cert: &args.cert,
+        key: args.key.as_deref(),
+        cacert: args.cacert.as_deref(),
+    };
     let fixes: Vec<Option<String>> = report
         .findings
         .iter()
-        .map(|f| f.remedy.as_ref().map(|r| fix_command(r, args)))
+        .map(|f| f.remedy.as_ref().map(|r| fix_command(r, &files)))
         .collect();
 
     match args.write_out {
@@ -161,24 +166,36 @@ fn simple(
     text
 }
 
-/// The command that fixes a finding, with this invocation's file names filled in.
-fn fix_command(remedy: &Remedy, args: &CheckArgs) -> String {
-    let ca = args
+/// The files a fix command names.
+pub(crate) struct FixFiles<'a> {
+    /// The certificate.
+    pub cert: &'a Path,
+    /// Its key, if known.
+    pub key: Option<&'a Path>,
+    /// The CA certificate, if known.
+    pub cacert: Option<&'a Path>,
+}
+
+/// The command that fixes a finding, with the invocation's file names filled in.
+pub(crate) fn fix_command(remedy: &Remedy, files: &FixFiles<'_>) -> String {
+    let ca = files
         .cacert
-        .as_ref()
         .map_or_else(|| "CA.pem".to_string(), |p| p.display().to_string());
-    let ca_key = args
+    let ca_key = files
         .cacert
-        .as_deref()
         .and_then(guess_key)
         .map_or_else(|| "CA-KEY.pem".to_string(), |p| p.display().to_string());
     match remedy {
         Remedy::Reissue { add_ips, add_dns } => {
             let mut cmd = format!(
                 "etcd-pki reissue --cacert {ca} --ca-key {ca_key} --cert {}",
-                args.cert.display()
+                files.cert.display()
             );
-            if let Some(key) = &args.key {
+            if let Some(key) = files
+                .key
+                .map(Path::to_path_buf)
+                .or_else(|| guess_key(files.cert))
+            {
                 cmd.push_str(&format!(" --key {}", key.display()));
             }
             for ip in add_ips {
@@ -191,7 +208,7 @@ fn fix_command(remedy: &Remedy, args: &CheckArgs) -> String {
         }
         Remedy::Renew => format!(
             "etcd-pki renew {} --cacert {ca} --ca-key {ca_key}",
-            args.cert.display()
+            files.cert.display()
         ),
         other => other.to_string(),
     }
@@ -202,7 +219,7 @@ fn guess_key(ca: &Path) -> Option<PathBuf> {
     key_candidates(ca).into_iter().find(|p| p.is_file())
 }
 
-fn file_label(path: &Path) -> String {
+pub(crate) fn file_label(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())

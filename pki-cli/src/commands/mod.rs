@@ -2,8 +2,10 @@
 //! exit code; none of them prints errors itself.
 
 mod check;
+mod endpoint;
 mod init;
 mod inspect;
+mod member;
 mod reissue;
 mod renew;
 mod scan;
@@ -20,5 +22,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Reissue(args) => reissue::run(&args),
         Command::Renew(args) => renew::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Member(args) => member::run(&args),
+        Command::Endpoint(args) => endpoint::run(&args),
     }
 }

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use etcd_pki_tests::cluster::{allocate_ips, Cluster, Pki, Start, PEER_PORT};
+use etcd_pki_tests::cluster::{allocate_ips, Cluster, Pki, Start};
 use etcd_pki_tests::{env_value, etcd_pki};
 
 fn names(ips: &[IpAddr]) -> Vec<(String, IpAddr)> {
@@ -31,7 +31,7 @@ fn a_cfssl_layout_pki_made_by_init_forms_a_cluster() {
         args.push(format!("{name}={ip}"));
     }
     etcd_pki(&args).expect_code(0).stdout_has("members.pem");
-    let cluster = Cluster::start(&Pki::cfssl_layout(&pki_dir), &names(&ips));
+    let cluster = Cluster::start(&Pki::cfssl_layout(&pki_dir), &names(&ips), &[]);
     assert_eq!(cluster.member_list().len(), 3);
     put_get(&cluster);
 }
@@ -62,7 +62,7 @@ fn a_kubeadm_layout_rsa_pki_made_by_init_forms_a_cluster() {
             (name, ip, pki)
         })
         .collect();
-    let cluster = Cluster::start_each(&Pki::kubeadm_layout(&pki_dir, "infra0"), members);
+    let cluster = Cluster::start_each(&Pki::kubeadm_layout(&pki_dir, "infra0"), members, &[]);
     assert_eq!(cluster.member_list().len(), 3);
     put_get(&cluster);
 }
@@ -74,9 +74,9 @@ fn a_kubeadm_layout_rsa_pki_made_by_init_forms_a_cluster() {
 fn a_reissued_peer_certificate_lets_a_new_member_join() {
     let ips = allocate_ips(4);
     let (old, new_ip) = (&ips[..3], ips[3]);
-    let mut cluster = Cluster::start_fresh_on(old);
+    let mut cluster = Cluster::start_fresh_on(old, old, &[new_ip]);
     let pki = cluster.pki.clone();
-    let new_url = format!("https://{new_ip}:{PEER_PORT}");
+    let new_url = cluster.peer_url(new_ip);
 
     let check = |cert: &std::path::Path| {
         etcd_pki([
@@ -142,10 +142,9 @@ fn a_reissued_peer_certificate_lets_a_new_member_join() {
         "infra3",
         new_ip,
         &new_pki,
-        &Start {
+        &Start::Flags {
             initial_cluster: &initial,
             state: "existing",
-            env: vec![],
         },
     );
     cluster.wait_healthy(Duration::from_secs(60));
@@ -164,9 +163,9 @@ fn a_reissued_peer_certificate_lets_a_new_member_join() {
 fn the_old_certificate_fails_exactly_as_check_predicts() {
     let ips = allocate_ips(4);
     let (old, new_ip) = (&ips[..3], ips[3]);
-    let mut cluster = Cluster::start_fresh_on(old);
+    let mut cluster = Cluster::start_fresh_on(old, old, &[new_ip]);
     let pki = cluster.pki.clone();
-    let new_url = format!("https://{new_ip}:{PEER_PORT}");
+    let new_url = cluster.peer_url(new_ip);
     let predicted = etcd_pki([
         "check",
         "--role",
@@ -210,10 +209,9 @@ fn the_old_certificate_fails_exactly_as_check_predicts() {
         "infra3",
         new_ip,
         &pki,
-        &Start {
+        &Start::Flags {
             initial_cluster: &initial,
             state: "existing",
-            env: vec![],
         },
     );
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -1,0 +1,623 @@
+//! `etcd-pki member list|add|promote|remove`: etcdctl's membership commands, with the checks
+//! that keep the runbook's mistakes from reaching the cluster.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::anyhow;
+use etcd_client::MemberAddOptions;
+use pki_core::{
+    check, load_certificates, CertPool, CheckInput, Host, HostUrl, Role, Status,
+    DEFAULT_WARN_WITHIN,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::check::{file_label, fix_command, FixFiles};
+use crate::cli::{
+    AddArgs, ChangeFormat, ConnectionArgs, Format, ListArgs, MemberArgs, MemberCommand,
+    PromoteArgs, RemoveArgs,
+};
+use crate::etcd::connect::{block_on, Etcd};
+use crate::etcd::errors::EtcdError;
+use crate::etcd::state::{
+    client_endpoint, member_list, status, ClusterState, MemberInfo, MemberList,
+};
+use crate::exit::{usage, Code, Failure, Outcome, Result};
+use crate::membership::{check_add, check_remove, MemberView, Verdict};
+use crate::output::{print, print_json, Table};
+
+pub fn run(args: &MemberArgs) -> Result<Outcome> {
+    let etcd = Etcd::from_args(&args.connection)?;
+    match &args.command {
+        MemberCommand::List(a) => block_on(list(&etcd, a))?,
+        MemberCommand::Add(a) => add(&etcd, &args.connection, a),
+        MemberCommand::Promote(a) => block_on(promote(&etcd, a))?,
+        MemberCommand::Remove(a) => block_on(remove(&etcd, a))?,
+    }
+}
+
+#[derive(Serialize)]
+struct ListJson<'a> {
+    header: Header,
+    members: Vec<MemberJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct Header {
+    cluster_id: u64,
+    member_id: u64,
+    raft_term: u64,
+}
+
+#[derive(Serialize)]
+struct MemberJson<'a> {
+    #[serde(flatten)]
+    member: &'a MemberInfo,
+    status: &'static str,
+}
+
+fn started_word(m: &MemberInfo) -> &'static str {
+    if m.started() {
+        "started"
+    } else {
+        "unstarted"
+    }
+}
+
+async fn list(etcd: &Etcd, args: &ListArgs) -> Result<Outcome> {
+    let list = member_list(etcd).await?;
+    match args.write_out {
+        Format::Simple => {
+            let mut text = String::new();
+            for m in &list.members {
+                text.push_str(&format!(
+                    "{:x}, {}, {}, {}, {}, {}\n",
+                    m.id,
+                    started_word(m),
+                    m.name,
+                    m.peer_urls.join(","),
+                    m.client_urls.join(","),
+                    m.is_learner
+                ));
+            }
+            print(&text)?;
+        }
+        Format::Table => {
+            let mut table = Table::new([
+                "ID",
+                "STATUS",
+                "NAME",
+                "PEER ADDRS",
+                "CLIENT ADDRS",
+                "IS LEARNER",
+            ]);
+            for m in &list.members {
+                table.row([
+                    format!("{:x}", m.id),
+                    started_word(m).to_string(),
+                    m.name.clone(),
+                    m.peer_urls.join(","),
+                    m.client_urls.join(","),
+                    m.is_learner.to_string(),
+                ]);
+            }
+            print(&table.render())?;
+        }
+        Format::Json => print_json(&ListJson {
+            header: header(&list),
+            members: list
+                .members
+                .iter()
+                .map(|m| MemberJson {
+                    member: m,
+                    status: started_word(m),
+                })
+                .collect(),
+        })?,
+    }
+    Ok(Outcome::Ok)
+}
+
+fn header(list: &MemberList) -> Header {
+    Header {
+        cluster_id: list.cluster_id,
+        member_id: list.member_id,
+        raft_term: list.raft_term,
+    }
+}
+
+/// A check that `member add` ran, as shown to the operator.
+#[derive(Serialize, Clone)]
+struct Row {
+    status: Status,
+    check: String,
+    message: String,
+    fix: Option<String>,
+    /// Whether `--ignore-cert-check` may override a failure of this row.
+    #[serde(skip)]
+    certificate: bool,
+}
+
+impl From<Verdict> for Row {
+    fn from(v: Verdict) -> Row {
+        Row {
+            status: v.status,
+            check: v.check.to_string(),
+            message: v.message,
+            fix: v.fix,
+            certificate: false,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AddJson<'a> {
+    added: bool,
+    checks: &'a [Row],
+    member_id: Option<String>,
+    cluster_id: Option<String>,
+    env: Vec<(String, String)>,
+}
+
+fn add(etcd: &Etcd, conn: &ConnectionArgs, args: &AddArgs) -> Result<Outcome> {
+    if args.name.trim().is_empty() {
+        return Err(usage(anyhow!("the member name is empty")));
+    }
+    let mut peer_hosts = Vec::new();
+    for url in &args.peer_urls {
+        peer_hosts.push(HostUrl::parse(url).map_err(usage)?);
+    }
+    let mut client_hosts = Vec::new();
+    for url in &args.client_urls {
+        client_hosts.push(HostUrl::parse(url).map_err(usage)?);
+    }
+    // Certificates first: offline, before anything touches the cluster.
+    let mut rows = certificate_rows(conn, args, &peer_hosts, &client_hosts)?;
+    let state = block_on(ClusterState::fetch(etcd))??;
+    let views = views(&state);
+    rows.extend(
+        check_add(&views, &args.name, &args.peer_urls, args.learner)
+            .into_iter()
+            .map(Row::from),
+    );
+
+    let blocking: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.status == Status::Fail && !(r.certificate && args.ignore_cert_check))
+        .collect();
+    let overridden = args.ignore_cert_check
+        && rows
+            .iter()
+            .any(|r| r.status == Status::Fail && r.certificate);
+    if !blocking.is_empty() {
+        match args.write_out {
+            ChangeFormat::Json => print_json(&AddJson {
+                added: false,
+                checks: &rows,
+                member_id: None,
+                cluster_id: None,
+                env: vec![],
+            })?,
+            ChangeFormat::Simple => print(&format!(
+                "refusing to add {} ({}): nothing was sent to etcd\n{}",
+                args.name,
+                args.peer_urls.join(","),
+                rows_text(&rows)
+            ))?,
+        }
+        return Ok(Outcome::ProblemsFound);
+    }
+    if overridden {
+        eprintln!(
+            "etcd-pki: WARNING: --ignore-cert-check: adding {} although its certificates failed the checks above; if etcd rejects them the new member will not join and the cluster keeps a dead member until you remove it (etcd-pki member remove {})",
+            args.name, args.name
+        );
+        eprint!(
+            "{}",
+            rows_text(
+                &rows
+                    .iter()
+                    .filter(|r| r.certificate && r.status == Status::Fail)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            )
+        );
+    }
+
+    let urls = args.peer_urls.clone();
+    let learner = args.learner;
+    let response = block_on(etcd.on_any(|mut c| {
+        let urls = urls.clone();
+        async move {
+            let options = if learner {
+                Some(MemberAddOptions::new().with_is_learner())
+            } else {
+                None
+            };
+            c.member_add(urls, options).await
+        }
+    }))??;
+    let member = response.member().ok_or_else(|| {
+        Failure::from(EtcdError::Refused {
+            endpoint: etcd.endpoints().join(","),
+            message: "etcd answered without the new member".into(),
+            advice: None,
+        })
+    })?;
+    let new_id = member.id();
+    let cluster_id = response.header().map_or(0, |h| h.cluster_id());
+    let mut conf = Vec::new();
+    for m in response.member_list() {
+        let name = if m.id() == new_id {
+            args.name.as_str()
+        } else {
+            m.name()
+        };
+        for u in m.peer_urls() {
+            conf.push(format!("{name}={u}"));
+        }
+    }
+    let env = vec![
+        ("ETCD_NAME".to_string(), args.name.clone()),
+        ("ETCD_INITIAL_CLUSTER".to_string(), conf.join(",")),
+        (
+            "ETCD_INITIAL_ADVERTISE_PEER_URLS".to_string(),
+            member.peer_urls().join(","),
+        ),
+        (
+            "ETCD_INITIAL_CLUSTER_STATE".to_string(),
+            "existing".to_string(),
+        ),
+    ];
+    match args.write_out {
+        ChangeFormat::Json => print_json(&AddJson {
+            added: true,
+            checks: &rows,
+            member_id: Some(format!("{new_id:x}")),
+            cluster_id: Some(format!("{cluster_id:x}")),
+            env,
+        })?,
+        ChangeFormat::Simple => {
+            let mut text = format!("Member {new_id:16x} added to cluster {cluster_id:16x}\n\n");
+            for (k, v) in &env {
+                text.push_str(&format!("{k}=\"{v}\"\n"));
+            }
+            if learner {
+                text.push_str(&format!(
+                    "\nStart {} with these settings; once it has caught up, promote it: etcd-pki member promote {} --wait\n",
+                    args.name, args.name
+                ));
+            }
+            print(&text)?;
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+/// The certificate checks of `member add`: the peer certificate in the peer role for every peer
+/// URL host, and the server certificate in the server role for the client URL hosts.
+fn certificate_rows(
+    conn: &ConnectionArgs,
+    args: &AddArgs,
+    peer: &[HostUrl],
+    client: &[HostUrl],
+) -> Result<Vec<Row>> {
+    let roots: Option<CertPool> = match &conn.cacert {
+        Some(ca) => Some(load_certificates(ca)?.into_iter().collect()),
+        None => None,
+    };
+    let mut rows = Vec::new();
+    let https = peer.iter().any(|u| u.scheme == "https");
+    let peer_cert = args.peer_cert.as_ref().or(conn.cert.as_ref());
+    match (https, peer_cert) {
+        (false, _) => rows.push(Row {
+            status: Status::Warn,
+            check: "peer certificate".into(),
+            message: "the peer URLs are plain http: no certificate is involved (runbook note 2: a cluster that started without TLS cannot simply switch)".into(),
+            fix: None,
+            certificate: true,
+        }),
+        (true, None) => rows.push(Row {
+            status: Status::Fail,
+            check: "peer certificate".into(),
+            message: "no certificate to check for the new member's https peer URLs".into(),
+            fix: Some("give --peer-cert FILE (the certificate the new member will use) or --cert".into()),
+            certificate: true,
+        }),
+        (true, Some(cert)) => {
+            let key = if args.peer_cert.is_none() { conn.key.as_deref() } else { None };
+            rows.extend(role_rows(cert, key, conn.cacert.as_deref(), roots.as_ref(), Role::Peer, peer, "peer certificate")?);
+        }
+    }
+    match (&args.server_cert, client.is_empty()) {
+        (Some(cert), _) => rows.extend(role_rows(
+            cert,
+            None,
+            conn.cacert.as_deref(),
+            roots.as_ref(),
+            Role::Server,
+            client,
+            "server certificate",
+        )?),
+        (None, false) => rows.push(Row {
+            status: Status::Warn,
+            check: "server certificate".into(),
+            message:
+                "--client-urls given without --server-cert: the server certificate was not checked"
+                    .into(),
+            fix: Some("give --server-cert FILE (the runbook's server.pem)".into()),
+            certificate: true,
+        }),
+        (None, true) => {}
+    }
+    Ok(rows)
+}
+
+fn role_rows(
+    cert: &Path,
+    key: Option<&Path>,
+    cacert: Option<&Path>,
+    roots: Option<&CertPool>,
+    role: Role,
+    urls: &[HostUrl],
+    what: &str,
+) -> Result<Vec<Row>> {
+    let chain = load_certificates(cert)?;
+    let hosts: Vec<Host> = urls.iter().map(|u| u.host.clone()).collect();
+    let label = file_label(cert);
+    let report = check(&CheckInput {
+        label: &label,
+        chain: &chain,
+        key: None,
+        roots,
+        role: Some(role),
+        hosts: &hosts,
+        at: OffsetDateTime::now_utc(),
+        fail_within: None,
+        warn_within: DEFAULT_WARN_WITHIN,
+    });
+    let files = FixFiles { cert, key, cacert };
+    Ok(report
+        .findings
+        .iter()
+        .map(|f| Row {
+            status: f.status,
+            check: format!("{what} {}", f.check),
+            message: match &f.target {
+                Some(t) => format!("{t}: {}", f.message),
+                None => f.message.clone(),
+            },
+            fix: f.remedy.as_ref().map(|r| fix_command(r, &files)),
+            certificate: true,
+        })
+        .collect())
+}
+
+fn rows_text(rows: &[Row]) -> String {
+    let mut text = String::new();
+    for r in rows {
+        text.push_str(&format!("  {}  {}: {}\n", r.status, r.check, r.message));
+        if r.status != Status::Pass {
+            if let Some(fix) = &r.fix {
+                text.push_str(&format!("        fix: {fix}\n"));
+            }
+        }
+    }
+    text
+}
+
+fn views(state: &ClusterState) -> Vec<MemberView> {
+    state
+        .list
+        .members
+        .iter()
+        .map(|m| MemberView {
+            id: m.id,
+            name: m.name.clone(),
+            peer_urls: m.peer_urls.clone(),
+            is_learner: m.is_learner,
+            healthy: state.is_healthy(m.id),
+        })
+        .collect()
+}
+
+async fn promote(etcd: &Etcd, args: &PromoteArgs) -> Result<Outcome> {
+    let deadline = Instant::now() + args.timeout;
+    let tty = std::io::stderr().is_terminal();
+    let mut last_report = Instant::now() - Duration::from_secs(60);
+    let mut last_line = String::new();
+    loop {
+        let list = member_list(etcd).await?;
+        let target = match list.resolve(&args.member) {
+            Ok(t) => t.clone(),
+            // A learner that has not started yet has no name: with --wait, wait for it.
+            Err(e) if args.wait && list.members.iter().any(|m| m.is_learner && !m.started()) => {
+                if Instant::now() >= deadline {
+                    return Err(Failure {
+                        code: Code::Problem,
+                        error: anyhow!("no member named {} started within {:?}: {e}; start it with the ETCD_* settings member add printed", args.member, args.timeout),
+                    });
+                }
+                let line = format!(
+                    "waiting for {} to start (a learner that has not started has no name yet)",
+                    args.member
+                );
+                if tty {
+                    eprint!("\r\x1b[2K{line}");
+                } else if line != last_line {
+                    eprintln!("{line}");
+                }
+                last_line = line;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+            // An ID the list does not show: etcd has the last word.
+            Err(_) if parse_id(&args.member).is_some() => MemberInfo {
+                id: parse_id(&args.member).unwrap_or_default(),
+                name: String::new(),
+                peer_urls: vec![],
+                client_urls: vec![],
+                is_learner: true,
+            },
+            Err(e) => return Err(usage(anyhow!(e))),
+        };
+        let id = target.id;
+        let attempt = etcd
+            .on_any(|mut c| async move { c.member_promote(id).await })
+            .await;
+        match attempt {
+            Ok(response) => {
+                if tty && !last_line.is_empty() {
+                    eprintln!();
+                }
+                let cluster_id = response
+                    .header()
+                    .map_or(list.cluster_id, |h| h.cluster_id());
+                print(&format!(
+                    "Member {id:16x} promoted in cluster {cluster_id:16x}\n"
+                ))?;
+                return Ok(Outcome::Ok);
+            }
+            Err(e)
+                if args.wait
+                    && e.etcd_message()
+                        .is_some_and(|m| m.contains("in sync with leader")) =>
+            {
+                let line = progress(etcd, &list, &target).await;
+                if Instant::now() >= deadline {
+                    if tty && !last_line.is_empty() {
+                        eprintln!();
+                    }
+                    return Err(Failure {
+                        code: Code::Problem,
+                        error: anyhow!(
+                            "learner {} did not catch up within {:?}: {line}; check that it runs (its log), that it reaches the other members on its peer URL, and that its certificates cover it (etcd-pki check --role peer)",
+                            target.label(),
+                            args.timeout
+                        ),
+                    });
+                }
+                if tty {
+                    eprint!("\r\x1b[2K{line}");
+                    last_line = line;
+                } else if line != last_line && last_report.elapsed() >= Duration::from_secs(5) {
+                    eprintln!("{line}");
+                    last_report = Instant::now();
+                    last_line = line;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// A member ID as etcdctl prints it (hex, optionally 0x-prefixed).
+fn parse_id(text: &str) -> Option<u64> {
+    let t = text.trim().trim_start_matches("0x");
+    (!t.is_empty() && t.len() <= 16 && t.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| u64::from_str_radix(t, 16).ok())
+        .flatten()
+}
+
+/// "learner X: raft index A of leader's B (P%)", or why it is not known.
+async fn progress(etcd: &Etcd, list: &MemberList, learner: &MemberInfo) -> String {
+    let Some(learner_url) = client_endpoint(learner) else {
+        return format!(
+            "learner {:x} has not started yet (it has no client URL)",
+            learner.id
+        );
+    };
+    let learner_status = status(etcd, learner_url).await;
+    let leader_id = learner_status.status.as_ref().ok().map(|s| s.leader);
+    let leader = list.members.iter().find(|m| Some(m.id) == leader_id);
+    let leader_status = match leader.and_then(client_endpoint) {
+        Some(url) => Some(status(etcd, url).await),
+        None => None,
+    };
+    match (learner_status.status, leader_status.map(|s| s.status)) {
+        (Ok(l), Some(Ok(leader))) => {
+            let pct = if leader.raft_index == 0 {
+                100.0
+            } else {
+                100.0 * l.raft_index as f64 / leader.raft_index as f64
+            };
+            format!(
+                "waiting for learner {}: raft index {} of leader's {} ({pct:.0}%)",
+                learner.label(),
+                l.raft_index,
+                leader.raft_index
+            )
+        }
+        (Err(e), _) => format!(
+            "waiting for learner {}: its status is not available ({e})",
+            learner.label()
+        ),
+        (_, _) => format!(
+            "waiting for learner {}: the leader's status is not available",
+            learner.label()
+        ),
+    }
+}
+
+async fn remove(etcd: &Etcd, args: &RemoveArgs) -> Result<Outcome> {
+    let state = ClusterState::fetch(etcd).await?;
+    let target = match state.list.resolve(&args.member) {
+        Ok(t) => t.clone(),
+        // An ID the list does not show (the list may be stale): etcd has the last word.
+        Err(_) if parse_id(&args.member).is_some() => {
+            let id = parse_id(&args.member).unwrap_or_default();
+            let response = etcd
+                .on_any(|mut c| async move { c.member_remove(id).await })
+                .await?;
+            let cluster_id = response
+                .header()
+                .map_or(state.list.cluster_id, |h| h.cluster_id());
+            print(&format!(
+                "Member {id:16x} removed from cluster {cluster_id:16x}\n"
+            ))?;
+            return Ok(Outcome::Ok);
+        }
+        Err(e) => return Err(usage(anyhow!(e))),
+    };
+    let views = views(&state);
+    let target_view = views
+        .iter()
+        .find(|v| v.id == target.id)
+        .cloned()
+        .expect("resolved from the same list");
+    let verdicts = check_remove(&views, &target_view, state.leader());
+    let failing: Vec<Row> = verdicts
+        .into_iter()
+        .map(Row::from)
+        .filter(|r| r.status == Status::Fail)
+        .collect();
+    if !failing.is_empty() && !args.force {
+        print(&format!(
+            "refusing to remove {}: nothing was sent to etcd\n{}",
+            target.label(),
+            rows_text(&failing)
+        ))?;
+        return Ok(Outcome::ProblemsFound);
+    }
+    if !failing.is_empty() {
+        eprintln!(
+            "etcd-pki: WARNING: --force: removing {} although:",
+            target.label()
+        );
+        eprint!("{}", rows_text(&failing));
+    }
+    let id = target.id;
+    let response = etcd
+        .on_any(|mut c| async move { c.member_remove(id).await })
+        .await?;
+    let cluster_id = response
+        .header()
+        .map_or(state.list.cluster_id, |h| h.cluster_id());
+    print(&format!(
+        "Member {id:16x} removed from cluster {cluster_id:16x}\n"
+    ))?;
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,176 @@
+//! Connecting to etcd as etcdctl does: endpoints, TLS files, dial and command timeouts.
+//!
+//! The TLS files are read with pki-core first, so that a missing file, a key that does not match
+//! its certificate or an encrypted key is reported as bad input (exit 2) naming the file, before
+//! any connection is tried. Cluster-wide requests go to the endpoints one at a time: an endpoint
+//! that does not answer within the dial timeout, or fails the TLS handshake, is skipped for the
+//! next; when none answers, the error names each endpoint and its cause (exit 3). Every request
+//! is bounded by dial + command timeout, whatever the transport does.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+
+use crate::cli::ConnectionArgs;
+use crate::etcd::errors::{classify, EtcdError};
+use crate::exit::{usage, Failure};
+
+/// A way to reach the cluster.
+#[derive(Clone)]
+pub struct Etcd {
+    endpoints: Vec<String>,
+    tls: Option<TlsOptions>,
+    dial_timeout: Duration,
+    command_timeout: Duration,
+}
+
+impl Etcd {
+    /// Builds the connection settings from etcdctl-style flags.
+    pub fn from_args(args: &ConnectionArgs) -> Result<Etcd, Failure> {
+        let tls = match (&args.cacert, &args.cert, &args.key) {
+            (None, None, None) => None,
+            (_, Some(_), None) | (_, None, Some(_)) => {
+                return Err(usage(anyhow!(
+                    "--cert and --key go together: give both (or neither)"
+                )));
+            }
+            (cacert, cert, key) => {
+                let mut tls = TlsOptions::new();
+                if let Some(ca) = cacert {
+                    let pem = pki_core::read_file(ca)?;
+                    pki_core::certificates_from_bytes(&pem).map_err(|e| usage(e.with_path(ca)))?;
+                    tls = tls.ca_certificate(Certificate::from_pem(pem));
+                }
+                if let (Some(cert), Some(key)) = (cert, key) {
+                    let cert_pem = pki_core::read_file(cert)?;
+                    let certs = pki_core::certificates_from_bytes(&cert_pem)
+                        .map_err(|e| usage(e.with_path(cert)))?;
+                    let key_pem = zeroize::Zeroizing::new(pki_core::read_file(key)?);
+                    let private = pki_core::private_key_from_bytes(&key_pem)
+                        .map_err(|e| usage(e.with_path(key)))?;
+                    if !private.matches(&certs[0]) {
+                        return Err(usage(anyhow!(
+                            "{} is not the key of {}: pass the key that belongs to the client certificate",
+                            key.display(),
+                            cert.display()
+                        )));
+                    }
+                    tls = tls.identity(Identity::from_pem(cert_pem, &key_pem));
+                }
+                Some(tls)
+            }
+        };
+        let scheme = if tls.is_some() { "https://" } else { "http://" };
+        let endpoints: Vec<String> = args
+            .endpoints
+            .iter()
+            .map(|e| e.trim())
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                if e.contains("://") {
+                    e.to_string()
+                } else {
+                    format!("{scheme}{e}")
+                }
+            })
+            .collect();
+        if endpoints.is_empty() {
+            return Err(usage(anyhow!("--endpoints is empty")));
+        }
+        for e in &endpoints {
+            if e.starts_with("http://") && tls.is_some() {
+                return Err(usage(anyhow!(
+                    "{e} is plain http but TLS files were given: use https:// endpoints (etcd with TLS serves https)"
+                )));
+            }
+            if e.starts_with("https://") && tls.is_none() {
+                return Err(usage(anyhow!(
+                    "{e} is https but no --cacert/--cert/--key were given: give the cluster's CA and a client certificate"
+                )));
+            }
+        }
+        Ok(Etcd {
+            endpoints,
+            tls,
+            dial_timeout: args.dial_timeout,
+            command_timeout: args.command_timeout,
+        })
+    }
+
+    /// The endpoints given.
+    pub fn endpoints(&self) -> &[String] {
+        &self.endpoints
+    }
+
+    /// `--command-timeout`.
+    pub fn command_timeout(&self) -> Duration {
+        self.command_timeout
+    }
+
+    /// The bound on one request: dial plus command timeout.
+    pub fn request_timeout(&self) -> Duration {
+        self.dial_timeout + self.command_timeout
+    }
+
+    fn options(&self) -> ConnectOptions {
+        let mut options = ConnectOptions::new()
+            .with_connect_timeout(self.dial_timeout)
+            .with_timeout(self.command_timeout);
+        if let Some(tls) = &self.tls {
+            options = options.with_tls(tls.clone());
+        }
+        options
+    }
+
+    /// Runs one request against one endpoint, bounded by the timeouts.
+    pub async fn on<T, F, Fut>(&self, endpoint: &str, op: F) -> Result<T, EtcdError>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let attempt = async {
+            let client = Client::connect([endpoint], Some(self.options()))
+                .await
+                .map_err(|e| classify(endpoint, e, self))?;
+            op(client).await.map_err(|e| classify(endpoint, e, self))
+        };
+        match tokio::time::timeout(self.request_timeout(), attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(EtcdError::Unreachable {
+                endpoint: endpoint.to_string(),
+                cause: format!(
+                    "no answer within {:?} (--dial-timeout + --command-timeout)",
+                    self.request_timeout()
+                ),
+            }),
+        }
+    }
+
+    /// Runs a cluster-wide request on the first endpoint that answers. An endpoint that is
+    /// unreachable is skipped; an answer from etcd, even a refusal, is final.
+    pub async fn on_any<T, F, Fut>(&self, op: F) -> Result<T, EtcdError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let mut causes = Vec::new();
+        for endpoint in &self.endpoints {
+            match self.on(endpoint, &op).await {
+                Err(EtcdError::Unreachable { endpoint, cause }) => causes.push((endpoint, cause)),
+                other => return other,
+            }
+        }
+        Err(EtcdError::NoneReachable { causes })
+    }
+}
+
+/// Runs an async block on a current-thread runtime: only commands that talk to etcd pay for it.
+pub fn block_on<F: Future>(future: F) -> Result<F::Output, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| usage(anyhow!("cannot start the async runtime: {e}")))?;
+    Ok(runtime.block_on(future))
+}

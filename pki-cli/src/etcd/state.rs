@@ -1,0 +1,306 @@
+//! A snapshot of the cluster: its members as etcd lists them, and for every started member its
+//! health (a quorum read, as `etcdctl endpoint health` does) and status (version, leader, raft
+//! indexes), fetched from all members in parallel.
+
+use std::time::{Duration, Instant};
+
+use etcd_client::{MemberListResponse, StatusResponse};
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use crate::etcd::connect::Etcd;
+use crate::etcd::errors::EtcdError;
+
+/// A member as the member list shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberInfo {
+    /// Member ID.
+    #[serde(rename = "ID")]
+    pub id: u64,
+    /// Name; empty while the member has not started.
+    pub name: String,
+    /// Peer URLs.
+    #[serde(rename = "peerURLs")]
+    pub peer_urls: Vec<String>,
+    /// Client URLs; empty while the member has not started.
+    #[serde(rename = "clientURLs")]
+    pub client_urls: Vec<String>,
+    /// Whether it is a learner.
+    #[serde(rename = "isLearner")]
+    pub is_learner: bool,
+}
+
+impl MemberInfo {
+    /// Whether the member has started (etcd learns its name and client URLs then).
+    pub fn started(&self) -> bool {
+        !self.name.is_empty()
+    }
+
+    /// Hex ID as etcdctl prints it.
+    pub fn hex_id(&self) -> String {
+        format!("{:x}", self.id)
+    }
+
+    /// The name, or the hex ID for a member that has not started.
+    pub fn label(&self) -> String {
+        if self.name.is_empty() {
+            format!("{} (unstarted)", self.hex_id())
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+/// The member list and the header it came with.
+#[derive(Debug, Clone)]
+pub struct MemberList {
+    /// The cluster ID.
+    pub cluster_id: u64,
+    /// The member that answered.
+    pub member_id: u64,
+    /// Its raft term.
+    pub raft_term: u64,
+    /// The members, sorted by ID.
+    pub members: Vec<MemberInfo>,
+}
+
+impl MemberList {
+    fn from_response(r: &MemberListResponse) -> MemberList {
+        let header = r.header();
+        let mut members: Vec<MemberInfo> = r
+            .members()
+            .iter()
+            .map(|m| MemberInfo {
+                id: m.id(),
+                name: m.name().to_string(),
+                peer_urls: m.peer_urls().to_vec(),
+                client_urls: m.client_urls().to_vec(),
+                is_learner: m.is_learner(),
+            })
+            .collect();
+        members.sort_by_key(|m| m.id);
+        MemberList {
+            cluster_id: header.map_or(0, |h| h.cluster_id()),
+            member_id: header.map_or(0, |h| h.member_id()),
+            raft_term: header.map_or(0, |h| h.raft_term()),
+            members,
+        }
+    }
+
+    /// Finds a member by hex ID or by name.
+    pub fn resolve(&self, wanted: &str) -> Result<&MemberInfo, String> {
+        let wanted = wanted.trim();
+        if let Ok(id) = u64::from_str_radix(wanted.trim_start_matches("0x"), 16) {
+            if let Some(m) = self.members.iter().find(|m| m.id == id) {
+                return Ok(m);
+            }
+        }
+        let by_name: Vec<&MemberInfo> = self.members.iter().filter(|m| m.name == wanted).collect();
+        match by_name.as_slice() {
+            [one] => Ok(one),
+            [] => Err(format!(
+                "no member has the ID or name {wanted:?}; members: {}",
+                self.members
+                    .iter()
+                    .map(|m| format!("{} ({})", m.hex_id(), m.label()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => Err(format!(
+                "several members are named {wanted:?}: use the hex ID"
+            )),
+        }
+    }
+}
+
+/// Health of one endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// The endpoint.
+    pub endpoint: String,
+    /// Whether it committed a proposal.
+    pub health: bool,
+    /// How long it took.
+    pub took: String,
+    /// Why not, when unhealthy.
+    pub error: String,
+}
+
+/// Status of one endpoint, as `etcdctl endpoint status` shows it.
+#[derive(Debug, Clone)]
+pub struct EndpointStatus {
+    /// The endpoint.
+    pub endpoint: String,
+    /// The status, or why it could not be had.
+    pub status: Result<Status, String>,
+}
+
+/// The fields of a status response.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The member that answered.
+    pub member_id: u64,
+    /// etcd version.
+    pub version: String,
+    /// Database size in bytes.
+    pub db_size: i64,
+    /// The leader's ID.
+    pub leader: u64,
+    /// Whether this member is a learner.
+    pub is_learner: bool,
+    /// Raft term.
+    pub raft_term: u64,
+    /// Raft index.
+    pub raft_index: u64,
+    /// Raft applied index.
+    pub raft_applied_index: u64,
+    /// Errors the member reports (alarms).
+    pub errors: Vec<String>,
+}
+
+impl Status {
+    fn from_response(r: &StatusResponse) -> Status {
+        Status {
+            member_id: r.header().map_or(0, |h| h.member_id()),
+            version: r.version().to_string(),
+            db_size: r.db_size(),
+            leader: r.leader(),
+            is_learner: r.is_learner(),
+            raft_term: r.raft_term(),
+            raft_index: r.raft_index(),
+            raft_applied_index: r.raft_applied_index(),
+            errors: r.errors().to_vec(),
+        }
+    }
+}
+
+/// Fetches the member list from the first endpoint that answers.
+pub async fn member_list(etcd: &Etcd) -> Result<MemberList, EtcdError> {
+    let response = etcd
+        .on_any(|mut c| async move { c.member_list().await })
+        .await?;
+    Ok(MemberList::from_response(&response))
+}
+
+/// Checks one endpoint's health as etcdctl does: a quorum read of the key "health" succeeds
+/// (permission denied counts as healthy: the cluster answered).
+pub async fn health(etcd: &Etcd, endpoint: &str) -> Health {
+    let start = Instant::now();
+    let mut result = etcd
+        .on(endpoint, |mut c| async move {
+            c.get("health", None).await.map(|_| ())
+        })
+        .await;
+    // A learner refuses quorum reads; a serializable read shows it is up and serving.
+    if let Err(e) = &result {
+        if e.etcd_message()
+            .is_some_and(|m| m.contains("not supported for learner"))
+        {
+            result = etcd
+                .on(endpoint, |mut c| async move {
+                    c.get(
+                        "health",
+                        Some(etcd_client::GetOptions::new().with_serializable()),
+                    )
+                    .await
+                    .map(|_| ())
+                })
+                .await;
+        }
+    }
+    let took = start.elapsed();
+    let (health, error) = match result {
+        Ok(()) => (true, String::new()),
+        Err(e)
+            if e.etcd_message()
+                .is_some_and(|m| m.contains("permission denied")) =>
+        {
+            (true, String::new())
+        }
+        Err(e) => (false, e.to_string()),
+    };
+    Health {
+        endpoint: endpoint.to_string(),
+        health,
+        took: format_took(took),
+        error,
+    }
+}
+
+/// Fetches one endpoint's status.
+pub async fn status(etcd: &Etcd, endpoint: &str) -> EndpointStatus {
+    let result = etcd
+        .on(endpoint, |mut c| async move { c.status().await })
+        .await;
+    EndpointStatus {
+        endpoint: endpoint.to_string(),
+        status: result
+            .map(|r| Status::from_response(&r))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Health of many endpoints, in parallel.
+pub async fn health_all(etcd: &Etcd, endpoints: &[String]) -> Vec<Health> {
+    join_all(endpoints.iter().map(|e| health(etcd, e))).await
+}
+
+/// Status of many endpoints, in parallel.
+pub async fn status_all(etcd: &Etcd, endpoints: &[String]) -> Vec<EndpointStatus> {
+    join_all(endpoints.iter().map(|e| status(etcd, e))).await
+}
+
+/// The client URL etcd-pki talks to a member on (its first).
+pub fn client_endpoint(member: &MemberInfo) -> Option<&str> {
+    member.client_urls.first().map(String::as_str)
+}
+
+/// The cluster as a whole: members, with health and status of every started one.
+#[derive(Debug, Clone)]
+pub struct ClusterState {
+    /// The member list.
+    pub list: MemberList,
+    /// Health by member ID (absent for unstarted members).
+    pub health: Vec<(u64, Health)>,
+    /// Status by member ID (absent for unstarted members).
+    pub status: Vec<(u64, EndpointStatus)>,
+}
+
+impl ClusterState {
+    /// Fetches the member list, then every started member's health and status in parallel.
+    pub async fn fetch(etcd: &Etcd) -> Result<ClusterState, EtcdError> {
+        let list = member_list(etcd).await?;
+        let started: Vec<(u64, String)> = list
+            .members
+            .iter()
+            .filter_map(|m| client_endpoint(m).map(|e| (m.id, e.to_string())))
+            .collect();
+        let endpoints: Vec<String> = started.iter().map(|(_, e)| e.clone()).collect();
+        let (healths, statuses) =
+            tokio::join!(health_all(etcd, &endpoints), status_all(etcd, &endpoints));
+        Ok(ClusterState {
+            health: started.iter().map(|(id, _)| *id).zip(healths).collect(),
+            status: started.iter().map(|(id, _)| *id).zip(statuses).collect(),
+            list,
+        })
+    }
+
+    /// Whether a member answered its health check.
+    pub fn is_healthy(&self, id: u64) -> bool {
+        self.health.iter().any(|(i, h)| *i == id && h.health)
+    }
+
+    /// The leader's ID, as the members that answered report it.
+    pub fn leader(&self) -> Option<u64> {
+        self.status
+            .iter()
+            .filter_map(|(_, s)| s.status.as_ref().ok())
+            .map(|s| s.leader)
+            .find(|l| *l != 0)
+    }
+}
+
+/// A duration as etcdctl prints `took` (`2.345ms`).
+pub fn format_took(d: Duration) -> String {
+    format!("{d:?}")
+}
