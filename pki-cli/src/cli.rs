@@ -540,7 +540,9 @@ pub fn parse_std_duration(text: &str) -> Result<std::time::Duration, String> {
 /// Parses an RFC 3339 instant.
 pub fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
-        .map_err(|e| format!("{e}; use RFC 3339, e.g. 2027-01-01T00:00:00Z"))
+        .map_err(|e| format!("{e}; use RFC 3339, e.g. 2027-01-01T00:00:00Z"))?
+        .checked_to_offset(time::UtcOffset::UTC)
+        .ok_or_else(|| "out of the range of dates certificates can hold".to_string())
 }
 
 #[cfg(test)]

@@ -184,7 +184,8 @@ impl Certificate {
             common_name: tbs
                 .subject
                 .iter_common_name()
-                .next()
+                // Go keeps the last CN of the subject.
+                .last()
                 .and_then(|cn| cn.as_str().ok())
                 .map(str::to_string),
             issuer: name_to_string(&tbs.issuer),
@@ -205,7 +206,7 @@ impl Certificate {
             fingerprint: [0; 32],
             der: Vec::new(),
         };
-        if x509.signature_algorithm.algorithm != tbs.signature.algorithm {
+        if x509.signature_algorithm != tbs.signature {
             return Err(
                 "the signature algorithm inside the certificate differs from the outer one".into(),
             );
@@ -276,6 +277,16 @@ impl Certificate {
 
     fn add_san(&mut self, name: &GeneralName<'_>) -> Result<(), String> {
         match name {
+            // Go's parser refuses names that are not IA5 (ASCII) strings.
+            GeneralName::DNSName(d) if !d.is_ascii() => {
+                return Err("x509: SAN dNSName is malformed".into())
+            }
+            GeneralName::RFC822Name(e) if !e.is_ascii() => {
+                return Err("x509: SAN rfc822Name is malformed".into())
+            }
+            GeneralName::URI(u) if !u.is_ascii() => {
+                return Err("x509: SAN uniformResourceIdentifier is malformed".into())
+            }
             GeneralName::DNSName(d) => self.sans.dns.push((*d).to_string()),
             GeneralName::IPAddress(bytes) => {
                 self.sans.ip.push(ip_from_bytes(bytes).ok_or_else(|| {
@@ -586,7 +597,8 @@ fn public_key_of(
     use x509_parser::public_key::PublicKey;
     let oid = spki.algorithm.algorithm.to_id_string();
     match oid.as_str() {
-        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => match spki.parsed() {
+        // Go parses only rsaEncryption keys as RSA; an RSASSA-PSS key is an unknown algorithm.
+        "1.2.840.113549.1.1.1" => match spki.parsed() {
             Ok(PublicKey::RSA(rsa)) => Ok((
                 KeyAlgorithm::Rsa {
                     bits: bit_length(rsa.modulus),
@@ -603,6 +615,10 @@ fn public_key_of(
                 .and_then(|p| p.as_oid().ok())
                 .map(|o| Curve::from_oid_str(&o.to_id_string()))
                 .ok_or("the EC public key names no curve")?;
+            if matches!(curve, Curve::Other(_)) && curve != Curve::Other("1.3.132.0.33".into()) {
+                // Go knows P-224, P-256, P-384 and P-521 and refuses the certificate otherwise.
+                return Err("x509: unsupported elliptic curve".into());
+            }
             let point = spki.subject_public_key.data.to_vec();
             Ok((
                 KeyAlgorithm::Ecdsa {
@@ -610,6 +626,9 @@ fn public_key_of(
                 },
                 PublicKeyData::Ec { curve, point },
             ))
+        }
+        "1.3.101.112" if spki.subject_public_key.data.len() != 32 => {
+            Err("x509: wrong Ed25519 public key size".into())
         }
         "1.3.101.112" => Ok((
             KeyAlgorithm::Ed25519,

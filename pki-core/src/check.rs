@@ -14,6 +14,7 @@ use crate::cert::Certificate;
 use crate::coverage::{covers, go_ip_string, Coverage};
 use crate::host::Host;
 use crate::key::PrivateKey;
+use crate::load::{etcd_file_problem, EtcdFile};
 use crate::time_fmt::{rfc3339, short_duration};
 use crate::usage::{chain_permits, Role, Usage};
 use crate::verify::{display_name, verify, CertPool, VerifyError, VerifyOptions};
@@ -55,6 +56,8 @@ pub enum CheckKind {
     Usage,
     /// SAN coverage of a host.
     Coverage,
+    /// Whether etcd can read the files as they are (PEM, no stray blocks in a CA file).
+    Format,
 }
 
 impl fmt::Display for CheckKind {
@@ -65,6 +68,7 @@ impl fmt::Display for CheckKind {
             CheckKind::Chain => "chain",
             CheckKind::Usage => "usage",
             CheckKind::Coverage => "coverage",
+            CheckKind::Format => "format",
         })
     }
 }
@@ -206,10 +210,23 @@ pub struct CheckInput<'a> {
     pub hosts: &'a [Host],
     /// The instant to judge validity at.
     pub at: OffsetDateTime,
+    /// The files as etcd would read them, for the file-format check (empty: not checked).
+    pub files: EtcdFiles<'a>,
     /// Fail when the certificate expires within this window.
     pub fail_within: Option<Duration>,
     /// Warn when the certificate expires within this window.
     pub warn_within: Duration,
+}
+
+/// The raw bytes of the files a check is about, as etcd would read them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EtcdFiles<'a> {
+    /// The certificate file.
+    pub certificate: Option<&'a [u8]>,
+    /// The key file.
+    pub key: Option<&'a [u8]>,
+    /// The CA file.
+    pub ca: Option<&'a [u8]>,
 }
 
 /// How long before expiry a certificate is flagged by default (kubeadm renews at 30 days too).
@@ -224,12 +241,39 @@ pub fn check(input: &CheckInput<'_>) -> Report {
     let Some(leaf) = input.chain.first() else {
         return report;
     };
+    check_files(input, &mut report);
     check_key(input, leaf, &mut report);
     check_validity(input, leaf, &mut report);
     let chain = check_chain(input, leaf, &mut report);
     check_usage(input, &chain, &mut report);
     check_coverage(input, leaf, &mut report);
     report
+}
+
+fn check_files(input: &CheckInput<'_>, report: &mut Report) {
+    let files = [
+        (
+            input.files.certificate,
+            EtcdFile::Certificate,
+            "certificate file",
+        ),
+        (input.files.key, EtcdFile::PrivateKey, "key file"),
+        (input.files.ca, EtcdFile::CaBundle, "CA file"),
+    ];
+    for (bytes, kind, what) in files {
+        let Some(bytes) = bytes else { continue };
+        if let Some(problem) = etcd_file_problem(bytes, kind) {
+            report.push(
+                CheckKind::Format,
+                Status::Fail,
+                Some(what.to_string()),
+                problem,
+                Some(Remedy::Advice {
+                    text: "give etcd the file in the form it reads (PEM, certificates only in a CA file)".into(),
+                }),
+            );
+        }
+    }
 }
 
 fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
@@ -322,14 +366,14 @@ fn check_validity(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
     }
 }
 
-/// Returns the chain usages are checked over: the verified one, or the certificate and its
-/// bundled intermediates when the chain could not be verified.
+/// Returns the chains usages are judged over: every verified chain (Go accepts a usage when any
+/// chain permits it), or the certificate and its bundled intermediates when none verified.
 fn check_chain(
     input: &CheckInput<'_>,
     leaf: &Certificate,
     report: &mut Report,
-) -> Vec<Certificate> {
-    let fallback = input.chain.to_vec();
+) -> Vec<Vec<Certificate>> {
+    let fallback = vec![input.chain.to_vec()];
     let Some(roots) = input.roots else {
         report.push(
             CheckKind::Chain,
@@ -358,7 +402,10 @@ fn check_chain(
                 format!("chains to the CA: {}", path.join(" <- ")),
                 None,
             );
-            chain.certs.iter().map(|c| (*c).clone()).collect()
+            chains
+                .iter()
+                .map(|c| c.certs.iter().map(|c| (*c).clone()).collect())
+                .collect()
         }
         Err(e) => {
             let remedy = match e {
@@ -379,10 +426,11 @@ fn check_chain(
     }
 }
 
-fn check_usage(input: &CheckInput<'_>, chain: &[Certificate], report: &mut Report) {
+fn check_usage(input: &CheckInput<'_>, chains: &[Vec<Certificate>], report: &mut Report) {
     let Some(role) = input.role else { return };
+    let chain = &chains[0];
     for &usage in role.required_usages() {
-        if chain_permits(chain, usage) {
+        if chains.iter().any(|c| chain_permits(c, usage)) {
             report.push(
                 CheckKind::Usage,
                 Status::Pass,
@@ -523,6 +571,7 @@ mod tests {
             role,
             hosts: &hosts,
             at,
+            files: EtcdFiles::default(),
             fail_within: Some(Duration::days(30)),
             warn_within: Duration::days(60),
         })
@@ -652,6 +701,7 @@ mod tests {
             role: Some(Role::Peer),
             hosts: &[],
             at: NOW,
+            files: EtcdFiles::default(),
             fail_within: None,
             warn_within: DEFAULT_WARN_WITHIN,
         });
@@ -680,6 +730,7 @@ mod tests {
             role: Some(Role::Peer),
             hosts: &hosts,
             at: NOW,
+            files: EtcdFiles::default(),
             fail_within: None,
             warn_within: DEFAULT_WARN_WITHIN,
         });

@@ -123,15 +123,6 @@ pub enum Error {
         found: Found,
     },
 
-    /// The input holds more than one private key, so which one is meant is ambiguous.
-    #[error("{}: holds {count} private keys; keep one key per file, as etcd expects", display_origin(path.as_deref()))]
-    SeveralPrivateKeys {
-        /// The file, if the input came from one.
-        path: Option<PathBuf>,
-        /// How many keys it holds.
-        count: usize,
-    },
-
     /// The private key is encrypted; neither etcd nor this tool can use it as it is.
     #[error(
         "{}: the private key is encrypted, and etcd cannot use encrypted keys either; \
@@ -306,7 +297,6 @@ impl Error {
             | Error::WriteRollback { path, .. } => Some(path),
             Error::NoCertificate { path, .. }
             | Error::NoPrivateKey { path, .. }
-            | Error::SeveralPrivateKeys { path, .. }
             | Error::EncryptedKey { path }
             | Error::MalformedPem { path, .. }
             | Error::MalformedCertificate { path, .. }
@@ -328,7 +318,6 @@ impl Error {
         match &mut self {
             Error::NoCertificate { path, .. }
             | Error::NoPrivateKey { path, .. }
-            | Error::SeveralPrivateKeys { path, .. }
             | Error::EncryptedKey { path }
             | Error::MalformedPem { path, .. }
             | Error::MalformedCertificate { path, .. }

@@ -48,6 +48,13 @@ impl Host {
         if candidate.chars().any(|c| c.is_whitespace() || c == '/') {
             return Err(invalid("a host name cannot contain spaces or '/'"));
         }
+        if let Some((host, port)) = candidate.rsplit_once(':') {
+            if !host.contains(':') && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid(&format!(
+                    "this is host:port; give the host alone ({host}) or a URL (https://{candidate})"
+                )));
+            }
+        }
         Ok(Host::Dns(candidate.to_string()))
     }
 
@@ -179,6 +186,9 @@ mod tests {
         );
         assert!(Host::parse("").is_err());
         assert!(Host::parse("a b").is_err());
+        let err = Host::parse("127.0.0.11:2380").unwrap_err();
+        assert!(err.to_string().contains("host:port"), "{err}");
+        assert!(Host::parse("etcd-0:2380").is_err());
     }
 
     #[test]

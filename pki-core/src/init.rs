@@ -137,7 +137,7 @@ pub fn init(dir: &Path, req: &InitRequest) -> Result<Vec<PkiFile>> {
     let now = req.at;
     let ca_key = PrivateKey::generate(&req.algorithm)?;
     let ca_pair = key_pair(&ca_key)?;
-    let mut ca_params = params(now, Duration::days(i64::from(req.ca_days)), None);
+    let mut ca_params = params(now, Duration::days(i64::from(req.ca_days)), None)?;
     ca_params.distinguished_name = name(&req.ca_name, Some("etcd"));
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![
@@ -171,7 +171,7 @@ pub fn init(dir: &Path, req: &InitRequest) -> Result<Vec<PkiFile>> {
      -> Result<[PkiFile; 2]> {
         let key = PrivateKey::generate(&req.algorithm)?;
         let pair = key_pair(&key)?;
-        let mut p = params(now, Duration::days(i64::from(req.days)), Some(ca_not_after));
+        let mut p = params(now, Duration::days(i64::from(req.days)), Some(ca_not_after))?;
         p.distinguished_name = name(cn, org);
         p.is_ca = IsCa::ExplicitNoCa;
         p.use_authority_key_identifier_extension = true;
@@ -210,6 +210,7 @@ pub fn init(dir: &Path, req: &InitRequest) -> Result<Vec<PkiFile>> {
             role: Some(role),
             hosts,
             at: now,
+            files: crate::check::EtcdFiles::default(),
             fail_within: None,
             warn_within: Duration::ZERO,
         });
@@ -365,15 +366,25 @@ fn params(
     now: OffsetDateTime,
     lifetime: Duration,
     cap: Option<OffsetDateTime>,
-) -> CertificateParams {
+) -> Result<CertificateParams> {
     let mut p = CertificateParams::default();
-    p.not_before = now - BACKDATE;
-    p.not_after = now - BACKDATE + lifetime;
+    p.not_before = now.checked_sub(BACKDATE).unwrap_or(now);
+    p.not_after = p
+        .not_before
+        .checked_add(lifetime)
+        .filter(|t| t.year() <= 9999)
+        .ok_or_else(|| Error::InvalidRequest {
+            path: None,
+            reason: format!(
+                "a validity of {} days runs past the year 9999",
+                lifetime.whole_days()
+            ),
+        })?;
     if let Some(cap) = cap {
         p.not_after = p.not_after.min(cap);
     }
     p.serial_number = Some(SerialNumber::from_slice(&random_serial()));
-    p
+    Ok(p)
 }
 
 fn name(cn: &str, org: Option<&str>) -> DistinguishedName {

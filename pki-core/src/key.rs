@@ -369,39 +369,58 @@ impl PrivateKey {
                 algorithm: format!("ECDSA {curve}"),
             });
         }
-        let point = ec
-            .public_key
-            .or(outer.and_then(|o| o.1))
-            .ok_or_else(|| Error::UnsupportedKey {
-                path: None,
-                algorithm: format!(
-                    "ECDSA {curve} key without its public key (add it back with: openssl ec -in KEY -out KEY)"
-                ),
-            })?;
+        let alg = match curve {
+            Curve::P256 => &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            Curve::P384 => &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            _ => &aws_lc_rs::signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+        };
+        let embedded = ec.public_key.or(outer.and_then(|o| o.1));
+        // Without its public point (openssl ec -no_public), the key still works for Go, which
+        // computes the point from the private scalar: so does aws-lc here.
+        let point: Vec<u8> = match embedded {
+            Some(p) => p.to_vec(),
+            None => {
+                use aws_lc_rs::signature::KeyPair;
+                let sec1_der = sec1::EcPrivateKey {
+                    private_key: ec.private_key,
+                    parameters: Some(sec1::EcParameters::NamedCurve(curve_oid)),
+                    public_key: None,
+                }
+                .to_der()
+                .map_err(|e| malformed(format!("cannot re-encode the EC key: {e}")))?;
+                aws_lc_rs::signature::EcdsaKeyPair::from_private_key_der(alg, &sec1_der)
+                    .map_err(inconsistent)?
+                    .public_key()
+                    .as_ref()
+                    .to_vec()
+            }
+        };
         let public = PublicKeyData::Ec {
             curve: curve.clone(),
-            point: point.to_vec(),
+            point: point.clone(),
         };
-        // Normalise to PKCS#8 with the curve in the AlgorithmIdentifier, which is what aws-lc
-        // (and rcgen on top of it) loads for signing.
+        // Normalise to PKCS#8 with the curve in the AlgorithmIdentifier and the public point in
+        // the SEC1 body, which is what aws-lc (and rcgen on top of it) loads for signing.
+        let sec1_der = Zeroizing::new(
+            sec1::EcPrivateKey {
+                private_key: ec.private_key,
+                parameters: Some(sec1::EcParameters::NamedCurve(curve_oid)),
+                public_key: Some(&point),
+            }
+            .to_der()
+            .map_err(|e| malformed(format!("cannot re-encode the EC key: {e}")))?,
+        );
         let info = PrivateKeyInfo::new(
             AlgorithmIdentifierRef {
                 oid: OID_EC,
                 parameters: Some(AnyRef::from(&curve_oid)),
             },
-            der,
+            &sec1_der,
         );
         let pkcs8 = encode_pkcs8(&info)?;
         // Loading the key into aws-lc checks that the private scalar and the public point belong
         // together.
-        if ec.public_key.is_some() {
-            let alg = match curve {
-                Curve::P256 => &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-                Curve::P384 => &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING,
-                _ => &aws_lc_rs::signature::ECDSA_P521_SHA512_ASN1_SIGNING,
-            };
-            aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(alg, &pkcs8).map_err(inconsistent)?;
-        }
+        aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(alg, &pkcs8).map_err(inconsistent)?;
         Ok(PrivateKey {
             format: KeyFormat::Sec1,
             algorithm: KeyAlgorithm::Ecdsa { curve },

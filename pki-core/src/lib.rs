@@ -79,7 +79,7 @@ pub mod write;
 pub use ca::CertificateAuthority;
 pub use cert::{BasicConstraints, Certificate, PublicKeySummary, SubjectAltNames, Summary};
 pub use check::{
-    check, CheckInput, CheckKind, Finding, Remedy, Report, Status, DEFAULT_WARN_WITHIN,
+    check, CheckInput, CheckKind, EtcdFiles, Finding, Remedy, Report, Status, DEFAULT_WARN_WITHIN,
 };
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
 pub use error::{Error, Found, Result};
@@ -87,8 +87,8 @@ pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
 pub use key::{Curve, KeyAlgorithm, KeyFormat, PrivateKey};
 pub use load::{
-    certificates_from_bytes, load_bytes, load_certificates, load_file, load_private_key,
-    private_key_from_bytes, read_file, Loaded, MAX_FILE_SIZE,
+    certificates_from_bytes, etcd_file_problem, load_bytes, load_certificates, load_file,
+    load_private_key, private_key_from_bytes, read_file, EtcdFile, Loaded, MAX_FILE_SIZE,
 };
 pub use pem::encode as pem_encode;
 pub use reissue::{key_pem, plan, reissue, KeyChange, Plan, ReissueRequest, Reissued, BACKDATE};

@@ -166,7 +166,53 @@ pub fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKey> {
             path: None,
             found: contents.found,
         }),
-        count => Err(Error::SeveralPrivateKeys { path: None, count }),
+        // Go's tls.X509KeyPair takes the first key block; so does etcd.
+        _ => {
+            let key = contents.keys.remove(0);
+            PrivateKey::from_der(key.format, &key.der)
+        }
+    }
+}
+
+/// A file as etcd is given it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EtcdFile {
+    /// `--cert-file`, `--peer-cert-file`, etcdctl `--cert`.
+    Certificate,
+    /// `--key-file`, `--peer-key-file`, etcdctl `--key`.
+    PrivateKey,
+    /// `--trusted-ca-file`, `--peer-trusted-ca-file`, etcdctl `--cacert`.
+    CaBundle,
+}
+
+/// Why etcd could not use a file in a role, if it could not. etcd reads certificates and keys
+/// with Go's `tls.X509KeyPair` (PEM only; CERTIFICATE blocks of the certificate file; the first
+/// `... PRIVATE KEY` block of the key file) and CA files with its `tlsutil.NewCertPool`, which
+/// parses every PEM block as a certificate (another block stops etcd at start-up) and yields an
+/// empty pool for a file with no PEM (every handshake then fails).
+pub fn etcd_file_problem(bytes: &[u8], kind: EtcdFile) -> Option<String> {
+    let pem = find(bytes, b"-----BEGIN ").is_some();
+    let sections = split_pem(bytes).ok();
+    match kind {
+        EtcdFile::Certificate if !pem => Some(
+            "it is not PEM: etcd reads only PEM certificates (Go: \"tls: failed to find any PEM data in certificate input\"); convert it: openssl x509 -inform der -in FILE -out FILE.pem".into(),
+        ),
+        EtcdFile::PrivateKey if !pem => Some(
+            "it is not PEM: etcd reads only PEM keys (Go: \"tls: failed to find any PEM data in key input\"); convert it: openssl pkey -inform der -in FILE -out FILE.pem".into(),
+        ),
+        EtcdFile::CaBundle if !pem => Some(
+            "it is not PEM: etcd would trust no CA from it and every TLS handshake would fail; convert it: openssl x509 -inform der -in FILE -out FILE.pem".into(),
+        ),
+        EtcdFile::CaBundle => sections.and_then(|s| {
+            s.iter().find(|b| b.label != "CERTIFICATE").map(|b| {
+                format!(
+                    "it holds a {} block: etcd parses every block of a CA file as a certificate and would not start; keep only CERTIFICATE blocks in it",
+                    b.label
+                )
+            })
+        }),
+        _ => None,
     }
 }
 

@@ -249,13 +249,21 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
         Some(days) => Duration::days(i64::from(days)),
         None => old.not_after() - old.not_before(),
     };
-    let not_before = req.at - BACKDATE;
-    let mut not_after = req.at + lifetime - BACKDATE;
-    let ca_end = ca.certificate().not_after();
-    let clamped_to_ca = not_after > ca_end;
-    if clamped_to_ca {
-        not_after = ca_end;
+    if lifetime <= BACKDATE {
+        return Err(invalid(format!(
+            "the old certificate's lifetime ({lifetime}) cannot be kept: give the new one with --days N"
+        )));
     }
+    let not_before = req.at.checked_sub(BACKDATE).unwrap_or(req.at);
+    let ca_end = ca.certificate().not_after();
+    // A lifetime that runs past the end of time runs past the CA's end too.
+    let wanted = req.at.checked_add(lifetime - BACKDATE);
+    let clamped_to_ca = wanted.is_none_or(|t| t > ca_end);
+    let not_after = if clamped_to_ca {
+        ca_end
+    } else {
+        wanted.unwrap_or(ca_end)
+    };
     if not_after <= req.at {
         return Err(invalid(format!(
             "the CA expires at {}, too soon to issue anything useful: renew the CA first",
@@ -874,6 +882,55 @@ mod tests {
         let out = reissue(&old, None, &ec_ca, &add_ip("127.0.0.14")).unwrap();
         assert!(out.certificate.has_san_extension());
         assert!(covers(&out.certificate, &Host::parse("127.0.0.14").unwrap()).is_covered());
+    }
+
+    #[test]
+    fn a_sha1_signed_leaf_is_reissued_with_sha256() {
+        let ca = CertificateAuthority::load(
+            &fixture("openssl/sha1-ca.crt"),
+            &fixture("openssl/sha1-ca.key"),
+            now(),
+        )
+        .unwrap();
+        let old = cert("openssl/sha1-leaf.crt");
+        assert_eq!(
+            old.signature_algorithm(),
+            &crate::signature::SignatureAlgorithm::Sha1Rsa
+        );
+        let out = reissue(
+            &old,
+            Some(&key("openssl/sha1-leaf.key")),
+            &ca,
+            &ReissueRequest::renew(now()),
+        )
+        .unwrap();
+        assert_eq!(
+            out.certificate.signature_algorithm(),
+            &crate::signature::SignatureAlgorithm::Sha256Rsa
+        );
+    }
+
+    #[test]
+    fn absurd_lifetimes_do_not_overflow() {
+        let ca = CertificateAuthority::load(
+            &fixture("openssl/rsa-ca.crt"),
+            &fixture("openssl/rsa-ca.key"),
+            now(),
+        )
+        .unwrap();
+        let old = cert("openssl/longlife.crt");
+        let p = plan(&old, &ca, &ReissueRequest::renew(now())).unwrap();
+        assert!(p.clamped_to_ca, "1950-9999 is longer than the CA lives");
+        let p = plan(
+            &old,
+            &ca,
+            &ReissueRequest {
+                days: Some(u32::MAX),
+                ..ReissueRequest::renew(now())
+            },
+        )
+        .unwrap();
+        assert!(p.clamped_to_ca);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::ca::CertificateAuthority;
 use crate::error::{Error, Result};
 use crate::key::KeyFormat;
-use crate::load::{load_bytes, read_file};
+use crate::load::{certificates_from_bytes, read_file};
 use crate::reissue::{key_pem, plan, reissue, Plan, ReissueRequest, Reissued};
 use crate::scan::{is_backup, list_files};
 use crate::time_fmt::rfc3339;
@@ -117,15 +117,31 @@ pub fn renew(
     let pool: CertPool = std::iter::once(ca.certificate().clone()).collect();
     let mut items = Vec::new();
     for path in files.into_iter().filter(|p| !is_backup(p)) {
-        let Ok(bytes) = read_file(&path) else {
-            continue;
+        // Only certificate files matter; one that holds a certificate etcd-pki cannot read is
+        // reported, since a due certificate may be in it.
+        let failed = |path: &Path, error: String| RenewItem {
+            path: path.to_path_buf(),
+            subject: String::new(),
+            not_after: String::new(),
+            outcome: RenewOutcome::Failed { error },
         };
-        let Ok(loaded) = load_bytes(&bytes) else {
-            continue;
+        let bytes = match read_file(&path) {
+            Ok(b) => b,
+            Err(Error::TooLarge { .. }) => continue,
+            Err(e) => {
+                items.push(failed(&path, e.to_string()));
+                continue;
+            }
         };
-        let Some(leaf) = loaded.certificates.first() else {
-            continue;
+        let certificates = match certificates_from_bytes(&bytes) {
+            Ok(c) => c,
+            Err(Error::NoCertificate { .. }) => continue,
+            Err(e) => {
+                items.push(failed(&path, e.with_path(&path).to_string()));
+                continue;
+            }
         };
+        let leaf = &certificates[0];
         let mut item = RenewItem {
             path: path.clone(),
             subject: leaf.subject().to_string(),

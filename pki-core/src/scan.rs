@@ -21,7 +21,7 @@ use crate::error::{Error, Found};
 use crate::key::{PrivateKey, PublicKeyData};
 use crate::load::{parse_contents, read_file};
 use crate::time_fmt::{rfc3339, short_duration};
-use crate::verify::{display_name, find_issuer, CertPool, VerifyError};
+use crate::verify::{display_name, find_issuer, may_issue, CertPool, VerifyError};
 
 /// What to scan for.
 #[derive(Debug, Clone)]
@@ -161,14 +161,17 @@ pub struct Skipped {
 pub struct ScanReport {
     /// Certificates, by path then position.
     pub certificates: Vec<ScannedCertificate>,
+    /// Files that hold a certificate that cannot be read (damaged PEM or DER): etcd could not
+    /// load them either.
+    pub malformed: Vec<Skipped>,
     /// Files that held no certificate, by path.
     pub skipped: Vec<Skipped>,
 }
 
 impl ScanReport {
-    /// Whether any certificate has a problem.
+    /// Whether any certificate has a problem, or a certificate file is damaged.
     pub fn has_problems(&self) -> bool {
-        self.certificates.iter().any(|c| !c.problems.is_empty())
+        !self.malformed.is_empty() || self.certificates.iter().any(|c| !c.problems.is_empty())
     }
 }
 
@@ -177,6 +180,7 @@ enum FileResult {
     Certs(Vec<Certificate>, Option<KeyResult>),
     Key(KeyResult),
     Skipped(String),
+    Malformed(String),
 }
 
 #[derive(Clone)]
@@ -207,6 +211,7 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
         })
         .collect();
 
+    let mut malformed = Vec::new();
     let mut keys: HashMap<&Path, &KeyResult> = HashMap::new();
     let mut cas = CertPool::new();
     let mut ca_paths: HashMap<Vec<u8>, (PathBuf, bool)> = HashMap::new();
@@ -216,7 +221,7 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
                 keys.insert(path.as_path(), k);
             }
             FileResult::Certs(certs, _) => {
-                for cert in certs.iter().filter(|c| c.is_ca()) {
+                for cert in certs.iter().filter(|c| may_issue(c)) {
                     // Name a CA by the file that holds it alone (ca.pem) rather than a bundle.
                     let alone = certs.len() == 1;
                     ca_paths
@@ -232,6 +237,10 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
                 }
             }
             FileResult::Skipped(reason) => skipped.push(Skipped {
+                path: path.clone(),
+                reason: reason.clone(),
+            }),
+            FileResult::Malformed(reason) => malformed.push(Skipped {
                 path: path.clone(),
                 reason: reason.clone(),
             }),
@@ -260,8 +269,10 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
         .collect();
     certificates.sort_by(|a, b| (&a.path, a.index).cmp(&(&b.path, b.index)));
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    malformed.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(ScanReport {
         certificates,
+        malformed,
         skipped,
     })
 }
@@ -290,8 +301,12 @@ fn row(
             not_after: rfc3339(cert.not_after()),
         });
     }
+    // Go never checks a root's own signature; a self-issued certificate that signed itself (even
+    // with SHA-1, even as v1) is a root to it.
+    let self_signed = cert.is_self_issued()
+        && crate::signature::check_signature_allowing_insecure(cert, cert).is_ok();
     let issuer = match find_issuer(cert, cas) {
-        Ok(ca) if ca.der() == cert.der() => Issuer::SelfSigned,
+        _ if self_signed => Issuer::SelfSigned,
         Ok(ca) => Issuer::Found {
             path: ca_paths
                 .get(ca.der())
@@ -353,18 +368,18 @@ fn read_one(path: &Path) -> FileResult {
     };
     let contents = match parse_contents(&bytes) {
         Ok(c) => c,
-        Err(e) => return FileResult::Skipped(strip_origin(&e)),
+        Err(e) => return FileResult::Malformed(strip_origin(&e)),
     };
     let key = match contents.keys.len() {
         0 if contents.encrypted_keys > 0 => Some(KeyResult::Bad("the key is encrypted".into())),
         0 => None,
-        1 => Some(
+        // Go's tls.X509KeyPair uses the first key of a file.
+        _ => Some(
             match PrivateKey::from_der(contents.keys[0].format, &contents.keys[0].der) {
                 Ok(k) => KeyResult::Ok(k.public_key_data().clone()),
                 Err(e) => KeyResult::Bad(strip_origin(&e)),
             },
         ),
-        n => Some(KeyResult::Bad(format!("{n} private keys in one file"))),
     };
     if contents.certificates.is_empty() {
         return match key {
@@ -377,7 +392,7 @@ fn read_one(path: &Path) -> FileResult {
         match Certificate::from_der(der) {
             Ok(c) => certs.push(c),
             Err(reason) => {
-                return FileResult::Skipped(format!(
+                return FileResult::Malformed(format!(
                     "certificate #{} is malformed: {reason}",
                     index + 1
                 ))
@@ -660,6 +675,63 @@ mod fixture_tests {
             .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         assert_eq!(skipped, ["empty.pem", "leaf.csr", "notes.txt"]);
+        assert!(report.has_problems());
+    }
+
+    /// Go lets v1 certificates issue and never checks a root's own signature (SHA-1 or not).
+    #[test]
+    fn v1_and_sha1_roots_issue_as_go_lets_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        for f in [
+            "v1-ca.crt",
+            "leaf-via-v1.crt",
+            "sha1-ca.crt",
+            "under-sha1-root.crt",
+            "sha1-leaf.crt",
+        ] {
+            copy(&format!("openssl/{f}"), tmp.path(), f);
+        }
+        let opts = ScanOptions {
+            at: OffsetDateTime::now_utc(),
+            expires_within: Duration::days(30),
+        };
+        let report = scan(&[tmp.path().to_path_buf()], &opts).unwrap();
+        for row in &report.certificates {
+            assert!(
+                row.problems.is_empty(),
+                "{}: {:?}",
+                row.path.display(),
+                row.problems
+            );
+        }
+        let issuer = |name: &str| {
+            report
+                .certificates
+                .iter()
+                .find(|c| c.path.ends_with(name))
+                .unwrap()
+                .issuer
+                .clone()
+        };
+        assert_eq!(issuer("v1-ca.crt"), Issuer::SelfSigned);
+        assert_eq!(issuer("sha1-ca.crt"), Issuer::SelfSigned);
+        assert!(matches!(issuer("leaf-via-v1.crt"), Issuer::Found { .. }));
+        assert!(
+            matches!(issuer("sha1-leaf.crt"), Issuer::Found { .. }),
+            "SHA-1 or not, sha1-ca signed it"
+        );
+    }
+
+    #[test]
+    fn a_damaged_certificate_file_is_a_problem() {
+        let tmp = tempfile::tempdir().unwrap();
+        copy("openssl/truncated.crt", tmp.path(), "truncated.crt");
+        let opts = ScanOptions {
+            at: OffsetDateTime::now_utc(),
+            expires_within: Duration::days(30),
+        };
+        let report = scan(&[tmp.path().to_path_buf()], &opts).unwrap();
+        assert_eq!(report.malformed.len(), 1);
         assert!(report.has_problems());
     }
 

@@ -182,11 +182,47 @@ impl fmt::Display for SignatureError {
     }
 }
 
-/// Checks that `child`'s signature was made by `signer`'s key.
+/// Checks that `child`'s signature was made by `signer`'s key, refusing MD5 and SHA-1 as Go does.
 pub(crate) fn check_signature(
     child: &Certificate,
     signer: &Certificate,
 ) -> Result<(), SignatureError> {
+    let algorithm = child.signature_algorithm();
+    if algorithm.is_insecure() {
+        return Err(SignatureError::Insecure(algorithm.clone()));
+    }
+    verify_with(child, signer)
+}
+
+/// Checks who made `child`'s signature, accepting SHA-1 (MD5 stays unverifiable): for finding the
+/// issuer of a certificate Go would distrust, so that it can be reissued, and for a root's own
+/// signature, which Go never checks.
+pub(crate) fn check_signature_allowing_insecure(
+    child: &Certificate,
+    signer: &Certificate,
+) -> Result<(), SignatureError> {
+    let legacy: Option<&dyn sig::VerificationAlgorithm> =
+        match (child.signature_algorithm(), signer.key_algorithm()) {
+            (SignatureAlgorithm::Sha1Rsa, KeyAlgorithm::Rsa { .. }) => {
+                Some(&sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY)
+            }
+            (SignatureAlgorithm::EcdsaSha1, KeyAlgorithm::Ecdsa { curve: Curve::P256 }) => {
+                Some(&sig::ECDSA_P256_SHA1_ASN1)
+            }
+            (SignatureAlgorithm::EcdsaSha1, KeyAlgorithm::Ecdsa { curve: Curve::P521 }) => {
+                Some(&sig::ECDSA_P521_SHA1_ASN1)
+            }
+            _ => None,
+        };
+    match legacy {
+        Some(verifier) => sig::UnparsedPublicKey::new(verifier, signer.subject_public_key_bytes())
+            .verify(child.tbs_bytes(), child.signature_bytes())
+            .map_err(|_| SignatureError::Mismatch),
+        None => verify_with(child, signer),
+    }
+}
+
+fn verify_with(child: &Certificate, signer: &Certificate) -> Result<(), SignatureError> {
     let algorithm = child.signature_algorithm();
     if algorithm.is_insecure() {
         return Err(SignatureError::Insecure(algorithm.clone()));

@@ -7,7 +7,8 @@ use time::{Duration, OffsetDateTime, UtcOffset};
 /// An instant as RFC 3339 in UTC, to the second (`2026-11-25T11:22:11Z`).
 pub fn rfc3339(at: OffsetDateTime) -> String {
     let at = at
-        .to_offset(UtcOffset::UTC)
+        .checked_to_offset(UtcOffset::UTC)
+        .unwrap_or(at)
         .replace_nanosecond(0)
         .unwrap_or(at);
     at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())

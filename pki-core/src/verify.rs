@@ -266,7 +266,6 @@ pub fn verify<'a>(
             roots,
             opts,
             signature_checks: 0,
-            cache: HashMap::new(),
         };
         builder.build(vec![leaf])?
     };
@@ -289,13 +288,17 @@ pub fn verify<'a>(
 
 /// Finds the certificate in `cas` that issued `cert` (Go's parent selection and
 /// `CheckSignatureFrom`, without validity or usage checks), for reports that name an issuer.
+/// SHA-1 signatures are accepted here: the question is who signed, not whether Go would trust
+/// the signature (reissuing such a certificate is how it gets fixed).
 pub fn find_issuer<'a>(
     cert: &Certificate,
     cas: &'a CertPool,
 ) -> Result<&'a Certificate, VerifyError> {
     let mut hint = None;
     for candidate in cas.potential_parents(cert) {
-        match check_signature_from(cert, candidate) {
+        let signed = check_parent(candidate)
+            .and_then(|()| crate::signature::check_signature_allowing_insecure(cert, candidate));
+        match signed {
             Ok(()) => return Ok(candidate),
             Err(e) => {
                 if hint.is_none() {
@@ -312,7 +315,6 @@ struct Builder<'a, 'o> {
     roots: &'a CertPool,
     opts: &'o VerifyOptions,
     signature_checks: usize,
-    cache: HashMap<*const Certificate, Result<Vec<Vec<&'a Certificate>>, VerifyError>>,
 }
 
 impl<'a> Builder<'a, '_> {
@@ -359,24 +361,16 @@ impl<'a> Builder<'a, '_> {
             extended.push(candidate);
             match cert_type {
                 CertType::Root => chains.push(extended),
-                _ => {
-                    let key = candidate as *const Certificate;
-                    let result = match self.cache.get(&key) {
-                        Some(cached) => cached.clone(),
-                        None => {
-                            let result = self.build(extended);
-                            self.cache.insert(key, result.clone());
-                            result
-                        }
-                    };
-                    match result {
-                        Ok(found) => chains.extend(found),
-                        Err(VerifyError::TooManySignatureChecks) => {
-                            return Err(VerifyError::TooManySignatureChecks)
-                        }
-                        Err(e) => err = Some(e),
+                // No cache of sub-chains: what is valid above an intermediate depends on the path
+                // below it (path length, name constraints); Go's signature-check limit bounds
+                // the work instead.
+                _ => match self.build(extended) {
+                    Ok(found) => chains.extend(found),
+                    Err(VerifyError::TooManySignatureChecks) => {
+                        return Err(VerifyError::TooManySignatureChecks)
                     }
-                }
+                    Err(e) => err = Some(e),
+                },
             }
         }
         if !chains.is_empty() {
@@ -388,8 +382,15 @@ impl<'a> Builder<'a, '_> {
 
 /// Go's `CheckSignatureFrom`.
 fn check_signature_from(child: &Certificate, parent: &Certificate) -> Result<(), SignatureError> {
-    let bc = parent.basic_constraints();
-    let not_ca = match bc {
+    check_parent(parent)?;
+    check_signature(child, parent)
+}
+
+/// The first half of Go's `CheckSignatureFrom`: whether `parent` may sign certificates at all (a
+/// v3 certificate needs basic constraints with cA; a v1 certificate may; keyCertSign when key
+/// usage bits are set).
+pub(crate) fn check_parent(parent: &Certificate) -> Result<(), SignatureError> {
+    let not_ca = match parent.basic_constraints() {
         None => parent.version() == 3,
         Some(bc) => !bc.ca,
     };
@@ -397,7 +398,12 @@ fn check_signature_from(child: &Certificate, parent: &Certificate) -> Result<(),
     if not_ca || (ku != 0 && ku & KU_CERT_SIGN == 0) {
         return Err(SignatureError::NotACa);
     }
-    check_signature(child, parent)
+    Ok(())
+}
+
+/// Whether a certificate may act as an issuer by Go's rules (see [`check_parent`]).
+pub(crate) fn may_issue(cert: &Certificate) -> bool {
+    check_parent(cert).is_ok()
 }
 
 /// Go's `isValid`.
@@ -903,6 +909,50 @@ mod tests {
         let none = CertPool::new();
         let chains = verify(&ca, &none, &roots, &opts(None)).unwrap();
         assert_eq!(chains[0].certs.len(), 1);
+    }
+
+    /// Two paths to the same root, one too long for its path length constraint: Go accepts the
+    /// leaf through the short one, whatever order the intermediates come in.
+    #[test]
+    fn every_path_is_explored_whatever_the_order() {
+        use rcgen::{
+            BasicConstraints as Bc, CertificateParams, CertifiedIssuer, DnType, IsCa, Issuer,
+            KeyPair, PKCS_ECDSA_P256_SHA256,
+        };
+        let key = || KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+        let ca_params = |cn: &str, bc: Bc| {
+            let mut p = CertificateParams::default();
+            p.distinguished_name = rcgen::DistinguishedName::new();
+            p.distinguished_name.push(DnType::CommonName, cn);
+            p.is_ca = IsCa::Ca(bc);
+            p
+        };
+        let parse = |der: &[u8]| Certificate::from_der(der.to_vec()).unwrap();
+        let root = CertifiedIssuer::self_signed(ca_params("R", Bc::Constrained(2)), key()).unwrap();
+        let x =
+            CertifiedIssuer::signed_by(ca_params("X", Bc::Unconstrained), key(), &root).unwrap();
+        let y = CertifiedIssuer::signed_by(ca_params("Y", Bc::Unconstrained), key(), &x).unwrap();
+        let i_key = key();
+        let i_der = i_key.serialize_der();
+        let same_key = || KeyPair::try_from(i_der.as_slice()).unwrap();
+        let ia =
+            CertifiedIssuer::signed_by(ca_params("I", Bc::Unconstrained), same_key(), &y).unwrap();
+        let ib =
+            CertifiedIssuer::signed_by(ca_params("I", Bc::Unconstrained), same_key(), &x).unwrap();
+        let issuer_i = Issuer::new(ca_params("I", Bc::Unconstrained), i_key);
+        let mut leaf_params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+        leaf_params.is_ca = IsCa::ExplicitNoCa;
+        let leaf = parse(leaf_params.signed_by(&key(), &issuer_i).unwrap().der());
+        let roots: CertPool = std::iter::once(parse(root.der())).collect();
+        for order in [[&ia, &ib, &x, &y], [&ib, &ia, &y, &x], [&y, &ia, &x, &ib]] {
+            let intermediates: CertPool = order.iter().map(|c| parse(c.der())).collect();
+            let chains = verify(&leaf, &intermediates, &roots, &opts(None))
+                .expect("the short path is valid");
+            assert!(
+                chains.iter().all(|c| c.certs.len() == 4),
+                "only L <- Ib <- X <- R fits pathlen 2"
+            );
+        }
     }
 
     #[test]

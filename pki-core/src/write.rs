@@ -1,14 +1,18 @@
 //! Writing certificates and keys as a transaction: every file is replaced, or none is.
 //!
-//! 1. Each new file is written to a temporary file in its target's directory, with its final
-//!    mode (keys 0600, or the replaced key's stricter mode; certificates keep the replaced file's
-//!    mode, else 0644) and owner (the replaced file's, so `etcd:adm` from the runbook stays), then
-//!    fsynced. A failure here removes the temporaries: nothing changed.
+//! 1. Each new file is written to a temporary file in its target's directory (the file a
+//!    symbolic link points to, which is what gets replaced), with its final mode (new keys 0600;
+//!    a replaced key keeps its mode without write or "other" bits, so a root:etcd 0640 key stays
+//!    readable by etcd; certificates keep the replaced file's mode, else 0644) and owner (the
+//!    replaced file's, so `etcd:adm` from the runbook stays), then fsynced. A failure here
+//!    removes the temporaries: nothing changed.
 //! 2. Each replaced file gets a backup beside it, `NAME.bak.<UTC timestamp>`, as a hard link (the
 //!    same bytes, mode and owner; a copy where links are not possible).
 //! 3. The temporaries are renamed over their targets, then the directories are fsynced. If a
 //!    rename fails, the files already renamed are restored from their backups and the new
-//!    backups are removed: every file is as it was.
+//!    backups are removed: every file is as it was. (A crash between two renames, which no
+//!    error path sees, can leave a new certificate beside its old key; the backups beside them
+//!    are the way back.)
 //!
 //! For tests, the environment variable `ETCD_PKI_FAILPOINT` injects failures the way etcd's
 //! gofail does: `write-temp` fails step 1, `rename:N` fails the N-th rename (1-based) of step 3.
@@ -85,25 +89,35 @@ pub fn write_all(writes: &[FileWrite]) -> Result<Written> {
     write_all_at(writes, OffsetDateTime::now_utc())
 }
 
-fn write_all_at(writes: &[FileWrite], now: OffsetDateTime) -> Result<Written> {
+fn write_all_at(given: &[FileWrite], now: OffsetDateTime) -> Result<Written> {
     let failpoint = std::env::var("ETCD_PKI_FAILPOINT").unwrap_or_default();
-    for (i, w) in writes.iter().enumerate() {
-        if writes[..i].iter().any(|o| o.path == w.path) {
-            return Err(Error::Write {
-                path: w.path.clone(),
-                error: io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "the same file is written twice",
-                ),
-            });
+    // Write where each path really leads: a symbolic link (kubeadm's *-current.pem) keeps
+    // pointing at the file, which is replaced.
+    let mut writes: Vec<FileWrite> = Vec::with_capacity(given.len());
+    for w in given {
+        let invalid = |why: &str| Error::Write {
+            path: w.path.clone(),
+            error: io::Error::new(io::ErrorKind::InvalidInput, why.to_string()),
+        };
+        let target = real_target(&w.path).map_err(|error| Error::Write {
+            path: w.path.clone(),
+            error,
+        })?;
+        if target.is_dir() {
+            return Err(invalid("it is a directory"));
         }
-        if w.path.is_dir() {
-            return Err(Error::Write {
-                path: w.path.clone(),
-                error: io::Error::new(io::ErrorKind::InvalidInput, "it is a directory"),
-            });
+        if writes.iter().any(|o| o.path == target) {
+            return Err(invalid(
+                "the same file would be written twice (do the certificate and its key share a file? give the key its own file)",
+            ));
         }
+        writes.push(FileWrite {
+            path: target,
+            contents: w.contents.clone(),
+            secrecy: w.secrecy,
+        });
     }
+    let writes = writes.as_slice();
 
     // 1. Temporaries.
     let mut temps: Vec<PathBuf> = Vec::new();
@@ -165,10 +179,35 @@ fn write_all_at(writes: &[FileWrite], now: OffsetDateTime) -> Result<Written> {
     for dir in dirs {
         sync_dir(dir);
     }
+    // Report backups against the paths as given (a link, or another spelling).
+    let backups = backups
+        .into_iter()
+        .map(|(target, backup)| {
+            let index = writes
+                .iter()
+                .position(|w| w.path == target)
+                .unwrap_or_default();
+            (given[index].path.clone(), backup)
+        })
+        .collect();
     Ok(Written {
-        files: writes.iter().map(|w| w.path.clone()).collect(),
+        files: given.iter().map(|w| w.path.clone()).collect(),
         backups,
     })
+}
+
+/// The file a path leads to: through a symbolic link, or the path itself in its directory's
+/// canonical form (so that two spellings of one file compare equal).
+fn real_target(path: &Path) -> io::Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path),
+        _ => {
+            let name = path
+                .file_name()
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+            Ok(fs::canonicalize(parent(path))?.join(name))
+        }
+    }
 }
 
 /// Undoes renames `0..failed` and cleans up after a failure at rename `failed`.
@@ -271,8 +310,10 @@ fn write_temp(w: &FileWrite, failpoint: &str) -> io::Result<PathBuf> {
 fn apply_metadata(file: &fs::File, target: &Path, secrecy: Secrecy) -> io::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let old = fs::metadata(target).ok();
+    // A replaced key keeps its owner and group read (etcd may read it through its group, as
+    // root:etcd 0640), never more; a new key is 0600.
     let mode = match (secrecy, &old) {
-        (Secrecy::Secret, Some(m)) => m.mode() & 0o600,
+        (Secrecy::Secret, Some(m)) => m.mode() & 0o640,
         (Secrecy::Secret, None) => 0o600,
         (Secrecy::Public, Some(m)) => m.mode() & 0o7777,
         (Secrecy::Public, None) => 0o644,
@@ -419,20 +460,65 @@ mod tests {
     }
 
     #[test]
-    fn a_key_more_open_than_0600_is_tightened() {
+    fn a_replaced_key_keeps_group_read_and_loses_other_bits() {
+        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("k.pem");
-        fs::write(&key, "old").unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+        for (old, new) in [
+            (0o644, 0o640),
+            (0o640, 0o640),
+            (0o600, 0o600),
+            (0o400, 0o400),
+            (0o066, 0o600),
+        ] {
+            fs::write(&key, "old").unwrap();
+            fs::set_permissions(&key, fs::Permissions::from_mode(old)).unwrap();
             write_all(&[FileWrite::secret(&key, Zeroizing::new(b"new".to_vec()))]).unwrap();
             assert_eq!(
                 fs::metadata(&key).unwrap().permissions().mode() & 0o777,
-                0o600
+                new,
+                "{old:o}"
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_keeps_pointing_at_the_replaced_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("peer-2026.pem");
+        let link = dir.path().join("peer-current.pem");
+        fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink("peer-2026.pem", &link).unwrap();
+        let written = write_all(&[FileWrite::public(&link, "new")]).unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(read(&link), "new");
+        assert_eq!(read(&real), "new");
+        assert_eq!(read(&written.backups[0].1), "old");
+        assert!(written.backups[0]
+            .1
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("peer-2026.pem.bak."));
+    }
+
+    #[test]
+    fn one_file_under_two_spellings_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("combined.pem");
+        fs::write(&a, "old").unwrap();
+        let b = dir.path().join(".").join("combined.pem");
+        let err = write_all(&[
+            FileWrite::public(&a, "cert"),
+            FileWrite::secret(&b, Zeroizing::new(b"key".to_vec())),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("share a file"), "{err}");
+        assert_eq!(read(&a), "old");
     }
 
     #[test]

@@ -767,7 +767,7 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 }
 
 /// SIGTERM, up to 5 s grace, SIGKILL; only this PID.
-fn stop(mut child: Child) {
+pub fn stop(mut child: Child) {
     let pid = child.id() as libc::pid_t;
     // SAFETY: sending a signal to a process this harness started and has not reaped.
     unsafe {
@@ -785,7 +785,7 @@ fn stop(mut child: Child) {
 }
 
 /// Makes the child die if the thread that started it exits (a panicking test).
-fn die_with_parent(cmd: &mut Command) {
+pub fn die_with_parent(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe and touches only the child.
     unsafe {

@@ -3,11 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    check, key_candidates, load_certificates, load_private_key, CertPool, CheckInput, Finding,
-    Host, HostUrl, Remedy, Report, Role, Status, DEFAULT_WARN_WITHIN,
+    certificates_from_bytes, check, key_candidates, private_key_from_bytes, read_file, CertPool,
+    CheckInput, EtcdFiles, Finding, Host, HostUrl, Remedy, Report, Role, Status,
+    DEFAULT_WARN_WITHIN,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 use crate::cli::{CheckArgs, Format};
 use crate::exit::{usage, Outcome, Result};
@@ -31,13 +33,30 @@ struct FindingJson<'a> {
 }
 
 pub fn run(args: &CheckArgs) -> Result<Outcome> {
-    let chain = load_certificates(&args.cert)?;
-    let key = args.key.as_deref().map(load_private_key).transpose()?;
-    let roots: Option<CertPool> = args
-        .cacert
+    let cert_bytes = read_file(&args.cert)?;
+    let chain = certificates_from_bytes(&cert_bytes).map_err(|e| usage(e.with_path(&args.cert)))?;
+    let key_bytes = args
+        .key
         .as_deref()
-        .map(|p| load_certificates(p).map(|certs| certs.into_iter().collect()))
-        .transpose()?;
+        .map(read_file)
+        .transpose()?
+        .map(Zeroizing::new);
+    let key = match (&args.key, &key_bytes) {
+        (Some(path), Some(bytes)) => {
+            Some(private_key_from_bytes(bytes).map_err(|e| usage(e.with_path(path)))?)
+        }
+        _ => None,
+    };
+    let ca_bytes = args.cacert.as_deref().map(read_file).transpose()?;
+    let roots: Option<CertPool> = match (&args.cacert, &ca_bytes) {
+        (Some(path), Some(bytes)) => Some(
+            certificates_from_bytes(bytes)
+                .map_err(|e| usage(e.with_path(path)))?
+                .into_iter()
+                .collect(),
+        ),
+        _ => None,
+    };
     let mut hosts = Vec::new();
     for h in &args.hosts {
         hosts.push(Host::parse(h).map_err(usage)?);
@@ -60,6 +79,11 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         role: args.role.map(Into::into),
         hosts: &hosts,
         at: args.at.unwrap_or_else(OffsetDateTime::now_utc),
+        files: EtcdFiles {
+            certificate: Some(&cert_bytes),
+            key: key_bytes.as_deref().map(Vec::as_slice),
+            ca: ca_bytes.as_deref(),
+        },
         fail_within: args.expires_within,
         warn_within: DEFAULT_WARN_WITHIN,
     };

@@ -364,7 +364,8 @@ fn role_rows(
     urls: &[HostUrl],
     what: &str,
 ) -> Result<Vec<Row>> {
-    let chain = load_certificates(cert)?;
+    let bytes = pki_core::read_file(cert)?;
+    let chain = pki_core::certificates_from_bytes(&bytes).map_err(|e| usage(e.with_path(cert)))?;
     let hosts: Vec<Host> = urls.iter().map(|u| u.host.clone()).collect();
     let label = file_label(cert);
     let report = check(&CheckInput {
@@ -375,6 +376,10 @@ fn role_rows(
         role: Some(role),
         hosts: &hosts,
         at: OffsetDateTime::now_utc(),
+        files: pki_core::EtcdFiles {
+            certificate: Some(&bytes),
+            ..Default::default()
+        },
         fail_within: None,
         warn_within: DEFAULT_WARN_WITHIN,
     });

@@ -47,6 +47,11 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
         Some(path) => Some(load_private_key(path)?),
         None => None,
     };
+    if args.new_key && args.out.is_some() && args.out_key.is_none() {
+        return Err(usage(anyhow::anyhow!(
+            "--out with --new-key needs --out-key: otherwise the new key would replace the live --key while the live certificate stays, and they would no longer match"
+        )));
+    }
     let key_out: Option<PathBuf> = args.out_key.clone().or_else(|| args.key.clone());
     if args.new_key && key_out.is_none() {
         return Err(usage(anyhow::anyhow!(

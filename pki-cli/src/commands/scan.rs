@@ -78,6 +78,15 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                     text.push_str(&format!("  {}: {}\n", s.path.display(), s.reason));
                 }
             }
+            if !report.malformed.is_empty() {
+                text.push_str(&format!(
+                    "{} files hold a certificate that cannot be read (etcd could not load them either):\n",
+                    report.malformed.len()
+                ));
+                for s in &report.malformed {
+                    text.push_str(&format!("  {}: {}\n", s.path.display(), s.reason));
+                }
+            }
             print(&text)?;
         }
     }

@@ -316,11 +316,11 @@ fn every_key_format_checks_against_its_certificate() {
         ),
         (
             "openssl/leaf-rsa-pkcs8.crt",
-            "openssl/leaf-rsa-pkcs8.key.der",
-            "openssl/rsa-ca.der",
+            "openssl/leaf-rsa-pkcs8.key",
+            "openssl/rsa-ca.crt",
         ),
         (
-            "openssl/leaf-ec-p256.der",
+            "openssl/leaf-ec-p256.crt",
             "openssl/leaf-ec-p256.key",
             "openssl/ec-ca.crt",
         ),
@@ -351,4 +351,43 @@ fn every_key_format_checks_against_its_certificate() {
         ])
         .expect_code(0);
     }
+}
+
+/// etcd reads PEM only (Go's tls.X509KeyPair), and parses every block of a CA file as a
+/// certificate: DER files, and a key inside a CA file, would not work even though the
+/// certificates in them are fine.
+#[test]
+fn files_etcd_cannot_read_fail_the_format_check() {
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("openssl/leaf-ec-p256.der"),
+        "--key",
+        fx("openssl/leaf-ec-p256.key.der"),
+        "--cacert",
+        fx("openssl/rsa-ca.der"),
+    ])
+    .expect_code(1)
+    .stdout_has("FAIL  format    certificate file: it is not PEM")
+    .stdout_has("FAIL  format    key file: it is not PEM")
+    .stdout_has("FAIL  format    CA file: it is not PEM")
+    .stdout_has("PASS  key-pair");
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("openssl/leaf-ec-p256.crt"),
+        "--cacert",
+        fx("openssl/combined.pem"),
+    ])
+    .expect_code(1)
+    .stdout_has("CA file: it holds a EC PRIVATE KEY block");
+    // A certificate file with its key after it is fine for etcd (X509KeyPair skips the key).
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("openssl/combined.pem"),
+        "--key",
+        fx("openssl/combined.pem"),
+    ])
+    .expect_code(0);
 }

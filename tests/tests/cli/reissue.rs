@@ -64,7 +64,8 @@ fn the_seed_fix_is_accepted_by_openssl_and_keeps_everything_else() {
     )
     .expect_code(0)
     .stdout_has("+ IP:127.0.0.14")
-    .stdout_has("wrote members.pem (the old file is ./members.pem.bak.");
+    .stdout_has("wrote members.pem (the old file is ")
+    .stdout_has("/members.pem.bak.");
     assert_eq!(
         openssl_text(d, &["verify", "-CAfile", "ca.pem", "members.pem"]).trim(),
         "members.pem: OK"

@@ -268,3 +268,81 @@ fn help_and_version_exit_0() {
         .expect_code(0)
         .stdout_has("etcd-pki");
 }
+
+/// Regressions from review: inputs at the edges of dates, files and flags.
+#[test]
+fn edge_inputs_are_bad_input_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let ca = fx("cfssl/ca.pem");
+    let ca_key = fx("cfssl/ca-key.pem");
+    etcd_pki([
+        "reissue",
+        "--cacert",
+        ca,
+        "--ca-key",
+        ca_key,
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--days",
+        "4000000",
+        "--dry-run",
+    ])
+    .expect_code(0)
+    .stdout_has("cut to the CA's own expiry");
+    etcd_pki([
+        "init",
+        &format!("{d}/pki"),
+        "--member",
+        "a=10.0.0.1",
+        "--days",
+        "4000000",
+    ])
+    .expect_code(2)
+    .stderr_has("runs past the year 9999");
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--at",
+        "9999-12-31T23:59:59-01:00",
+    ])
+    .expect_code(2)
+    .stderr_has("--at");
+    etcd_pki([
+        "check",
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--host",
+        "127.0.0.11:2380",
+    ])
+    .expect_code(2)
+    .stderr_has("host:port");
+    etcd_pki([
+        "reissue",
+        "--cacert",
+        ca,
+        "--ca-key",
+        ca_key,
+        "--cert",
+        fx("cfssl/members.pem"),
+        "--key",
+        fx("cfssl/members-key.pem"),
+        "--new-key",
+        "--out",
+        &format!("{d}/new.pem"),
+    ])
+    .expect_code(2)
+    .stderr_has("needs --out-key");
+    std::fs::copy(
+        fixture("openssl/truncated.crt"),
+        dir.path().join("truncated.crt"),
+    )
+    .unwrap();
+    etcd_pki(["renew", d, "--cacert", ca, "--ca-key", ca_key])
+        .expect_code(1)
+        .stdout_has("FAILED");
+    etcd_pki(["scan", d])
+        .expect_code(1)
+        .stdout_has("cannot be read");
+}

@@ -1,5 +1,6 @@
 //! Tests against real TLS etcd clusters started by the harness (`etcd_pki_tests::cluster`): the
 //! certificates etcd-pki makes and fixes must be the ones etcd accepts.
 
+mod go_oracle;
 mod membership;
 mod pki;
