@@ -91,6 +91,206 @@ pub enum Command {
     Member(MemberArgs),
     /// Health and status of endpoints, as etcdctl shows them
     Endpoint(EndpointArgs),
+    /// Read-only check that a new member can join: cluster, certificates, live TLS
+    ///
+    /// One row per check with PASS, WARN or FAIL, the evidence, and the fix: every
+    /// member started and healthy; fault tolerance now and after the add; learner
+    /// limit; name and peer URL unused; http/https as the cluster; the new member's
+    /// peer certificate (peer role) and server certificate (server role) against
+    /// its URLs, the cluster CA, usages and an expiry window; the certificates the
+    /// existing members actually serve on their peer ports; and a live TLS
+    /// handshake with the new member's peer certificate to each existing member.
+    /// Exit 0 when nothing fails, 1 otherwise, 3 when etcd cannot be reached.
+    #[command(verbatim_doc_comment)]
+    Preflight(PreflightArgs),
+    /// Grow the cluster by one member, safely and resumably (runbook 2.1.3-2.1.4)
+    ///
+    /// preflight (stop on FAIL; with --fix-certs and --ca-key, reissue the
+    /// certificates that do not cover the new member, then preflight again);
+    /// snapshot save into --out; member add as a learner; write the new node's
+    /// etcd.env, etcd.conf and etcd.service into --out, and every existing node's
+    /// new CLUSTER line; wait for the new member to start (you, or --exec, start
+    /// it) and catch up; promote it; check every endpoint. On timeout the learner
+    /// is removed and the cluster is as before. Re-run after an interruption: it
+    /// finds where it stopped from the cluster's state.
+    #[command(verbatim_doc_comment)]
+    ScaleOut(ScaleOutArgs),
+    /// Shrink the cluster by one member: snapshot, quorum-safe remove, new CLUSTER lines
+    ScaleIn(ScaleInArgs),
+    /// Snapshots of the cluster's data
+    Snapshot(SnapshotArgs),
+    /// Print (or write) a new node's etcd.env, etcd.conf and etcd.service
+    Config(ConfigArgs),
+}
+
+/// What describes a member joining: its name, URLs and certificates.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "New member")]
+pub struct NewMemberArgs {
+    /// The new member's name (its etcd --name)
+    pub name: String,
+
+    /// The new member's peer URLs, comma-separated
+    #[arg(long, value_delimiter = ',', required = true, value_name = "URL")]
+    pub peer_urls: Vec<String>,
+
+    /// The new member's client URLs, comma-separated (default: the peer URL hosts on port 2379)
+    #[arg(long, value_delimiter = ',', value_name = "URL")]
+    pub client_urls: Vec<String>,
+
+    /// The peer certificate the new member will use (default: --cert)
+    #[arg(long, value_hint = ValueHint::FilePath, value_name = "FILE")]
+    pub peer_cert: Option<PathBuf>,
+
+    /// Its key: checked, and used for a live handshake with the existing members
+    #[arg(long, value_hint = ValueHint::FilePath, value_name = "FILE")]
+    pub peer_key: Option<PathBuf>,
+
+    /// The server certificate the new member will use (checked against its client URLs)
+    #[arg(long, value_hint = ValueHint::FilePath, value_name = "FILE")]
+    pub server_cert: Option<PathBuf>,
+
+    /// The CA the members trust for peers (--peer-trusted-ca-file; default: --cacert)
+    #[arg(long, value_hint = ValueHint::FilePath, value_name = "FILE")]
+    pub peer_cacert: Option<PathBuf>,
+
+    /// Certificates expiring within this window fail the checks
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
+    pub expires_within: time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    #[command(flatten)]
+    pub member: NewMemberArgs,
+
+    /// Check for adding a voting member rather than a learner
+    #[arg(long)]
+    pub voter: bool,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
+    pub write_out: Format,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Where and how the new node runs, for the files scale-out and config write.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Node files")]
+pub struct NodeArgs {
+    /// The new node's --data-dir
+    #[arg(long, value_name = "DIR", default_value = "/data/etcd")]
+    pub data_dir: PathBuf,
+
+    /// Where the node keeps its PKI files (ca.pem, server.pem, members.pem and keys)
+    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes/pki/etcd")]
+    pub pki_dir: PathBuf,
+
+    /// The etcd binary the unit runs
+    #[arg(long, value_name = "PATH", default_value = "/usr/bin/etcd")]
+    pub etcd_binary: PathBuf,
+
+    /// The cluster's --initial-cluster-token
+    #[arg(long, value_name = "TOKEN", default_value = "etcd-cluster")]
+    pub token: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaleOutArgs {
+    #[command(flatten)]
+    pub member: NewMemberArgs,
+
+    /// The CA key, for --fix-certs
+    #[arg(long, value_hint = ValueHint::FilePath, value_name = "FILE")]
+    pub ca_key: Option<PathBuf>,
+
+    /// Reissue the new member's certificates from the CA when they do not cover it
+    #[arg(long, requires = "ca_key")]
+    pub fix_certs: bool,
+
+    /// Where the snapshot and the node files go
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out: Option<PathBuf>,
+
+    /// A command that starts the new member (run with sh -c after the files are written;
+    /// ETCD_PKI_NODE_DIR names the directory holding them)
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
+
+    /// How long to wait for the new member to start and catch up
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_std_duration)]
+    pub timeout: std::time::Duration,
+
+    #[command(flatten)]
+    pub node: NodeArgs,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaleInArgs {
+    /// The member to remove, by hex ID or name
+    pub member: String,
+
+    /// Where the snapshot and the new CLUSTER lines go
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out: Option<PathBuf>,
+
+    /// Remove even if the rest cannot keep quorum or the member is the leader
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(subcommand)]
+    pub command: SnapshotCommand,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Stream a snapshot from one endpoint into FILE, atomically, and verify it
+    Save(SnapshotSaveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotSaveArgs {
+    /// The file to write (replaced atomically; an old one is kept as a backup)
+    #[arg(value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The node's name
+    pub name: String,
+
+    /// The node's peer URLs, comma-separated
+    #[arg(long, value_delimiter = ',', required = true, value_name = "URL")]
+    pub peer_urls: Vec<String>,
+
+    /// The node's client URLs, comma-separated (default: the peer URL hosts on port 2379)
+    #[arg(long, value_delimiter = ',', value_name = "URL")]
+    pub client_urls: Vec<String>,
+
+    /// Write the files into this directory instead of printing them
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub node: NodeArgs,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// How to reach etcd: the flags and environment variables of etcdctl.

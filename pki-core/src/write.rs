@@ -196,6 +196,98 @@ fn write_all_at(given: &[FileWrite], now: OffsetDateTime) -> Result<Written> {
     })
 }
 
+/// A file written in place of another by streaming into a temporary beside it, for contents too
+/// large to hold in memory (snapshots): [`AtomicFile::commit`] fsyncs it, keeps the old file as
+/// a backup and renames it into place; dropped without committing, it leaves everything as it was.
+pub struct AtomicFile {
+    file: Option<fs::File>,
+    temp: PathBuf,
+    target: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing `path` (through a symbolic link, to the file it points to).
+    pub fn create(path: &Path, secrecy: Secrecy) -> Result<AtomicFile> {
+        let fail = |error| Error::Write {
+            path: path.to_path_buf(),
+            error,
+        };
+        let target = real_target(path).map_err(fail)?;
+        if target.is_dir() {
+            return Err(fail(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "it is a directory",
+            )));
+        }
+        let temp = temp_path(&target, "tmp");
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&temp).map_err(fail)?;
+        if let Err(e) = apply_metadata(&file, &target, secrecy) {
+            let _ = fs::remove_file(&temp);
+            return Err(fail(e));
+        }
+        Ok(AtomicFile {
+            file: Some(file),
+            temp,
+            target,
+        })
+    }
+
+    /// The temporary file, to write into.
+    pub fn file(&mut self) -> &mut fs::File {
+        self.file
+            .as_mut()
+            .expect("an AtomicFile is only written before it is committed")
+    }
+
+    /// The temporary file's path (to read back what was written before committing).
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Makes the new file the real one; returns the backup of the old one, if there was one.
+    pub fn commit(mut self) -> Result<Option<PathBuf>> {
+        let fail = |error| Error::Write {
+            path: self.target.clone(),
+            error,
+        };
+        let file = self.file.take().expect("committed once");
+        file.sync_all().map_err(fail)?;
+        drop(file);
+        let backup = if self.target.exists() {
+            Some(
+                make_backup(&self.target, &backup_stamp(OffsetDateTime::now_utc()))
+                    .map_err(fail)?,
+            )
+        } else {
+            None
+        };
+        if let Err(e) = fs::rename(&self.temp, &self.target) {
+            if let Some(b) = &backup {
+                let _ = fs::remove_file(b);
+            }
+            let _ = fs::remove_file(&self.temp);
+            return Err(fail(e));
+        }
+        sync_dir(parent(&self.target));
+        Ok(backup)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
 /// The file a path leads to: through a symbolic link, or the path itself in its directory's
 /// canonical form (so that two spellings of one file compare equal).
 fn real_target(path: &Path) -> io::Result<PathBuf> {

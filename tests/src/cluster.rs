@@ -600,9 +600,18 @@ impl Cluster {
     }
 
     /// Runs `etcd-pki` with this cluster's connection flags after the subcommand words, e.g.
-    /// `["member", "list"]`; the client certificate is `cert`/`key` (the runbook connects
-    /// with members.pem) or, when `None`, client.pem.
+    /// `["member", "list"]`; the client certificate is members.pem (the runbook connects with
+    /// it) when `as_peer`, client.pem otherwise.
     pub fn etcd_pki(&self, words: &[&str], as_peer: bool) -> Run {
+        crate::etcd_pki(self.etcd_pki_args(words, as_peer))
+    }
+
+    /// [`Cluster::etcd_pki`] in the background, with client.pem.
+    pub fn etcd_pki_spawn(&self, words: &[&str]) -> crate::Spawned {
+        crate::etcd_pki_spawn(self.etcd_pki_args(words, false))
+    }
+
+    fn etcd_pki_args(&self, words: &[&str], as_peer: bool) -> Vec<String> {
         let (cert, key) = if as_peer {
             (&self.pki.peer, &self.pki.peer_key)
         } else {
@@ -619,7 +628,41 @@ impl Cluster {
             "--key".into(),
             key.display().to_string(),
         ]);
-        crate::etcd_pki(&args)
+        args
+    }
+
+    /// Registers and starts a member whose command line the test built (from the files
+    /// `etcd-pki` wrote for it, say); its log goes to `<root>/NAME/etcd.log`, and it is stopped
+    /// like every other member.
+    pub fn start_command(
+        &mut self,
+        name: &str,
+        ip: IpAddr,
+        pki: &Pki,
+        mut cmd: Command,
+    ) -> &mut Member {
+        let dir = self.root.path().join(name);
+        fs::create_dir_all(&dir).unwrap();
+        let log = fs::File::create(dir.join("etcd.log")).unwrap();
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("ETCD_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        die_with_parent(&mut cmd);
+        let child = cmd.spawn().expect("start the member's command");
+        self.members.push(Member {
+            name: name.to_string(),
+            ip,
+            dir,
+            pki: pki.clone(),
+            ports: self.ports,
+            child: Some(child),
+        });
+        self.members.last_mut().unwrap()
     }
 
     /// Runs the real etcdctl (v3 API) against the cluster.
@@ -764,6 +807,45 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The variables of an `EnvironmentFile` (`KEY=value` or `KEY="value"` lines; `#` comments).
+pub fn environment_file(path: &Path) -> Vec<(String, String)> {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (k, v) = l
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{}: not KEY=value: {l}", path.display()));
+            (k.to_string(), v.trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+/// What `systemctl start etcd` runs for the unit and environment file in `node_dir`
+/// (`etcd.service`, `etcd.conf`): the unit's `ExecStart` line, with the file's variables in the
+/// environment, by bash, which expands `${VAR}` as systemd does for these lines.
+pub fn unit_command(node_dir: &Path) -> Command {
+    let unit = fs::read_to_string(node_dir.join("etcd.service")).unwrap();
+    let start = unit
+        .find("ExecStart=")
+        .expect("the unit has an ExecStart line");
+    let rest = &unit[start + "ExecStart=".len()..];
+    // The command runs until the first line that does not end in a backslash.
+    let mut exec = String::new();
+    for line in rest.lines() {
+        exec.push_str(line);
+        exec.push('\n');
+        if !line.ends_with('\\') {
+            break;
+        }
+    }
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c").arg(format!("exec {exec}"));
+    cmd.envs(environment_file(&node_dir.join("etcd.conf")));
+    cmd
 }
 
 /// SIGTERM, up to 5 s grace, SIGKILL; only this PID.

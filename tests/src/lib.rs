@@ -153,8 +153,8 @@ where
     etcd_pki_in(None, args)
 }
 
-/// [`etcd_pki`] with a working directory.
-pub fn etcd_pki_in<I, S>(cwd: Option<&Path>, args: I) -> Run
+/// The `etcd-pki` command with arguments, no stdin, and none of the caller's `ETCDCTL_*`.
+fn command<I, S>(args: I) -> Command
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
@@ -168,6 +168,16 @@ where
             cmd.env_remove(key);
         }
     }
+    cmd
+}
+
+/// [`etcd_pki`] with a working directory.
+pub fn etcd_pki_in<I, S>(cwd: Option<&Path>, args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = command(args);
     if let Some(dir) = cwd {
         cmd.current_dir(dir);
     }
@@ -233,6 +243,26 @@ pub fn copy_fixtures(dir: &Path, rels: &[&str]) {
 /// Makes, with openssl, a P-256 leaf signed by the fixtures' `openssl/ec-ca` that expires in
 /// `days` days, with an IP SAN; writes `NAME.crt` and `NAME.key` into `dir`.
 pub fn openssl_leaf_expiring_in(dir: &Path, name: &str, days: u32, ip: &str) -> PathBuf {
+    openssl_leaf(
+        dir,
+        name,
+        &fixture("openssl/ec-ca.crt"),
+        &fixture("openssl/ec-ca.key"),
+        days,
+        &format!("basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:{ip}\n"),
+    )
+}
+
+/// Makes, with openssl, a P-256 leaf `CN=NAME` signed by `ca`/`ca_key`, valid for `days` days,
+/// with the given openssl extension lines; writes `NAME.crt` and `NAME.key` into `dir`.
+pub fn openssl_leaf(
+    dir: &Path,
+    name: &str,
+    ca: &Path,
+    ca_key: &Path,
+    days: u32,
+    extensions: &str,
+) -> PathBuf {
     let key = format!("{name}.key");
     let csr = format!("{name}.csr");
     let crt = format!("{name}.crt");
@@ -264,13 +294,7 @@ pub fn openssl_leaf_expiring_in(dir: &Path, name: &str, days: u32, ip: &str) -> 
         dir,
     );
     let ext = format!("{name}.ext");
-    std::fs::write(
-        dir.join(&ext),
-        format!("basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:{ip}\n"),
-    )
-    .unwrap();
-    let ca = fixture("openssl/ec-ca.crt");
-    let ca_key = fixture("openssl/ec-ca.key");
+    std::fs::write(dir.join(&ext), extensions).unwrap();
     tool(
         "openssl",
         &[
@@ -299,4 +323,107 @@ pub fn openssl_leaf_expiring_in(dir: &Path, name: &str, days: u32, ip: &str) -> 
         let _ = std::fs::remove_file(dir.join(leftover));
     }
     dir.join(crt)
+}
+
+/// An `etcd-pki` process running in the background (a long command such as `scale-out`), its
+/// output collected as it comes.
+pub struct Spawned {
+    child: std::process::Child,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Starts `etcd-pki` with arguments in the background (it dies with the test thread).
+pub fn etcd_pki_spawn<I, S>(args: I) -> Spawned
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::Read;
+    let mut cmd = command(args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cluster::die_with_parent(&mut cmd);
+    let mut child = cmd.spawn().expect("run etcd-pki");
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        let text = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = text.clone();
+        let handle = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        (text, handle)
+    };
+    let (stdout, out_reader) = collect(Box::new(child.stdout.take().unwrap()));
+    let (stderr, err_reader) = collect(Box::new(child.stderr.take().unwrap()));
+    Spawned {
+        child,
+        stdout,
+        stderr,
+        readers: vec![out_reader, err_reader],
+    }
+}
+
+impl Spawned {
+    /// The process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What it has written to stdout so far.
+    pub fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Waits until stdout contains `fragment`; fails the test (and kills the process) if the
+    /// process exits or the time runs out first.
+    #[track_caller]
+    pub fn wait_for(&mut self, fragment: &str, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if self.stdout().contains(fragment) {
+                return;
+            }
+            let exited = matches!(self.child.try_wait(), Ok(Some(_)));
+            if exited || std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                panic!(
+                    "etcd-pki never printed {fragment:?} ({})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+                    if exited { "it exited" } else { "timed out" },
+                    self.stdout(),
+                    self.stderr.lock().unwrap()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Kills it with SIGKILL (an interrupted run: a closed terminal, a rebooted admin host).
+    pub fn kill(mut self) -> Run {
+        let _ = self.child.kill();
+        self.finish()
+    }
+
+    /// Waits for it to exit and returns what it did.
+    pub fn finish(mut self) -> Run {
+        let status = self.child.wait().expect("wait for etcd-pki");
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        let stdout = self.stdout();
+        let stderr = self.stderr.lock().unwrap().clone();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr,
+        }
+    }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::cli::{EndpointArgs, EndpointCommand, EndpointQueryArgs, Format};
 use crate::etcd::connect::{block_on, Etcd};
 use crate::etcd::errors::EtcdError;
-use crate::etcd::state::{health_all, member_list, status_all, Status};
+use crate::etcd::state::{health_all, member_list, status_all, Health, Status};
 use crate::exit::{Failure, Outcome, Result};
 use crate::output::{print, print_json, Table};
 
@@ -34,27 +34,30 @@ async fn endpoints(etcd: &Etcd, args: &EndpointQueryArgs) -> Result<Vec<String>,
     Ok(urls)
 }
 
+/// etcdctl's `endpoint health` lines.
+pub(crate) fn health_text(results: &[Health]) -> String {
+    let mut text = String::new();
+    for h in results {
+        if h.health {
+            text.push_str(&format!(
+                "{} is healthy: successfully committed proposal: took = {}\n",
+                h.endpoint, h.took
+            ));
+        } else {
+            text.push_str(&format!(
+                "{} is unhealthy: failed to commit proposal: {}\n",
+                h.endpoint, h.error
+            ));
+        }
+    }
+    text
+}
+
 async fn health(etcd: &Etcd, args: &EndpointQueryArgs) -> Result<Outcome> {
     let endpoints = endpoints(etcd, args).await?;
     let results = health_all(etcd, &endpoints).await;
     match args.write_out {
-        Format::Simple => {
-            let mut text = String::new();
-            for h in &results {
-                if h.health {
-                    text.push_str(&format!(
-                        "{} is healthy: successfully committed proposal: took = {}\n",
-                        h.endpoint, h.took
-                    ));
-                } else {
-                    text.push_str(&format!(
-                        "{} is unhealthy: failed to commit proposal: {}\n",
-                        h.endpoint, h.error
-                    ));
-                }
-            }
-            print(&text)?;
-        }
+        Format::Simple => print(&health_text(&results))?,
         Format::Table => {
             let mut table = Table::new(["ENDPOINT", "HEALTH", "TOOK", "ERROR"]);
             for h in &results {

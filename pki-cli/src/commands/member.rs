@@ -2,19 +2,14 @@
 //! that keep the runbook's mistakes from reaching the cluster.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use etcd_client::MemberAddOptions;
-use pki_core::{
-    check, load_certificates, CertPool, CheckInput, Host, HostUrl, Role, Status,
-    DEFAULT_WARN_WITHIN,
-};
+use pki_core::{HostUrl, Status};
 use serde::Serialize;
-use time::OffsetDateTime;
 
-use super::check::{file_label, fix_command, FixFiles};
+use crate::checks::{certificate_rows, rows_text, NewMemberCerts, Row};
 use crate::cli::{
     AddArgs, ChangeFormat, ConnectionArgs, Format, ListArgs, MemberArgs, MemberCommand,
     PromoteArgs, RemoveArgs,
@@ -25,7 +20,7 @@ use crate::etcd::state::{
     client_endpoint, member_list, status, ClusterState, MemberInfo, MemberList,
 };
 use crate::exit::{usage, Code, Failure, Outcome, Result};
-use crate::membership::{check_add, check_remove, MemberView, Verdict};
+use crate::membership::{check_add, check_remove};
 use crate::output::{print, print_json, Table};
 
 pub fn run(args: &MemberArgs) -> Result<Outcome> {
@@ -128,30 +123,6 @@ fn header(list: &MemberList) -> Header {
     }
 }
 
-/// A check that `member add` ran, as shown to the operator.
-#[derive(Serialize, Clone)]
-struct Row {
-    status: Status,
-    check: String,
-    message: String,
-    fix: Option<String>,
-    /// Whether `--ignore-cert-check` may override a failure of this row.
-    #[serde(skip)]
-    certificate: bool,
-}
-
-impl From<Verdict> for Row {
-    fn from(v: Verdict) -> Row {
-        Row {
-            status: v.status,
-            check: v.check.to_string(),
-            message: v.message,
-            fix: v.fix,
-            certificate: false,
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct AddJson<'a> {
     added: bool,
@@ -174,9 +145,20 @@ fn add(etcd: &Etcd, conn: &ConnectionArgs, args: &AddArgs) -> Result<Outcome> {
         client_hosts.push(HostUrl::parse(url).map_err(usage)?);
     }
     // Certificates first: offline, before anything touches the cluster.
-    let mut rows = certificate_rows(conn, args, &peer_hosts, &client_hosts)?;
+    let certs = NewMemberCerts {
+        peer_cert: args.peer_cert.as_deref().or(conn.cert.as_deref()),
+        peer_key: if args.peer_cert.is_none() {
+            conn.key.as_deref()
+        } else {
+            None
+        },
+        server_cert: args.server_cert.as_deref(),
+        cacert: conn.cacert.as_deref(),
+        fail_within: None,
+    };
+    let mut rows = certificate_rows(&certs, &peer_hosts, &client_hosts)?;
     let state = block_on(ClusterState::fetch(etcd))??;
-    let views = views(&state);
+    let views = state.views();
     rows.extend(
         check_add(&views, &args.name, &args.peer_urls, args.learner)
             .into_iter()
@@ -296,171 +278,77 @@ fn add(etcd: &Etcd, conn: &ConnectionArgs, args: &AddArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// The certificate checks of `member add`: the peer certificate in the peer role for every peer
-/// URL host, and the server certificate in the server role for the client URL hosts.
-fn certificate_rows(
-    conn: &ConnectionArgs,
-    args: &AddArgs,
-    peer: &[HostUrl],
-    client: &[HostUrl],
-) -> Result<Vec<Row>> {
-    let roots: Option<CertPool> = match &conn.cacert {
-        Some(ca) => Some(load_certificates(ca)?.into_iter().collect()),
-        None => None,
-    };
-    let mut rows = Vec::new();
-    let https = peer.iter().any(|u| u.scheme == "https");
-    let peer_cert = args.peer_cert.as_ref().or(conn.cert.as_ref());
-    match (https, peer_cert) {
-        (false, _) => rows.push(Row {
-            status: Status::Warn,
-            check: "peer certificate".into(),
-            message: "the peer URLs are plain http: no certificate is involved (runbook note 2: a cluster that started without TLS cannot simply switch)".into(),
-            fix: None,
-            certificate: true,
-        }),
-        (true, None) => rows.push(Row {
-            status: Status::Fail,
-            check: "peer certificate".into(),
-            message: "no certificate to check for the new member's https peer URLs".into(),
-            fix: Some("give --peer-cert FILE (the certificate the new member will use) or --cert".into()),
-            certificate: true,
-        }),
-        (true, Some(cert)) => {
-            let key = if args.peer_cert.is_none() { conn.key.as_deref() } else { None };
-            rows.extend(role_rows(cert, key, conn.cacert.as_deref(), roots.as_ref(), Role::Peer, peer, "peer certificate")?);
-        }
-    }
-    match (&args.server_cert, client.is_empty()) {
-        (Some(cert), _) => rows.extend(role_rows(
-            cert,
-            None,
-            conn.cacert.as_deref(),
-            roots.as_ref(),
-            Role::Server,
-            client,
-            "server certificate",
-        )?),
-        (None, false) => rows.push(Row {
-            status: Status::Warn,
-            check: "server certificate".into(),
-            message:
-                "--client-urls given without --server-cert: the server certificate was not checked"
-                    .into(),
-            fix: Some("give --server-cert FILE (the runbook's server.pem)".into()),
-            certificate: true,
-        }),
-        (None, true) => {}
-    }
-    Ok(rows)
-}
-
-fn role_rows(
-    cert: &Path,
-    key: Option<&Path>,
-    cacert: Option<&Path>,
-    roots: Option<&CertPool>,
-    role: Role,
-    urls: &[HostUrl],
-    what: &str,
-) -> Result<Vec<Row>> {
-    let bytes = pki_core::read_file(cert)?;
-    let chain = pki_core::certificates_from_bytes(&bytes).map_err(|e| usage(e.with_path(cert)))?;
-    let hosts: Vec<Host> = urls.iter().map(|u| u.host.clone()).collect();
-    let label = file_label(cert);
-    let report = check(&CheckInput {
-        label: &label,
-        chain: &chain,
-        key: None,
-        roots,
-        role: Some(role),
-        hosts: &hosts,
-        at: OffsetDateTime::now_utc(),
-        files: pki_core::EtcdFiles {
-            certificate: Some(&bytes),
-            ..Default::default()
-        },
-        fail_within: None,
-        warn_within: DEFAULT_WARN_WITHIN,
-    });
-    let files = FixFiles { cert, key, cacert };
-    Ok(report
-        .findings
-        .iter()
-        .map(|f| Row {
-            status: f.status,
-            check: format!("{what} {}", f.check),
-            message: match &f.target {
-                Some(t) => format!("{t}: {}", f.message),
-                None => f.message.clone(),
-            },
-            fix: f.remedy.as_ref().map(|r| fix_command(r, &files)),
-            certificate: true,
-        })
-        .collect())
-}
-
-fn rows_text(rows: &[Row]) -> String {
-    let mut text = String::new();
-    for r in rows {
-        text.push_str(&format!("  {}  {}: {}\n", r.status, r.check, r.message));
-        if r.status != Status::Pass {
-            if let Some(fix) = &r.fix {
-                text.push_str(&format!("        fix: {fix}\n"));
-            }
-        }
-    }
-    text
-}
-
-fn views(state: &ClusterState) -> Vec<MemberView> {
-    state
-        .list
-        .members
-        .iter()
-        .map(|m| MemberView {
-            id: m.id,
-            name: m.name.clone(),
-            peer_urls: m.peer_urls.clone(),
-            is_learner: m.is_learner,
-            healthy: state.is_healthy(m.id),
-        })
-        .collect()
-}
-
 async fn promote(etcd: &Etcd, args: &PromoteArgs) -> Result<Outcome> {
-    let deadline = Instant::now() + args.timeout;
+    match promote_when_ready(etcd, &args.member, args.wait, args.timeout).await? {
+        Promotion::Promoted { id, cluster_id } => {
+            print(&format!(
+                "Member {id:16x} promoted in cluster {cluster_id:16x}\n"
+            ))?;
+            Ok(Outcome::Ok)
+        }
+        Promotion::TimedOut { why } => Err(Failure {
+            code: Code::Problem,
+            error: anyhow!("{why}"),
+        }),
+    }
+}
+
+/// How waiting for a learner ended.
+pub(crate) enum Promotion {
+    /// Promoted.
+    Promoted { id: u64, cluster_id: u64 },
+    /// Not in time; why, in a sentence.
+    TimedOut { why: String },
+}
+
+/// Promotes a learner (by hex ID or name); with `wait`, first waits for it to start and catch up
+/// with the leader, showing its progress on stderr (redrawn on a terminal, a line at a time
+/// otherwise).
+pub(crate) async fn promote_when_ready(
+    etcd: &Etcd,
+    member: &str,
+    wait: bool,
+    timeout: Duration,
+) -> Result<Promotion> {
+    let deadline = Instant::now() + timeout;
     let tty = std::io::stderr().is_terminal();
     let mut last_report = Instant::now() - Duration::from_secs(60);
     let mut last_line = String::new();
+    let mut show = |line: String| {
+        if tty {
+            eprint!("\r\x1b[2K{line}");
+        } else if line != last_line && last_report.elapsed() >= Duration::from_secs(5) {
+            eprintln!("{line}");
+            last_report = Instant::now();
+        }
+        last_line = line;
+    };
+    let end_line = |shown: bool| {
+        if tty && shown {
+            eprintln!();
+        }
+    };
+    let mut shown = false;
     loop {
         let list = member_list(etcd).await?;
-        let target = match list.resolve(&args.member) {
+        let target = match list.resolve(member) {
             Ok(t) => t.clone(),
             // A learner that has not started yet has no name: with --wait, wait for it.
-            Err(e) if args.wait && list.members.iter().any(|m| m.is_learner && !m.started()) => {
+            Err(e) if wait && list.members.iter().any(|m| m.is_learner && !m.started()) => {
                 if Instant::now() >= deadline {
-                    return Err(Failure {
-                        code: Code::Problem,
-                        error: anyhow!("no member named {} started within {:?}: {e}; start it with the ETCD_* settings member add printed", args.member, args.timeout),
+                    end_line(shown);
+                    return Ok(Promotion::TimedOut {
+                        why: format!("no member named {member} started within {timeout:?}: {e}; start it with the ETCD_* settings member add printed"),
                     });
                 }
-                let line = format!(
-                    "waiting for {} to start (a learner that has not started has no name yet)",
-                    args.member
-                );
-                if tty {
-                    eprint!("\r\x1b[2K{line}");
-                } else if line != last_line {
-                    eprintln!("{line}");
-                }
-                last_line = line;
+                show(format!("waiting for {member} to start (a learner that has not started has no name yet)"));
+                shown = true;
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 continue;
             }
             // An ID the list does not show: etcd has the last word.
-            Err(_) if parse_id(&args.member).is_some() => MemberInfo {
-                id: parse_id(&args.member).unwrap_or_default(),
+            Err(_) if parse_id(member).is_some() => MemberInfo {
+                id: parse_id(member).unwrap_or_default(),
                 name: String::new(),
                 peer_urls: vec![],
                 client_urls: vec![],
@@ -469,49 +357,34 @@ async fn promote(etcd: &Etcd, args: &PromoteArgs) -> Result<Outcome> {
             Err(e) => return Err(usage(anyhow!(e))),
         };
         let id = target.id;
-        let attempt = etcd
+        match etcd
             .on_any(|mut c| async move { c.member_promote(id).await })
-            .await;
-        match attempt {
+            .await
+        {
             Ok(response) => {
-                if tty && !last_line.is_empty() {
-                    eprintln!();
-                }
+                end_line(shown);
                 let cluster_id = response
                     .header()
                     .map_or(list.cluster_id, |h| h.cluster_id());
-                print(&format!(
-                    "Member {id:16x} promoted in cluster {cluster_id:16x}\n"
-                ))?;
-                return Ok(Outcome::Ok);
+                return Ok(Promotion::Promoted { id, cluster_id });
             }
             Err(e)
-                if args.wait
+                if wait
                     && e.etcd_message()
                         .is_some_and(|m| m.contains("in sync with leader")) =>
             {
                 let line = progress(etcd, &list, &target).await;
                 if Instant::now() >= deadline {
-                    if tty && !last_line.is_empty() {
-                        eprintln!();
-                    }
-                    return Err(Failure {
-                        code: Code::Problem,
-                        error: anyhow!(
-                            "learner {} did not catch up within {:?}: {line}; check that it runs (its log), that it reaches the other members on its peer URL, and that its certificates cover it (etcd-pki check --role peer)",
-                            target.label(),
-                            args.timeout
+                    end_line(shown);
+                    return Ok(Promotion::TimedOut {
+                        why: format!(
+                            "learner {} did not catch up within {timeout:?}: {line}; check that it runs (its log), that it reaches the other members on its peer URL, and that its certificates cover it (etcd-pki check --role peer)",
+                            target.label()
                         ),
                     });
                 }
-                if tty {
-                    eprint!("\r\x1b[2K{line}");
-                    last_line = line;
-                } else if line != last_line && last_report.elapsed() >= Duration::from_secs(5) {
-                    eprintln!("{line}");
-                    last_report = Instant::now();
-                    last_line = line;
-                }
+                show(line);
+                shown = true;
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             Err(e) => return Err(e.into()),
@@ -587,7 +460,7 @@ async fn remove(etcd: &Etcd, args: &RemoveArgs) -> Result<Outcome> {
         }
         Err(e) => return Err(usage(anyhow!(e))),
     };
-    let views = views(&state);
+    let views = state.views();
     let target_view = views
         .iter()
         .find(|v| v.id == target.id)

@@ -1,14 +1,18 @@
 //! One module per command. Each `run` returns an [`Outcome`] or a [`Failure`] that carries its
 //! exit code; none of them prints errors itself.
 
-mod check;
-mod endpoint;
+pub(crate) mod check;
+mod config;
+pub(crate) mod endpoint;
 mod init;
 mod inspect;
 mod member;
+mod preflight;
 mod reissue;
 mod renew;
+mod scale;
 mod scan;
+mod snapshot;
 
 use crate::cli::{Cli, Command};
 use crate::exit::{Outcome, Result};
@@ -24,5 +28,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Init(args) => init::run(&args),
         Command::Member(args) => member::run(&args),
         Command::Endpoint(args) => endpoint::run(&args),
+        Command::Preflight(args) => preflight::run(&args),
+        Command::ScaleOut(args) => scale::run_out(&args),
+        Command::ScaleIn(args) => scale::run_in(&args),
+        Command::Snapshot(args) => snapshot::run(&args),
+        Command::Config(args) => config::run(&args),
     }
 }

@@ -124,6 +124,26 @@ impl Etcd {
         options
     }
 
+    /// A client for one endpoint, for long streams (snapshots) that bound their own waits.
+    pub async fn connect(&self, endpoint: &str) -> Result<Client, EtcdError> {
+        match tokio::time::timeout(
+            self.dial_timeout,
+            Client::connect([endpoint], Some(self.options())),
+        )
+        .await
+        {
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(e)) => Err(classify(endpoint, e, self)),
+            Err(_) => Err(EtcdError::Unreachable {
+                endpoint: endpoint.to_string(),
+                cause: format!(
+                    "no connection within --dial-timeout ({:?})",
+                    self.dial_timeout
+                ),
+            }),
+        }
+    }
+
     /// Runs one request against one endpoint, bounded by the timeouts.
     pub async fn on<T, F, Fut>(&self, endpoint: &str, op: F) -> Result<T, EtcdError>
     where

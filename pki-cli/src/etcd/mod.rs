@@ -3,4 +3,6 @@
 
 pub mod connect;
 pub mod errors;
+pub mod peer_tls;
+pub mod snapshot;
 pub mod state;

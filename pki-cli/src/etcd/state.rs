@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::etcd::connect::Etcd;
 use crate::etcd::errors::EtcdError;
+use crate::membership::MemberView;
 
 /// A member as the member list shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -283,6 +284,22 @@ impl ClusterState {
             status: started.iter().map(|(id, _)| *id).zip(statuses).collect(),
             list,
         })
+    }
+
+    /// A member as the membership rules see it.
+    pub fn view(&self, m: &MemberInfo) -> MemberView {
+        MemberView {
+            id: m.id,
+            name: m.name.clone(),
+            peer_urls: m.peer_urls.clone(),
+            is_learner: m.is_learner,
+            healthy: self.is_healthy(m.id),
+        }
+    }
+
+    /// Every member as the membership rules see it.
+    pub fn views(&self) -> Vec<MemberView> {
+        self.list.members.iter().map(|m| self.view(m)).collect()
     }
 
     /// Whether a member answered its health check.

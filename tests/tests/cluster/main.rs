@@ -4,3 +4,4 @@
 mod go_oracle;
 mod membership;
 mod pki;
+mod workflow;

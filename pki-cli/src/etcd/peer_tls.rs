@@ -1,0 +1,232 @@
+//! TLS on members' peer ports, outside etcd's API: which certificate chain each existing member
+//! actually serves there (a copied or stale file on one node is caught this way), and whether a
+//! member accepts a new member's peer certificate as a client certificate (a live handshake,
+//! then an HTTP request to its `/version`, since a TLS 1.3 server reports a rejected client
+//! certificate only after the handshake).
+//!
+//! rustls (on aws-lc) does the TLS; the served certificates are recorded, not judged, during the
+//! handshake: they are judged afterwards with pki-core, by Go's rules.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpSocket;
+
+use pki_core::{Host, HostUrl};
+
+/// Records the chain a server presents and accepts it; the handshake signature is still checked
+/// against the recorded certificate's key.
+#[derive(Debug)]
+struct Recorder {
+    provider: Arc<CryptoProvider>,
+    chain: Mutex<Vec<Vec<u8>>>,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let mut chain = vec![end_entity.to_vec()];
+        chain.extend(intermediates.iter().map(|c| c.to_vec()));
+        if let Ok(mut recorded) = self.chain.lock() {
+            *recorded = chain;
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A client identity for the handshake: certificate chain and key, as PEM bytes.
+pub struct Identity {
+    /// The certificate file's contents (leaf first).
+    pub certs_pem: Vec<u8>,
+    /// The key file's contents.
+    pub key_pem: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// What a connection to a peer port showed.
+#[derive(Debug, Clone)]
+pub struct PeerProbe {
+    /// The chain the member served (DER, leaf first); empty if it sent none.
+    pub served: Vec<Vec<u8>>,
+    /// With an identity: whether the member accepted it, or why not.
+    pub accepted: Result<(), String>,
+    /// The local address the connection came from.
+    pub source: Option<SocketAddr>,
+}
+
+/// Connects to a member's peer URL, optionally from `source` (the new member's own address, so
+/// that etcd's check of the connecting address is the one the new member will face) and with a
+/// client identity. An error means the port could not be reached at all.
+pub async fn probe(
+    peer_url: &HostUrl,
+    identity: Option<&Identity>,
+    source: Option<IpAddr>,
+    timeout: Duration,
+) -> Result<PeerProbe, String> {
+    match tokio::time::timeout(timeout, probe_inner(peer_url, identity, source)).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("no TLS answer within {timeout:?}")),
+    }
+}
+
+async fn probe_inner(
+    peer_url: &HostUrl,
+    identity: Option<&Identity>,
+    source: Option<IpAddr>,
+) -> Result<PeerProbe, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let recorder = Arc::new(Recorder {
+        provider: provider.clone(),
+        chain: Mutex::new(Vec::new()),
+    });
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(recorder.clone());
+    let config = match identity {
+        Some(id) => {
+            let certs: Vec<CertificateDer<'static>> =
+                rustls_pki_types::pem::PemObject::pem_slice_iter(&id.certs_pem)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("the peer certificate file: {e}"))?;
+            let key = <PrivateKeyDer<'static> as rustls_pki_types::pem::PemObject>::from_pem_slice(
+                &id.key_pem,
+            )
+            .map_err(|e| format!("the peer key file: {e}"))?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|e| format!("the peer certificate and key: {e}"))?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+
+    let port = peer_url.port.unwrap_or(2380);
+    let addr: SocketAddr = match &peer_url.host {
+        Host::Ip(ip) => SocketAddr::new(*ip, port),
+        Host::Dns(name) => tokio::net::lookup_host((name.as_str(), port))
+            .await
+            .map_err(|e| format!("cannot resolve {name}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("{name} resolves to no address"))?,
+    };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| e.to_string())?;
+    if let Some(ip) = source {
+        socket
+            .bind(SocketAddr::new(ip, 0))
+            .map_err(|e| format!("cannot connect from {ip}: {e}"))?;
+    }
+    let stream = socket
+        .connect(addr)
+        .await
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let local = stream.local_addr().ok();
+    let server_name = match &peer_url.host {
+        Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
+        Host::Dns(name) => ServerName::try_from(name.clone()).map_err(|e| e.to_string())?,
+    };
+    let handshake = connector.connect(server_name, stream).await;
+    let served = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
+    let accepted = match (identity, handshake) {
+        (_, Err(e)) if identity.is_none() => Err(e.to_string()),
+        (_, Err(e)) => Err(describe_rejection(&e.to_string())),
+        (None, Ok(_)) => Ok(()),
+        (Some(_), Ok(mut tls)) => {
+            // TLS 1.3 servers judge the client certificate after the handshake: ask for /version.
+            let host = match &peer_url.host {
+                Host::Ip(IpAddr::V6(v6)) => format!("[{v6}]"),
+                h => h.to_string(),
+            };
+            let request = format!(
+                "GET /version HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+            );
+            let mut buf = [0u8; 64];
+            let result = async {
+                tls.write_all(request.as_bytes()).await?;
+                tls.read(&mut buf).await
+            }
+            .await;
+            match result {
+                Ok(n) if buf[..n].starts_with(b"HTTP/1.") => Ok(()),
+                // etcd's peer listener completes the handshake, then checks that the client
+                // certificate covers the connecting address and closes the connection if not.
+                Ok(0) => Err(format!(
+                    "the member completed the TLS handshake, then closed the connection without answering: etcd does that when the peer certificate does not cover the address it connects from ({}; the member logs \"rejected connection\")",
+                    local.map_or("this host".to_string(), |a| a.ip().to_string())
+                )),
+                Ok(n) => Err(format!("unexpected answer: {:?}", String::from_utf8_lossy(&buf[..n]))),
+                Err(e) => Err(describe_rejection(&e.to_string())),
+            }
+        }
+    };
+    Ok(PeerProbe {
+        served,
+        accepted,
+        source: local,
+    })
+}
+
+fn describe_rejection(error: &str) -> String {
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("badcertificate")
+        || lower.contains("bad certificate")
+        || lower.contains("certificaterequired")
+        || lower.contains("unknownca")
+        || lower.contains("unknown ca")
+    {
+        format!("the member rejected the certificate ({error}): it must chain to the member's --peer-trusted-ca-file, carry clientAuth, and cover the address it connects from")
+    } else {
+        error.to_string()
+    }
+}

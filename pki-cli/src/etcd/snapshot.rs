@@ -1,0 +1,156 @@
+//! Streaming a snapshot from one endpoint into a file, atomically, and checking it.
+//!
+//! etcd sends the bolt database followed by the SHA-256 of it (what `etcdctl snapshot restore`
+//! checks, unless told not to); the file is written through a temporary beside it, fsynced,
+//! verified (size and hash) and only then renamed into place, 0600 since it holds every key.
+//! Each message must arrive within the command timeout; the whole stream may take as long as
+//! the database needs.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use pki_core::write::{AtomicFile, Secrecy};
+use serde::Serialize;
+
+use crate::etcd::connect::Etcd;
+use crate::etcd::errors::{classify, EtcdError};
+use crate::exit::{usage, Failure};
+
+/// A saved snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    /// The file.
+    pub path: PathBuf,
+    /// Its size in bytes (database and hash).
+    pub size: u64,
+    /// The store revision when the snapshot was taken (from etcd 3.4: the revision just before).
+    pub revision: i64,
+    /// The endpoint it came from.
+    pub endpoint: String,
+    /// The backup of a file it replaced.
+    pub backup: Option<PathBuf>,
+}
+
+/// Saves a snapshot from the first endpoint that answers.
+pub async fn save(etcd: &Etcd, path: &Path) -> Result<Saved, Failure> {
+    let mut causes = Vec::new();
+    for endpoint in etcd.endpoints() {
+        match save_from(etcd, endpoint, path).await {
+            Ok(saved) => return Ok(saved),
+            Err(SaveError::Etcd(EtcdError::Unreachable { endpoint, cause })) => {
+                causes.push((endpoint, cause))
+            }
+            Err(SaveError::Etcd(e)) => return Err(e.into()),
+            Err(SaveError::Other(f)) => return Err(f),
+        }
+    }
+    Err(EtcdError::NoneReachable { causes }.into())
+}
+
+enum SaveError {
+    Etcd(EtcdError),
+    Other(Failure),
+}
+
+impl From<EtcdError> for SaveError {
+    fn from(e: EtcdError) -> Self {
+        SaveError::Etcd(e)
+    }
+}
+
+async fn save_from(etcd: &Etcd, endpoint: &str, path: &Path) -> Result<Saved, SaveError> {
+    let mut client = etcd.connect(endpoint).await?;
+    let wait = etcd.request_timeout();
+    // etcd 3.4 sends snapshot messages without a header: the revision comes from a status
+    // request just before (the snapshot holds at least that revision).
+    let before = tokio::time::timeout(wait, client.status())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .and_then(|s| s.header().map(|h| h.revision()))
+        .unwrap_or(0);
+    let stalled = || EtcdError::Unreachable {
+        endpoint: endpoint.to_string(),
+        cause: format!("the snapshot stream stalled for {wait:?}"),
+    };
+    let mut stream = tokio::time::timeout(wait, client.snapshot())
+        .await
+        .map_err(|_| stalled())?
+        .map_err(|e| classify(endpoint, e, etcd))?;
+    let mut file =
+        AtomicFile::create(path, Secrecy::Secret).map_err(|e| SaveError::Other(usage(e)))?;
+    let mut size: u64 = 0;
+    let mut revision = 0;
+    loop {
+        let message = tokio::time::timeout(wait, stream.message())
+            .await
+            .map_err(|_| stalled())?
+            .map_err(|e| classify(endpoint, e, etcd))?;
+        let Some(message) = message else { break };
+        if revision == 0 {
+            revision = message.header().map_or(0, |h| h.revision());
+        }
+        file.file()
+            .write_all(message.blob())
+            .map_err(|e| SaveError::Other(write_error(path, e)))?;
+        size += message.blob().len() as u64;
+    }
+    if revision == 0 {
+        revision = before;
+    }
+    verify(file.temp_path(), size).map_err(|why| {
+        SaveError::Other(Failure {
+            code: crate::exit::Code::Etcd,
+            error: anyhow::anyhow!(
+                "the snapshot from {endpoint} is not intact ({why}); nothing was written to {}",
+                path.display()
+            ),
+        })
+    })?;
+    let backup = file.commit().map_err(|e| SaveError::Other(usage(e)))?;
+    Ok(Saved {
+        path: path.to_path_buf(),
+        size,
+        revision,
+        endpoint: endpoint.to_string(),
+        backup,
+    })
+}
+
+/// etcd's own test: a snapshot with a hash is 512-byte pages plus 32 bytes, and those 32 bytes
+/// are the SHA-256 of the rest.
+fn verify(temp: &Path, size: u64) -> Result<(), String> {
+    const HASH: u64 = 32;
+    if size < HASH || size % 512 != HASH {
+        return Err(format!(
+            "{size} bytes is not a database followed by its SHA-256"
+        ));
+    }
+    let mut f = std::fs::File::open(temp).map_err(|e| e.to_string())?;
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let mut remaining = size - HASH;
+    let mut buf = vec![0u8; 1 << 16];
+    while remaining > 0 {
+        let n = f
+            .read(&mut buf[..remaining.min(1 << 16) as usize])
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the file is shorter than what was received".into());
+        }
+        ctx.update(&buf[..n]);
+        remaining -= n as u64;
+    }
+    let mut expected = [0u8; 32];
+    f.read_exact(&mut expected).map_err(|e| e.to_string())?;
+    if ctx.finish().as_ref() != expected {
+        return Err("its SHA-256 does not match the hash etcd sent".into());
+    }
+    Ok(())
+}
+
+fn write_error(path: &Path, error: std::io::Error) -> Failure {
+    usage(pki_core::Error::Write {
+        path: path.to_path_buf(),
+        error,
+    })
+}
