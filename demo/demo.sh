@@ -4,8 +4,10 @@
 #
 # The cluster's shared certificates (cfssl layout: ca.pem, server.pem, members.pem) list only the
 # three members' IPs. The runbook's `etcdctl member add` for a fourth member at 127.0.0.14 would
-# leave the cluster with a dead voting member. etcd-pki refuses, says why and which command fixes
-# it; after the fix the new member joins as a learner, is promoted, and is removed again.
+# leave the cluster with a dead voting member. etcd-pki refuses, says why; `preflight` shows every
+# check; `scale-out --fix-certs` reissues the new node's certificates, snapshots, adds it as a
+# learner, writes its etcd.conf and unit, starts it (--exec, from those files), promotes it once it
+# has caught up; `scale-in` removes it again.
 #
 # Usage: demo/demo.sh [path/to/etcd-pki]
 set -uo pipefail
@@ -73,30 +75,45 @@ show "$BIN" member list -w table
 
 step "The runbook's 'member add infra3 --peer-urls=https://127.0.0.14:$PEER': refused, nothing sent"
 show "$BIN" member add infra3 --peer-urls "https://127.0.0.14:$PEER"
-show "$BIN" member list
 
-step "The fix it names: reissue members.pem and server.pem from the CA with 127.0.0.14 added"
-show "$BIN" reissue --cacert "$ADMIN/ca.pem" --ca-key "$ADMIN/ca-key.pem" \
-    --cert "$ADMIN/members.pem" --key "$ADMIN/members-key.pem" --add-ip 127.0.0.14
-show "$BIN" reissue --cacert "$ADMIN/ca.pem" --ca-key "$ADMIN/ca-key.pem" \
-    --cert "$ADMIN/server.pem" --key "$ADMIN/server-key.pem" --add-ip 127.0.0.14
-cp "$ADMIN"/{members.pem,server.pem} "$WORK/infra3/"   # scp to the new node
+step "Preflight for infra3 with the certificates copied to it (read-only; exit 1 on FAIL)"
+NODE=$WORK/infra3
+show "$BIN" preflight infra3 --peer-urls "https://127.0.0.14:$PEER" \
+    --peer-cert "$NODE/members.pem" --peer-key "$NODE/members-key.pem" --server-cert "$NODE/server.pem" \
+    --peer-cacert "$ADMIN/ca.pem"
 
-step "Add infra3 as a learner (runbook 2.1.4), now that its certificate covers it"
-show "$BIN" member add infra3 --peer-urls "https://127.0.0.14:$PEER" --learner | tee "$WORK/add.out"
-mapfile -t SETTINGS < <(grep '^ETCD_' "$WORK/add.out" | tr -d '"')
+# What an operator does on the new host once the files are there: systemctl start etcd. Here:
+# the unit's ExecStart, run with its EnvironmentFile (etcd.conf), in the background.
+cat >"$WORK/start-node.sh" <<'SH'
+#!/usr/bin/env bash
+set -eu
+cd "$ETCD_PKI_NODE_DIR"
+set -a; . ./etcd.conf; set +a
+cmd=$(sed -n '/^ExecStart=/,/"$/p' etcd.service | sed 's/^ExecStart=//')
+eval "$cmd" </dev/null >"$NODE_LOG" 2>&1 &
+echo $! >"$PID_FILE"
+SH
+chmod +x "$WORK/start-node.sh"
+export NODE_LOG=$NODE/etcd.log PID_FILE=$WORK/infra3.pid
 
-step "Start infra3 on 127.0.0.14 with the printed ETCD_* settings; promote it once it has caught up"
-start_member infra3 127.0.0.14 "${SETTINGS[@]}"
-show "$BIN" member promote infra3 --wait --timeout 2m
-show "$BIN" endpoint status --cluster -w table
-show "$BIN" endpoint health --cluster
-
-step "Scale back in: remove infra3 (section 3)"
-show "$BIN" member remove infra3 || show "$BIN" member remove infra3 --force
+step "scale-out: preflight, --fix-certs, snapshot, add as learner, node files, start, promote"
+show "$BIN" scale-out infra3 --peer-urls "https://127.0.0.14:$PEER" \
+    --peer-cert "$NODE/members.pem" --peer-key "$NODE/members-key.pem" --server-cert "$NODE/server.pem" \
+    --peer-cacert "$ADMIN/ca.pem" --ca-key "$ADMIN/ca-key.pem" --fix-certs \
+    --out "$WORK/out" --data-dir "$NODE/data" --pki-dir "$NODE" --etcd-binary "$(command -v etcd)" \
+    --token etcd-pki-demo --exec "$WORK/start-node.sh" --timeout 2m
+[ -s "$PID_FILE" ] && PIDS+=("$(cat "$PID_FILE")")
+show cat "$WORK/out/infra3/etcd.conf"
+show cat "$WORK/out/infra3/existing-nodes.txt"
 show "$BIN" member list -w table
+show "$BIN" endpoint status --cluster -w table
 
-step "Offline: the same certificate checked by itself, and every certificate in the admin PKI"
+step "scale-in: snapshot, quorum-safe remove of infra3, the remaining nodes' CLUSTER line"
+show "$BIN" scale-in infra3 --out "$WORK/out"
+show "$BIN" member list -w table
+show ls "$WORK/out"
+
+step "Offline: the fixed certificate checked by itself, and every certificate on the new node"
 show "$BIN" check --role peer --url "https://127.0.0.14:$PEER" \
-    --cert fixtures/cfssl/members.pem --key fixtures/cfssl/members-key.pem --cacert fixtures/cfssl/ca.pem
-show "$BIN" scan "$ADMIN"
+    --cert "$NODE/members.pem" --key "$NODE/members-key.pem" --cacert "$ADMIN/ca.pem"
+show "$BIN" scan "$NODE"
