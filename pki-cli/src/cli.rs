@@ -128,6 +128,7 @@ pub enum Command {
 #[command(next_help_heading = "New member")]
 pub struct NewMemberArgs {
     /// The new member's name (its etcd --name)
+    #[arg(value_parser = parse_member_name)]
     pub name: String,
 
     /// The new member's peer URLs, comma-separated
@@ -272,6 +273,7 @@ pub struct SnapshotSaveArgs {
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
     /// The node's name
+    #[arg(value_parser = parse_member_name)]
     pub name: String,
 
     /// The node's peer URLs, comma-separated
@@ -368,6 +370,7 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// The new member's name (its etcd --name)
+    #[arg(value_parser = parse_member_name)]
     pub name: String,
 
     /// The new member's peer URLs, comma-separated
@@ -732,6 +735,26 @@ pub fn parse_duration(text: &str) -> Result<time::Duration, String> {
     time::Duration::try_from(std).map_err(|_| "duration too long".to_string())
 }
 
+/// A member name as it appears in `--initial-cluster` (`name=URL,...`) and as a file name:
+/// not empty, and without `,`, `=`, `/`, whitespace or control characters.
+pub fn parse_member_name(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("a member name cannot be empty".into());
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| matches!(c, ',' | '=' | '/' | '\\') || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "{c:?} cannot be part of a member name: it would break the --initial-cluster list (name=URL,...) or the file names"
+        ));
+    }
+    if text == "." || text == ".." {
+        return Err("a member name cannot be . or ..".into());
+    }
+    Ok(text.to_string())
+}
+
 /// Parses a duration for timeouts (`2s`, `500ms`, `5m`).
 pub fn parse_std_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("{e}; use e.g. 2s, 500ms or 5m"))
@@ -747,6 +770,16 @@ pub fn parse_time(text: &str) -> Result<OffsetDateTime, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn member_names_that_break_initial_cluster_are_refused() {
+        for bad in ["", "a,b", "a=b", "../x", "a b", "..", "a\\b"] {
+            assert!(super::parse_member_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["infra3", "etcd-10.0.12.157", "node_1.example.com"] {
+            assert_eq!(super::parse_member_name(good).unwrap(), good);
+        }
+    }
+
     use super::*;
     use clap::CommandFactory;
 

@@ -203,6 +203,8 @@ pub struct AtomicFile {
     file: Option<fs::File>,
     temp: PathBuf,
     target: PathBuf,
+    /// Set once the temporary file has become the target; until then, dropping removes it.
+    renamed: bool,
 }
 
 impl AtomicFile {
@@ -236,6 +238,7 @@ impl AtomicFile {
             file: Some(file),
             temp,
             target,
+            renamed: false,
         })
     }
 
@@ -257,7 +260,10 @@ impl AtomicFile {
             path: self.target.clone(),
             error,
         };
-        let file = self.file.take().expect("committed once");
+        // Every early return leaves the temporary file to `drop`, which removes it.
+        let Some(file) = self.file.take() else {
+            return Err(fail(io::Error::other("the file was already committed")));
+        };
         file.sync_all().map_err(fail)?;
         drop(file);
         let backup = if self.target.exists() {
@@ -272,9 +278,9 @@ impl AtomicFile {
             if let Some(b) = &backup {
                 let _ = fs::remove_file(b);
             }
-            let _ = fs::remove_file(&self.temp);
             return Err(fail(e));
         }
+        self.renamed = true;
         sync_dir(parent(&self.target));
         Ok(backup)
     }
@@ -282,7 +288,7 @@ impl AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.is_some() {
+        if !self.renamed {
             let _ = fs::remove_file(&self.temp);
         }
     }
@@ -482,6 +488,44 @@ mod tests {
 
     fn read(p: &Path) -> String {
         fs::read_to_string(p).unwrap()
+    }
+
+    #[test]
+    fn an_atomic_file_replaces_only_on_commit_and_never_leaves_its_temporary() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("etcd.db");
+        fs::write(&target, "old").unwrap();
+        let names = || {
+            let mut n: Vec<String> = fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        // Abandoned (a failed stream): the old file stays, the temporary goes.
+        let mut abandoned = AtomicFile::create(&target, Secrecy::Secret).unwrap();
+        abandoned.file().write_all(b"partial").unwrap();
+        let temp = abandoned.temp_path().to_path_buf();
+        assert!(temp.exists());
+        drop(abandoned);
+        assert!(!temp.exists());
+        assert_eq!(names(), ["etcd.db"]);
+        assert_eq!(read(&target), "old");
+        // Committed: new content, nothing for others (the old 0644 keeps only owner and group
+        // read), the old one kept as a backup.
+        let mut file = AtomicFile::create(&target, Secrecy::Secret).unwrap();
+        file.file().write_all(b"new").unwrap();
+        let backup = file.commit().unwrap().expect("a backup of the old file");
+        assert_eq!(read(&target), "new");
+        assert_eq!(read(&backup), "old");
+        assert_eq!(
+            fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(names().len(), 2, "{:?}", names());
     }
 
     #[test]

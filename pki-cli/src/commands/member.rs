@@ -210,7 +210,7 @@ fn add(etcd: &Etcd, conn: &ConnectionArgs, args: &AddArgs) -> Result<Outcome> {
 
     let urls = args.peer_urls.clone();
     let learner = args.learner;
-    let response = block_on(etcd.on_any(|mut c| {
+    let response = block_on(etcd.change(|mut c| {
         let urls = urls.clone();
         async move {
             let options = if learner {
@@ -358,7 +358,7 @@ pub(crate) async fn promote_when_ready(
         };
         let id = target.id;
         match etcd
-            .on_any(|mut c| async move { c.member_promote(id).await })
+            .change(|mut c| async move { c.member_promote(id).await })
             .await
         {
             Ok(response) => {
@@ -448,7 +448,7 @@ async fn remove(etcd: &Etcd, args: &RemoveArgs) -> Result<Outcome> {
         Err(_) if parse_id(&args.member).is_some() => {
             let id = parse_id(&args.member).unwrap_or_default();
             let response = etcd
-                .on_any(|mut c| async move { c.member_remove(id).await })
+                .change(|mut c| async move { c.member_remove(id).await })
                 .await?;
             let cluster_id = response
                 .header()
@@ -489,7 +489,7 @@ async fn remove(etcd: &Etcd, args: &RemoveArgs) -> Result<Outcome> {
     }
     let id = target.id;
     let response = etcd
-        .on_any(|mut c| async move { c.member_remove(id).await })
+        .change(|mut c| async move { c.member_remove(id).await })
         .await?;
     let cluster_id = response
         .header()

@@ -288,39 +288,49 @@ async fn served_rows(
             fail_within: Some(window),
             warn_within: DEFAULT_WARN_WITHIN,
         });
-        let failures: Vec<String> = report
+        let worst = report
             .findings
             .iter()
-            .filter(|f| f.status == Status::Fail)
+            .map(|f| f.status)
+            .max()
+            .unwrap_or(Status::Pass);
+        let problems: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.status == worst && worst != Status::Pass)
             .map(|f| format!("{}: {}", f.check, f.message))
             .collect();
         let subject = chain[0]
             .common_name()
             .unwrap_or(chain[0].subject())
             .to_string();
-        if failures.is_empty() {
-            rows.push(Row::from_parts(
+        let chain_text = if roots.is_some() {
+            "chains to the peer CA, "
+        } else {
+            ""
+        };
+        rows.push(match worst {
+            Status::Pass => Row::from_parts(
                 Status::Pass,
                 &check_name,
                 format!(
-                    "{} serves {subject} (valid until {}): chains to the peer CA, covers {}, serverAuth and clientAuth",
+                    "{} serves {subject} (valid until {}): {chain_text}covers {}, serverAuth and clientAuth",
                     url.url,
                     pki_core::rfc3339(chain[0].not_after()),
                     url.host
                 ),
                 None,
-            ));
-        } else {
-            rows.push(Row::from_parts(
-                Status::Fail,
+            ),
+            status => Row::from_parts(
+                status,
                 &check_name,
-                format!("{} serves {subject}: {}", url.url, failures.join("; ")),
-                Some(format!(
-                    "give {name} a peer certificate from the cluster CA that covers {} (etcd re-reads it on every handshake; no restart needed)",
+                format!("{} serves {subject}: {}", url.url, problems.join("; ")),
+                (status == Status::Fail).then(|| format!(
+                    "give {name} a peer certificate from the cluster CA that covers {} (etcd reads the files on every handshake; no restart needed)",
                     url.host
                 )),
-            ));
-        }
+            ),
+        });
     }
     Ok(rows)
 }
@@ -379,10 +389,16 @@ async fn handshake_rows(
                     format!("{} accepted the new member's peer certificate {from}", url.url),
                     None,
                 ),
-                Err(e) => Row::from_parts(
-                    if source.is_some() { Status::Fail } else { Status::Warn },
+                // From another address, a refusal that depends on the address proves nothing
+                // about the new member's; a TLS alert does.
+                Err(refusal) => Row::from_parts(
+                    if source.is_none() && refusal.depends_on_address {
+                        Status::Warn
+                    } else {
+                        Status::Fail
+                    },
                     &check_name,
-                    format!("{} {from}: {e}", url.url),
+                    format!("{} {from}: {}", url.url, refusal.reason),
                     Some("the new member would be refused the same way: fix its peer certificate (etcd-pki check --role peer shows why)".into()),
                 ),
             },

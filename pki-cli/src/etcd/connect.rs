@@ -184,6 +184,35 @@ impl Etcd {
         }
         Err(EtcdError::NoneReachable { causes })
     }
+
+    /// Runs a request that changes the cluster (member add, remove, promote): on the first
+    /// endpoint that answers a status request, once. It is never resent to another endpoint,
+    /// since a request that timed out may still have been applied; such a failure says so.
+    pub async fn change<T, F, Fut>(&self, op: F) -> Result<T, EtcdError>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
+        let mut causes = Vec::new();
+        for endpoint in &self.endpoints {
+            match self.on(endpoint, |mut c| async move { c.status().await }).await {
+                Ok(_) => {
+                    return self.on(endpoint, op).await.map_err(|e| match e {
+                        EtcdError::Unreachable { endpoint, cause } => EtcdError::Unreachable {
+                            endpoint,
+                            cause: format!(
+                                "{cause}; the change may still have been applied: check with etcd-pki member list before trying again"
+                            ),
+                        },
+                        other => other,
+                    })
+                }
+                Err(EtcdError::Unreachable { endpoint, cause }) => causes.push((endpoint, cause)),
+                Err(other) => return Err(other),
+            }
+        }
+        Err(EtcdError::NoneReachable { causes })
+    }
 }
 
 /// Runs an async block on a current-thread runtime: only commands that talk to etcd pay for it.

@@ -94,9 +94,29 @@ pub struct PeerProbe {
     /// The chain the member served (DER, leaf first); empty if it sent none.
     pub served: Vec<Vec<u8>>,
     /// With an identity: whether the member accepted it, or why not.
-    pub accepted: Result<(), String>,
+    pub accepted: Result<(), Refusal>,
     /// The local address the connection came from.
     pub source: Option<SocketAddr>,
+}
+
+/// Why a member refused a client certificate.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// What happened.
+    pub reason: String,
+    /// Whether the refusal may depend on the address the connection came from (etcd's check
+    /// that the client certificate covers it); a TLS alert (unknown CA, bad certificate) does
+    /// not.
+    pub depends_on_address: bool,
+}
+
+impl Refusal {
+    fn alert(reason: String) -> Refusal {
+        Refusal {
+            reason,
+            depends_on_address: false,
+        }
+    }
 }
 
 /// Connects to a member's peer URL, optionally from `source` (the new member's own address, so
@@ -179,8 +199,8 @@ async fn probe_inner(
     let handshake = connector.connect(server_name, stream).await;
     let served = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
     let accepted = match (identity, handshake) {
-        (_, Err(e)) if identity.is_none() => Err(e.to_string()),
-        (_, Err(e)) => Err(describe_rejection(&e.to_string())),
+        (_, Err(e)) if identity.is_none() => Err(Refusal::alert(e.to_string())),
+        (_, Err(e)) => Err(Refusal::alert(describe_rejection(&e.to_string()))),
         (None, Ok(_)) => Ok(()),
         (Some(_), Ok(mut tls)) => {
             // TLS 1.3 servers judge the client certificate after the handshake: ask for /version.
@@ -201,12 +221,18 @@ async fn probe_inner(
                 Ok(n) if buf[..n].starts_with(b"HTTP/1.") => Ok(()),
                 // etcd's peer listener completes the handshake, then checks that the client
                 // certificate covers the connecting address and closes the connection if not.
-                Ok(0) => Err(format!(
-                    "the member completed the TLS handshake, then closed the connection without answering: etcd does that when the peer certificate does not cover the address it connects from ({}; the member logs \"rejected connection\")",
-                    local.map_or("this host".to_string(), |a| a.ip().to_string())
-                )),
-                Ok(n) => Err(format!("unexpected answer: {:?}", String::from_utf8_lossy(&buf[..n]))),
-                Err(e) => Err(describe_rejection(&e.to_string())),
+                Ok(0) => Err(Refusal {
+                    reason: format!(
+                        "the member completed the TLS handshake, then closed the connection without answering: etcd does that when the peer certificate does not cover the address it connects from ({}; the member logs \"rejected connection\")",
+                        local.map_or("this host".to_string(), |a| a.ip().to_string())
+                    ),
+                    depends_on_address: true,
+                }),
+                Ok(n) => Err(Refusal::alert(format!(
+                    "unexpected answer: {:?}",
+                    String::from_utf8_lossy(&buf[..n])
+                ))),
+                Err(e) => Err(Refusal::alert(describe_rejection(&e.to_string()))),
             }
         }
     };

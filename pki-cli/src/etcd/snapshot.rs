@@ -141,7 +141,8 @@ fn verify(temp: &Path, size: u64) -> Result<(), String> {
         remaining -= n as u64;
     }
     let mut expected = [0u8; 32];
-    f.read_exact(&mut expected).map_err(|e| e.to_string())?;
+    f.read_exact(&mut expected)
+        .map_err(|_| "the file is shorter than what was received".to_string())?;
     if ctx.finish().as_ref() != expected {
         return Err("its SHA-256 does not match the hash etcd sent".into());
     }
@@ -153,4 +154,51 @@ fn write_error(path: &Path, error: std::io::Error) -> Failure {
         path: path.to_path_buf(),
         error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::verify;
+
+    /// 1024 bytes of "database" followed by their SHA-256, as etcd sends a snapshot.
+    fn snapshot_bytes() -> Vec<u8> {
+        let db: Vec<u8> = (0..1024u32).map(|i| (i * 7 % 251) as u8).collect();
+        let hash = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &db);
+        [db, hash.as_ref().to_vec()].concat()
+    }
+
+    fn check(bytes: &[u8], size: u64) -> Result<(), String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        std::fs::write(&path, bytes).unwrap();
+        verify(&path, size)
+    }
+
+    #[test]
+    fn an_intact_snapshot_passes() {
+        let bytes = snapshot_bytes();
+        assert_eq!(check(&bytes, bytes.len() as u64), Ok(()));
+    }
+
+    #[test]
+    fn a_changed_byte_fails_the_hash() {
+        let mut bytes = snapshot_bytes();
+        bytes[100] ^= 1;
+        let err = check(&bytes, bytes.len() as u64).unwrap_err();
+        assert!(err.contains("SHA-256 does not match"), "{err}");
+    }
+
+    #[test]
+    fn a_truncated_stream_is_not_a_snapshot() {
+        let bytes = snapshot_bytes();
+        let cut = &bytes[..bytes.len() - 10];
+        let err = check(cut, cut.len() as u64).unwrap_err();
+        assert!(
+            err.contains("is not a database followed by its SHA-256"),
+            "{err}"
+        );
+        // Received more than the file holds (a short write).
+        let err = check(cut, bytes.len() as u64).unwrap_err();
+        assert!(err.contains("shorter"), "{err}");
+    }
 }

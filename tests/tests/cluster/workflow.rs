@@ -232,14 +232,32 @@ fn the_seed_scale_out_from_3_to_5_and_back_to_3() {
     let pki4 = cluster.pki.copy_to(&pki4_dir);
     let member4 = new_member(&cluster, "infra4", ips[4], &pki4);
     let flags4 = node_flags(&cluster, "infra4", &out, &pki4_dir);
+    // --exec is the hook that starts the node (ssh NODE systemctl start etcd, say); here it
+    // asks the test to, and says which files it was given.
+    let requested = cluster.root().join("infra4-start-requested");
+    let exec = vec![
+        "--exec".to_string(),
+        format!("echo \"$ETCD_PKI_NODE_DIR\" > {}", requested.display()),
+    ];
     let mut run = cluster.etcd_pki_spawn(&refs(&words(&[
         &["scale-out".into()],
         &member4,
         &flags4,
         &fix,
+        &exec,
     ])));
-    run.wait_for("wrote ", Duration::from_secs(90));
-    let env = environment_file(&out.join("infra4").join("etcd.env"));
+    run.wait_for("waiting up to", Duration::from_secs(90));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !requested.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let node4 = out.join("infra4");
+    assert_eq!(
+        std::fs::read_to_string(&requested).unwrap().trim(),
+        node4.display().to_string(),
+        "--exec ran with ETCD_PKI_NODE_DIR"
+    );
+    let env = environment_file(&node4.join("etcd.env"));
     assert!(
         env.contains(&("ETCD_INITIAL_CLUSTER_STATE".into(), "existing".into())),
         "{env:?}"
@@ -351,6 +369,22 @@ fn scale_out_resumes_after_an_interruption_and_undoes_a_timeout() {
         .etcd_pki(&refs(&args3), false)
         .expect_code(0)
         .stdout_has("already a started voting member");
+    assert_eq!(cluster.member_list(), four);
+
+    // Another member's peer URL under a new name: refused, nothing changed.
+    let stolen = words(&[
+        &[
+            "scale-out".into(),
+            "infra9".into(),
+            "--peer-urls".into(),
+            cluster.peer_url(ips[1]),
+        ],
+        &flags3,
+    ]);
+    cluster
+        .etcd_pki(&refs(&stolen), false)
+        .expect_code(1)
+        .stdout_has("belongs to member infra1");
     assert_eq!(cluster.member_list(), four);
 
     // Timeout: infra4 is never started; the learner is removed; the cluster is as before.
@@ -478,10 +512,10 @@ fn preflight_catches_what_would_break_a_join() {
         "server certificate",
         "members healthy",
     ] {
+        let rows = status_of(&json, ok);
         assert!(
-            status_of(&json, ok).iter().all(|(st, _)| st == "PASS"),
-            "{ok}: {:?}",
-            status_of(&json, ok)
+            !rows.is_empty() && rows.iter().all(|(st, _)| st == "PASS"),
+            "{ok}: {rows:?}"
         );
     }
 
@@ -531,6 +565,50 @@ fn preflight_catches_what_would_break_a_join() {
         status_of(&preflight(&cluster, &short), "peer certificate validity")[0].0,
         "WARN"
     );
+
+    // --fix-certs with a certificate that does not cover the new member, while infra2's
+    // problem is one it cannot fix: it stops before changing any file or the cluster.
+    let uncovering = openssl_leaf(
+        &node,
+        "peer-elsewhere",
+        &cluster_ca.ca,
+        &ca_key,
+        365,
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1\n",
+    );
+    let files_before = etcd_pki_tests::snapshot(&node);
+    let list_before = cluster.member_list();
+    let out = root.path().join("out");
+    let fix = cluster.etcd_pki(
+        &refs(&[
+            "scale-out".to_string(),
+            "infra3".into(),
+            "--peer-urls".into(),
+            cluster.peer_url(new_ip),
+            "--peer-cacert".into(),
+            s(&cluster_ca.ca),
+            "--peer-cert".into(),
+            s(&uncovering),
+            "--peer-key".into(),
+            s(&node.join("peer-elsewhere.key")),
+            "--ca-key".into(),
+            s(&ca_key),
+            "--fix-certs".into(),
+            "--out".into(),
+            s(&out),
+        ]),
+        false,
+    );
+    fix.expect_code(1)
+        .stdout_has("FAIL  infra2 serves")
+        .stdout_has("--fix-certs fixes only certificates that do not cover the new member");
+    assert_eq!(
+        etcd_pki_tests::snapshot(&node),
+        files_before,
+        "no file changed"
+    );
+    assert_eq!(cluster.member_list(), list_before, "the cluster unchanged");
+    assert!(snapshots_in(&out).is_empty());
 
     // A member down.
     cluster.kill_member("infra1");
