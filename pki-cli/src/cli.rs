@@ -702,6 +702,12 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<OffsetDateTime>,
 
+    /// Verify every certificate's signature against its issuer (by default the issuer is
+    /// named by name and key identifier, and signatures decide only where those do not single
+    /// out one CA)
+    #[arg(long)]
+    pub verify: bool,
+
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = TableFormat::Table)]
     pub write_out: TableFormat,

@@ -125,7 +125,6 @@ pub struct Certificate {
     authority_key_id: Option<Vec<u8>>,
     name_constraints: Option<NameConstraints>,
     unhandled_critical: Vec<String>,
-    fingerprint: [u8; 32],
 }
 
 /// Key usage bits in the order of RFC 5280 (bit 0 first), with their RFC names.
@@ -203,7 +202,6 @@ impl Certificate {
             authority_key_id: None,
             name_constraints: None,
             unhandled_critical: Vec::new(),
-            fingerprint: [0; 32],
             der: Vec::new(),
         };
         if x509.signature_algorithm != tbs.signature {
@@ -211,22 +209,21 @@ impl Certificate {
                 "the signature algorithm inside the certificate differs from the outer one".into(),
             );
         }
-        let mut seen = std::collections::HashSet::new();
-        for ext in tbs.extensions() {
-            if !seen.insert(ext.oid.to_id_string()) {
+        let extensions = tbs.extensions();
+        for (i, ext) in extensions.iter().enumerate() {
+            if extensions[..i].iter().any(|e| e.oid == ext.oid) {
                 return Err("x509: certificate contains duplicate extensions".into());
             }
             cert.read_extension(ext)?;
         }
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
-        cert.fingerprint.copy_from_slice(digest.as_ref());
         drop(x509);
         cert.der = der;
         Ok(cert)
     }
 
     fn read_extension(&mut self, ext: &X509Extension<'_>) -> Result<(), String> {
-        let oid = ext.oid.to_id_string();
+        // Dotted text only where it is needed (most extensions are parsed by type).
+        let oid = || ext.oid.to_id_string();
         let mut handled = true;
         match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => {
@@ -262,15 +259,16 @@ impl Certificate {
             | ParsedExtension::CertificatePolicies(_)
             | ParsedExtension::AuthorityInfoAccess(_) => {}
             ParsedExtension::ParseError { error } => {
+                let oid = oid();
                 if is_go_parsed(&oid) {
                     return Err(format!("extension {oid} is malformed: {error}"));
                 }
                 handled = false;
             }
-            _ => handled = is_go_handled_without_parsing(&oid),
+            _ => handled = is_go_handled_without_parsing(&oid()),
         }
         if ext.critical && !handled {
-            self.unhandled_critical.push(oid);
+            self.unhandled_critical.push(oid());
         }
         Ok(())
     }
@@ -432,7 +430,10 @@ impl Certificate {
 
     /// SHA-256 over the DER.
     pub fn fingerprint_sha256(&self) -> [u8; 32] {
-        self.fingerprint
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.der);
+        let mut out = [0; 32];
+        out.copy_from_slice(digest.as_ref());
+        out
     }
 
     /// Whether issuer and subject are the same name (a root, or a self-issued certificate).
@@ -511,7 +512,7 @@ impl Certificate {
             basic_constraints: self.basic_constraints,
             subject_key_id: self.subject_key_id.as_ref().map(|k| hex(k, ":")),
             authority_key_id: self.authority_key_id.as_ref().map(|k| hex(k, ":")),
-            fingerprint_sha256: hex(&self.fingerprint, ":").to_uppercase(),
+            fingerprint_sha256: hex(&self.fingerprint_sha256(), ":").to_uppercase(),
             self_issued: self.is_self_issued(),
         }
     }
@@ -682,6 +683,9 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
 }
 
 fn name_to_string(name: &X509Name<'_>) -> String {
+    if let Some(text) = common_name_to_string(name) {
+        return text;
+    }
     match x509_parser::x509::X509Name::to_string_with_registry(
         name,
         x509_parser::objects::oid_registry(),
@@ -689,6 +693,57 @@ fn name_to_string(name: &X509Name<'_>) -> String {
         Ok(s) => s,
         Err(_) => "<unprintable name>".to_string(),
     }
+}
+
+/// The same text as x509-parser's, without its registry lookups, for the names nearly every
+/// certificate has: attributes among C, ST, L, O, OU, CN, DC and email with string values.
+/// `None` sends anything else to x509-parser.
+fn common_name_to_string(name: &X509Name<'_>) -> Option<String> {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    use x509_parser::oid_registry as oids;
+    let mut out = String::with_capacity(64);
+    for (i, rdn) in name.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        for (j, attr) in rdn.iter().enumerate() {
+            let oid = attr.attr_type();
+            let abbrev = if *oid == oids::OID_X509_COMMON_NAME {
+                "CN"
+            } else if *oid == oids::OID_X509_COUNTRY_NAME {
+                "C"
+            } else if *oid == oids::OID_X509_LOCALITY_NAME {
+                "L"
+            } else if *oid == oids::OID_X509_STATE_OR_PROVINCE_NAME {
+                "ST"
+            } else if *oid == oids::OID_X509_ORGANIZATION_NAME {
+                "O"
+            } else if *oid == oids::OID_X509_ORGANIZATIONAL_UNIT {
+                "OU"
+            } else if *oid == oids::OID_DOMAIN_COMPONENT {
+                "DC"
+            } else if *oid == oids::OID_PKCS9_EMAIL_ADDRESS {
+                "Email"
+            } else {
+                return None;
+            };
+            let value = attr.attr_value();
+            if !matches!(
+                value.tag(),
+                Tag::PrintableString | Tag::Utf8String | Tag::Ia5String
+            ) {
+                return None;
+            }
+            let value = std::str::from_utf8(value.data).ok()?;
+            if j > 0 {
+                out.push_str(" + ");
+            }
+            out.push_str(abbrev);
+            out.push('=');
+            out.push_str(value);
+        }
+    }
+    Some(out)
 }
 
 /// Bytes as lowercase hex with a separator.
@@ -706,6 +761,41 @@ pub(crate) fn hex(bytes: &[u8], sep: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_print_as_x509_parser_prints_them() {
+        let mut compared = 0;
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let Ok(certs) = crate::certificates_from_bytes(&std::fs::read(&path).unwrap())
+                else {
+                    continue;
+                };
+                for cert in certs {
+                    let (_, x509) = X509Certificate::from_der(cert.der()).unwrap();
+                    for name in [&x509.tbs_certificate.subject, &x509.tbs_certificate.issuer] {
+                        let expected = name
+                            .to_string_with_registry(x509_parser::objects::oid_registry())
+                            .unwrap();
+                        if let Some(fast) = common_name_to_string(name) {
+                            assert_eq!(fast, expected, "{}", path.display());
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 100, "only {compared} names compared");
+    }
 
     #[test]
     fn ip_sans_of_odd_length_are_refused() {

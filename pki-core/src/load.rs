@@ -247,12 +247,21 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
                 }
                 _ => continue,
             };
-            let (decoded_kind, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
-                .map_err(|e| Error::MalformedPem {
+            let der = if kind == SectionKind::Certificate {
+                // Public data: a fast decoder. Keys keep rustls-pki-types' constant-time one.
+                decode_public_block(section.text).map_err(|e| Error::MalformedPem {
                     path: None,
                     reason: format!("the {} block does not decode: {e}", section.label),
-                })?;
-            debug_assert_eq!(decoded_kind, kind);
+                })?
+            } else {
+                let (decoded_kind, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
+                    .map_err(|e| Error::MalformedPem {
+                        path: None,
+                        reason: format!("the {} block does not decode: {e}", section.label),
+                    })?;
+                debug_assert_eq!(decoded_kind, kind);
+                der
+            };
             match kind {
                 SectionKind::Certificate => contents.certificates.push(der),
                 SectionKind::PrivateKey => contents.keys.push(KeyDer {
@@ -361,7 +370,7 @@ pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
     let mut sections = Vec::new();
     let mut offset = 0;
     let mut open: Option<(usize, &str, bool)> = None;
-    for line in bytes.split_inclusive(|b| *b == b'\n') {
+    for line in lines_inclusive(bytes) {
         let start = offset;
         offset += line.len();
         let trimmed = trim_ascii(line);
@@ -432,6 +441,39 @@ pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
     Ok(sections)
 }
 
+/// Base64 as Go's `encoding/pem` decodes it: standard alphabet, padding required, non-zero
+/// trailing bits accepted.
+const PEM_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
+);
+
+/// Decodes the body of a PEM block of public data (a certificate) from its BEGIN line to its
+/// END line: header lines (`Name: value`) are skipped, whitespace is ignored, as Go does.
+fn decode_public_block(text: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    use base64::Engine;
+    let mut body = Vec::with_capacity(text.len());
+    for line in lines_inclusive(text).skip(1) {
+        let line = trim_ascii(line);
+        if line.starts_with(b"-----END ") {
+            break;
+        }
+        if memchr::memchr(b':', line).is_some() {
+            continue;
+        }
+        if memchr::memchr3(b' ', b'\t', b'\r', line).is_some() {
+            body.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+        } else {
+            body.extend_from_slice(line);
+        }
+    }
+    PEM_BASE64
+        .decode(&body)
+        .map_err(|e| format!("invalid base64 ({e})"))
+}
+
 /// Labels of blocks this crate reads or names; an unterminated block with another label is
 /// just text (a script or a document that mentions a BEGIN line).
 fn is_known_label(label: &str) -> bool {
@@ -463,9 +505,23 @@ fn trim_ascii(line: &[u8]) -> &[u8] {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
+    memchr::memmem::find(haystack, needle)
+}
+
+/// The lines of `bytes`, each with its `\n` (the last one may lack it), found with memchr.
+fn lines_inclusive(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', bytes)
+        .map(|i| i + 1)
+        .chain(std::iter::once(bytes.len()))
+        .filter_map(move |end| {
+            if end <= start {
+                return None;
+            }
+            let line = &bytes[start..end];
+            start = end;
+            Some(line)
+        })
 }
 
 #[cfg(test)]

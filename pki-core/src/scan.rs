@@ -5,12 +5,21 @@
 //! The walk follows symbolic links (certbot- and kubeadm-style `*-current.pem` links are common)
 //! but never enters a directory twice, so link loops end. Files are read and parsed in parallel
 //! (rayon), each at most once; anything that is not a certificate is listed as skipped with the
-//! reason, never fatal. Issuers are matched by name and signature (Go's parent selection), so a
-//! certificate from a foreign CA with the same name is not mistaken for one of ours.
+//! reason, never fatal.
+//!
+//! Issuers are matched as Go selects parents: by name, then key identifier (the certificate's
+//! authority key ID against the CA's subject key ID). Where those identify exactly one CA that
+//! may issue, that CA is named without checking the signature, as `kubeadm certs
+//! check-expiration` does; otherwise (no key identifiers, several candidates) the signature
+//! decides, so a certificate from a foreign CA with the same name is not mistaken for one of
+//! ours either way. [`ScanOptions::verify_signatures`] checks every signature: it proves each
+//! chain link, at the cost of one signature verification per certificate (most of a scan's
+//! time with ECDSA CAs).
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -30,6 +39,9 @@ pub struct ScanOptions {
     pub at: OffsetDateTime,
     /// Certificates expiring within this window are a problem.
     pub expires_within: Duration,
+    /// Check every certificate's signature against its issuer, also where the key identifiers
+    /// already single it out (see the module docs).
+    pub verify_signatures: bool,
 }
 
 /// A problem found with a certificate.
@@ -305,7 +317,7 @@ fn row(
     // with SHA-1, even as v1) is a root to it.
     let self_signed = cert.is_self_issued()
         && crate::signature::check_signature_allowing_insecure(cert, cert).is_ok();
-    let issuer = match find_issuer(cert, cas) {
+    let issuer = match identify_issuer(cert, cas, opts.verify_signatures) {
         _ if self_signed => Issuer::SelfSigned,
         Ok(ca) => Issuer::Found {
             path: ca_paths
@@ -353,6 +365,28 @@ fn row(
         key: key_path,
         problems,
     }
+}
+
+/// The CA in `cas` that issued `cert`: the one CA its name and authority key ID single out, or
+/// with `verify_all` (and wherever they do not) the one whose key verifies its signature.
+fn identify_issuer<'a>(
+    cert: &Certificate,
+    cas: &'a CertPool,
+    verify_all: bool,
+) -> Result<&'a Certificate, VerifyError> {
+    if !verify_all && cert.authority_key_id().is_some() {
+        let identified: Vec<&Certificate> = cas
+            .potential_parents(cert)
+            .into_iter()
+            .filter(|ca| ca.subject_key_id() == cert.authority_key_id())
+            .collect();
+        if let [ca] = identified.as_slice() {
+            if crate::verify::check_parent(ca).is_ok() {
+                return Ok(ca);
+            }
+        }
+    }
+    find_issuer(cert, cas)
 }
 
 fn read_one(path: &Path) -> FileResult {
@@ -458,14 +492,16 @@ pub fn key_candidates(cert: &Path) -> Vec<PathBuf> {
 pub(crate) fn list_files(roots: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Skipped>), Error> {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
-    let mut visited = HashSet::new();
+    let visited = Mutex::new(HashSet::new());
     for root in roots {
         let meta = fs::metadata(root).map_err(|source| Error::Read {
             path: root.clone(),
             error: source,
         })?;
         if meta.is_dir() {
-            walk(root, &mut visited, &mut files, &mut skipped);
+            let (f, s) = walk(root, &visited);
+            files.extend(f);
+            skipped.extend(s);
         } else {
             files.push(root.clone());
         }
@@ -498,16 +534,20 @@ pub fn is_backup(path: &Path) -> bool {
             .all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
 }
 
-/// Depth-first walk that follows links but enters each directory once (by device and inode).
-fn walk(
-    dir: &Path,
-    visited: &mut HashSet<(u64, u64)>,
-    files: &mut Vec<PathBuf>,
-    skipped: &mut Vec<Skipped>,
-) {
-    let Ok(meta) = fs::metadata(dir) else { return };
-    if !visited.insert(dir_id(&meta)) {
-        return;
+/// Walks a tree, subdirectories in parallel, following links but entering each directory once
+/// (by device and inode): the files found, and what could not be read.
+fn walk(dir: &Path, visited: &Mutex<HashSet<(u64, u64)>>) -> (Vec<PathBuf>, Vec<Skipped>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let Ok(meta) = fs::metadata(dir) else {
+        return (files, skipped);
+    };
+    let first_visit = visited
+        .lock()
+        .map(|mut v| v.insert(dir_id(&meta)))
+        .unwrap_or(false);
+    if !first_visit {
+        return (files, skipped);
     }
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
@@ -516,7 +556,7 @@ fn walk(
                 path: dir.to_path_buf(),
                 reason: format!("cannot read directory: {e}"),
             });
-            return;
+            return (files, skipped);
         }
     };
     let mut subdirs = Vec::new();
@@ -541,10 +581,13 @@ fn walk(
             }
         }
     }
-    subdirs.sort();
-    for sub in subdirs {
-        walk(&sub, visited, files, skipped);
+    let nested: Vec<(Vec<PathBuf>, Vec<Skipped>)> =
+        subdirs.par_iter().map(|sub| walk(sub, visited)).collect();
+    for (f, s) in nested {
+        files.extend(f);
+        skipped.extend(s);
     }
+    (files, skipped)
 }
 
 #[cfg(unix)]
@@ -626,56 +669,102 @@ mod fixture_tests {
         std::os::unix::fs::symlink(root, etcd.join("loop")).unwrap();
 
         let not_after = cert("cfssl/members.pem").not_after();
-        let opts = ScanOptions {
-            at: not_after - Duration::days(10),
-            expires_within: Duration::days(30),
+        // The same findings whether key identifiers or signatures name the issuer.
+        for verify_signatures in [false, true] {
+            let opts = ScanOptions {
+                at: not_after - Duration::days(10),
+                expires_within: Duration::days(30),
+                verify_signatures,
+            };
+            let report = scan(&[root.to_path_buf()], &opts).unwrap();
+            let row = |name: &str| {
+                report
+                    .certificates
+                    .iter()
+                    .find(|c| c.path.file_name().unwrap() == name)
+                    .unwrap_or_else(|| panic!("{name} not listed: {report:#?}"))
+            };
+            assert_eq!(
+                report.certificates.len(),
+                5,
+                "each certificate once despite the link loop"
+            );
+            assert_eq!(row("ca.pem").issuer, Issuer::SelfSigned);
+            assert!(matches!(row("members.pem").issuer, Issuer::Found { .. }));
+            assert!(row("members.pem")
+                .problems
+                .iter()
+                .all(|p| matches!(p, Problem::ExpiresSoon { .. })));
+            assert_eq!(
+                row("members.pem").key.as_deref(),
+                Some(etcd.join("members-key.pem").as_path())
+            );
+            assert!(row("foreign.pem")
+                .problems
+                .iter()
+                .any(|p| matches!(p, Problem::NotChained { .. })));
+            assert!(row("server.pem")
+                .problems
+                .iter()
+                .any(|p| matches!(p, Problem::KeyMismatch { .. })));
+            assert!(row("expired.crt")
+                .problems
+                .iter()
+                .any(|p| matches!(p, Problem::Expired { .. })));
+            assert!(row("expired.crt")
+                .problems
+                .iter()
+                .any(|p| matches!(p, Problem::NotChained { .. })));
+            let skipped: Vec<_> = report
+                .skipped
+                .iter()
+                .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(skipped, ["empty.pem", "leaf.csr", "notes.txt"]);
+            assert!(report.has_problems());
+        }
+    }
+
+    /// A CA with the same name and another key (cfssl's default CN on two clusters) is told
+    /// apart from ours by key identifier, and by signature with `verify_signatures`; a
+    /// certificate whose signature was damaged is caught only by the latter.
+    #[test]
+    fn issuers_by_key_identifier_and_by_signature() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        copy("cfssl/ca.pem", root, "ca.pem");
+        copy("cfssl/members.pem", root, "members.pem");
+        copy("cfssl/impostor-members.pem", root, "impostor-members.pem");
+        let mut damaged = cert("cfssl/server.pem").der().to_vec();
+        let last = damaged.len() - 1;
+        damaged[last] ^= 0x01; // the signature is the certificate's last field
+        fs::write(root.join("damaged.der"), &damaged).unwrap();
+        let scan_with = |verify_signatures| {
+            scan(
+                &[root.to_path_buf()],
+                &ScanOptions {
+                    at: OffsetDateTime::now_utc(),
+                    expires_within: Duration::days(30),
+                    verify_signatures,
+                },
+            )
+            .unwrap()
         };
-        let report = scan(&[root.to_path_buf()], &opts).unwrap();
-        let row = |name: &str| {
-            report
+        let chained = |report: &ScanReport, name: &str| {
+            let row = report
                 .certificates
                 .iter()
                 .find(|c| c.path.file_name().unwrap() == name)
-                .unwrap_or_else(|| panic!("{name} not listed: {report:#?}"))
+                .unwrap();
+            matches!(row.issuer, Issuer::Found { .. })
         };
-        assert_eq!(
-            report.certificates.len(),
-            5,
-            "each certificate once despite the link loop"
-        );
-        assert_eq!(row("ca.pem").issuer, Issuer::SelfSigned);
-        assert!(matches!(row("members.pem").issuer, Issuer::Found { .. }));
-        assert!(row("members.pem")
-            .problems
-            .iter()
-            .all(|p| matches!(p, Problem::ExpiresSoon { .. })));
-        assert_eq!(
-            row("members.pem").key.as_deref(),
-            Some(etcd.join("members-key.pem").as_path())
-        );
-        assert!(row("foreign.pem")
-            .problems
-            .iter()
-            .any(|p| matches!(p, Problem::NotChained { .. })));
-        assert!(row("server.pem")
-            .problems
-            .iter()
-            .any(|p| matches!(p, Problem::KeyMismatch { .. })));
-        assert!(row("expired.crt")
-            .problems
-            .iter()
-            .any(|p| matches!(p, Problem::Expired { .. })));
-        assert!(row("expired.crt")
-            .problems
-            .iter()
-            .any(|p| matches!(p, Problem::NotChained { .. })));
-        let skipped: Vec<_> = report
-            .skipped
-            .iter()
-            .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(skipped, ["empty.pem", "leaf.csr", "notes.txt"]);
-        assert!(report.has_problems());
+        for verify in [false, true] {
+            let report = scan_with(verify);
+            assert!(chained(&report, "members.pem"), "verify {verify}");
+            assert!(!chained(&report, "impostor-members.pem"), "verify {verify}");
+        }
+        assert!(chained(&scan_with(false), "damaged.der"));
+        assert!(!chained(&scan_with(true), "damaged.der"));
     }
 
     /// Go lets v1 certificates issue and never checks a root's own signature (SHA-1 or not).
@@ -694,6 +783,7 @@ mod fixture_tests {
         let opts = ScanOptions {
             at: OffsetDateTime::now_utc(),
             expires_within: Duration::days(30),
+            verify_signatures: true,
         };
         let report = scan(&[tmp.path().to_path_buf()], &opts).unwrap();
         for row in &report.certificates {
@@ -729,6 +819,7 @@ mod fixture_tests {
         let opts = ScanOptions {
             at: OffsetDateTime::now_utc(),
             expires_within: Duration::days(30),
+            verify_signatures: true,
         };
         let report = scan(&[tmp.path().to_path_buf()], &opts).unwrap();
         assert_eq!(report.malformed.len(), 1);
@@ -742,6 +833,7 @@ mod fixture_tests {
             &ScanOptions {
                 at: OffsetDateTime::now_utc(),
                 expires_within: Duration::days(30),
+                verify_signatures: false,
             },
         )
         .unwrap_err();

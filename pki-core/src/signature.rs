@@ -272,7 +272,47 @@ fn verify_with(child: &Certificate, signer: &Certificate) -> Result<(), Signatur
         (SignatureAlgorithm::Ed25519, KeyAlgorithm::Ed25519) => &sig::ED25519,
         _ => return Err(unsupported()),
     };
-    sig::UnparsedPublicKey::new(verifier, signer.subject_public_key_bytes())
-        .verify(child.tbs_bytes(), child.signature_bytes())
-        .map_err(|_| SignatureError::Mismatch)
+    verify_cached(verifier, signer.subject_public_key_bytes(), child)
+}
+
+/// How many parsed issuer keys each thread keeps (a scan meets a handful of CAs).
+const KEY_CACHE: usize = 16;
+
+/// A parsed issuer key: the algorithm's address, the key bytes, the key.
+type ParsedKey = (usize, Vec<u8>, std::rc::Rc<sig::ParsedPublicKey>);
+
+thread_local! {
+    /// Issuer keys parsed for verification, by algorithm and key bytes: parsing an RSA key
+    /// includes its Montgomery setup, a good part of the cost of one verification.
+    static PARSED_KEYS: std::cell::RefCell<Vec<ParsedKey>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Verifies `child`'s signature with a public key, parsing each issuer key once per thread.
+fn verify_cached(
+    verifier: &'static dyn sig::VerificationAlgorithm,
+    key: &[u8],
+    child: &Certificate,
+) -> Result<(), SignatureError> {
+    // The algorithm's address identifies it (they are statics).
+    let algorithm = verifier as *const dyn sig::VerificationAlgorithm as *const () as usize;
+    let parsed = PARSED_KEYS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some((_, _, k)) = cache.iter().find(|(a, k, _)| *a == algorithm && k == key) {
+            return Some(k.clone());
+        }
+        let parsed = std::rc::Rc::new(sig::ParsedPublicKey::new(verifier, key).ok()?);
+        if cache.len() == KEY_CACHE {
+            cache.remove(0);
+        }
+        cache.push((algorithm, key.to_vec(), parsed.clone()));
+        Some(parsed)
+    });
+    match parsed {
+        Some(k) => k
+            .verify_sig(child.tbs_bytes(), child.signature_bytes())
+            .map_err(|_| SignatureError::Mismatch),
+        // A key aws-lc will not parse for this algorithm cannot have made the signature.
+        None => Err(SignatureError::Mismatch),
+    }
 }

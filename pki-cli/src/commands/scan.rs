@@ -11,6 +11,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let opts = ScanOptions {
         at: args.at.unwrap_or_else(OffsetDateTime::now_utc),
         expires_within: args.expires_within,
+        verify_signatures: args.verify,
     };
     let report = scan(&args.dirs, &opts)?;
     match args.write_out {
