@@ -8,7 +8,10 @@ TOOLS := etcd etcdctl cfssl cfssljson protoc openssl
 PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler openssl
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
-.PHONY: deps demo test build fixtures
+# What bench/compare.sh runs beside them.
+BENCH_PACKAGES := hyperfine python3-cryptography time
+
+.PHONY: deps demo test build fixtures bench
 
 ## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl)
 deps:
@@ -33,6 +36,15 @@ test: deps
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
+
+## bench: etcd-pki against cat, cfssl, openssl and Python on a generated corpus (BENCHMARKS.md)
+bench: deps
+	@if ! command -v hyperfine >/dev/null || [ ! -x /usr/bin/time ] || ! /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then \
+		echo "make: installing $(BENCH_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(BENCH_PACKAGES) >/dev/null; \
+	fi
+	./bench/compare.sh
 
 ## fixtures: regenerate fixtures/ with openssl and cfssl
 fixtures: deps
