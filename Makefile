@@ -34,7 +34,9 @@ demo: build
 test: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) build --workspace --bins
+	# One build of every target with the features `cargo test` resolves (dev-dependencies
+	# included), so that the binary the tests run is not built twice with different features.
+	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace
 
 ## bench: etcd-pki against cat, cfssl, openssl and Python on a generated corpus (BENCHMARKS.md)

@@ -142,8 +142,20 @@ pub fn check_add(
         .iter()
         .filter(|m| m.started() && !m.healthy)
         .collect();
+    let started = members.iter().filter(|m| m.started()).count();
     out.push(if unhealthy.is_empty() {
-        Verdict::pass("members healthy", format!("every started member is healthy ({})", members.iter().filter(|m| m.started()).count()))
+        Verdict::pass("members healthy", format!("every started member is healthy ({started})"))
+    } else if unhealthy.len() == started {
+        // Not one member can serve a linearizable read: there is no leader. Right after a member
+        // stops this is an election (about a second); if it lasts, quorum is lost.
+        Verdict::fail(
+            "members healthy",
+            format!(
+                "no started member is healthy ({}): the cluster has no leader, an election is in progress or quorum is lost",
+                unhealthy.iter().map(|m| m.label()).collect::<Vec<_>>().join(", ")
+            ),
+            "retry in a few seconds; if it persists, etcd-pki endpoint health --cluster shows which members are down, and no member can be added before quorum is back".to_string(),
+        )
     } else {
         Verdict::fail(
             "members healthy",
@@ -359,6 +371,29 @@ mod tests {
         let v = check_add(&two, "c", &["https://10.0.0.3:2380".into()], false);
         assert_eq!(status_of(&v, "fault tolerance"), Status::Fail);
         assert_eq!(status_of(&v, "members healthy"), Status::Fail);
+    }
+
+    #[test]
+    fn a_cluster_without_a_leader_is_told_apart_from_one_member_down() {
+        let one_down = [
+            m(1, "a", false, true),
+            m(2, "b", false, true),
+            m(3, "c", false, false),
+        ];
+        let health = |members: &[MemberView]| {
+            let v = check_add(members, "d", &["https://10.0.0.4:2380".into()], true);
+            let row = v
+                .into_iter()
+                .find(|x| x.check == "members healthy")
+                .unwrap();
+            assert_eq!(row.status, Status::Fail);
+            (row.message, row.fix.unwrap())
+        };
+        let (message, _) = health(&one_down);
+        assert!(message.starts_with("unhealthy: c "), "{message}");
+        let (message, fix) = health(&[m(1, "a", false, false), m(2, "b", false, false)]);
+        assert!(message.contains("no leader"), "{message}");
+        assert!(fix.starts_with("retry"), "{fix}");
     }
 
     #[test]
