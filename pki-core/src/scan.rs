@@ -4,8 +4,12 @@
 //!
 //! The walk follows symbolic links (certbot- and kubeadm-style `*-current.pem` links are common)
 //! but never enters a directory twice, so link loops end. Files are read and parsed in parallel
-//! (rayon), each at most once; anything that is not a certificate is listed as skipped with the
-//! reason, never fatal.
+//! (rayon); anything that is not a certificate is listed as skipped with the reason, never fatal.
+//! A scan makes two passes: the first reads every file once and keeps, of each certificate, its
+//! row and what names its issuer (whole certificates only for CAs and where a signature will be
+//! checked); the second, once every CA is known, finds issuers and the keys beside them. A file
+//! is read a second time only where the name and key identifier of a certificate match a CA's
+//! name but do not single it out, and its signature must decide.
 //!
 //! Issuers are matched as Go selects parents: by name, then key identifier (the certificate's
 //! authority key ID against the CA's subject key ID). Where those identify exactly one CA that
@@ -187,9 +191,9 @@ impl ScanReport {
     }
 }
 
-/// What one file turned out to hold.
+/// What one file turned out to hold, after the first pass.
 enum FileResult {
-    Certs(Vec<Certificate>, Option<KeyResult>),
+    Certs(Vec<Pending>, Option<KeyResult>),
     Key(KeyResult),
     Skipped(String),
     Malformed(String),
@@ -199,6 +203,37 @@ enum FileResult {
 enum KeyResult {
     Ok(PublicKeyData),
     Bad(String),
+}
+
+/// A certificate after the first pass: its row, complete but for the issuer and the key beside
+/// it, and what the second pass needs to find those. An issuer can sit in any file, so every CA
+/// must be known before any row is finished; certificates that may issue are kept whole, and of
+/// the others only what names their issuer, so that memory grows by the row, not by the parsed
+/// certificate (see [`Link`]).
+struct Pending {
+    row: ScannedCertificate,
+    self_signed: bool,
+    link: Link,
+}
+
+enum Link {
+    /// Kept whole: a certificate that may issue (a copy goes into the pool of CAs), or one whose
+    /// signature will be checked (every one with [`ScanOptions::verify_signatures`], and one
+    /// without an authority key ID, which nothing else can tie to its issuer).
+    Whole(Box<Certificate>),
+    /// Any other certificate: its issuer name and authority key ID. Where those match several
+    /// CAs, or match a CA's name but not its key ID, the second pass reads the file again to
+    /// check the signature (rare: a renewed CA with its old key, or a foreign CA of the same name).
+    Leaf(Leaf),
+}
+
+struct Leaf {
+    /// The issuer name as shown (for "not chained").
+    issuer: String,
+    raw_issuer: Vec<u8>,
+    authority_key_id: Vec<u8>,
+    /// For the key beside it.
+    public: PublicKeyData,
 }
 
 /// Scans the trees under `roots`.
@@ -215,27 +250,33 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
         reason: "a backup made by etcd-pki when the file was replaced".into(),
     }));
 
+    // First pass: read and parse every file once, in parallel.
     let results: Vec<(PathBuf, FileResult)> = files
         .into_par_iter()
         .map(|path| {
-            let result = read_one(&path);
+            let result = read_one(&path, opts);
             (path, result)
         })
         .collect();
 
     let mut malformed = Vec::new();
-    let mut keys: HashMap<&Path, &KeyResult> = HashMap::new();
+    let mut keys: HashMap<PathBuf, KeyResult> = HashMap::new();
     let mut cas = CertPool::new();
     let mut ca_paths: HashMap<Vec<u8>, (PathBuf, bool)> = HashMap::new();
-    for (path, result) in &results {
+    let mut found = Vec::new();
+    for (path, result) in results {
         match result {
             FileResult::Key(k) => {
-                keys.insert(path.as_path(), k);
+                keys.insert(path, k);
             }
-            FileResult::Certs(certs, _) => {
-                for cert in certs.iter().filter(|c| may_issue(c)) {
-                    // Name a CA by the file that holds it alone (ca.pem) rather than a bundle.
-                    let alone = certs.len() == 1;
+            FileResult::Certs(pending, own_key) => {
+                // Name a CA by the file that holds it alone (ca.pem) rather than a bundle.
+                let alone = pending.len() == 1;
+                for p in &pending {
+                    let Link::Whole(cert) = &p.link else { continue };
+                    if !may_issue(cert) {
+                        continue;
+                    }
                     ca_paths
                         .entry(cert.der().to_vec())
                         .and_modify(|(p, was_alone)| {
@@ -245,37 +286,28 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
                             }
                         })
                         .or_insert_with(|| (path.clone(), alone));
-                    cas.add(cert.clone());
+                    cas.add(Certificate::clone(cert));
                 }
+                found.push((path, pending, own_key));
             }
-            FileResult::Skipped(reason) => skipped.push(Skipped {
-                path: path.clone(),
-                reason: reason.clone(),
-            }),
-            FileResult::Malformed(reason) => malformed.push(Skipped {
-                path: path.clone(),
-                reason: reason.clone(),
-            }),
+            FileResult::Skipped(reason) => skipped.push(Skipped { path, reason }),
+            FileResult::Malformed(reason) => malformed.push(Skipped { path, reason }),
         }
     }
 
-    let mut certificates: Vec<ScannedCertificate> = results
-        .par_iter()
-        .filter_map(|(path, result)| match result {
-            FileResult::Certs(certs, own_key) => Some((path, certs, own_key)),
-            _ => None,
-        })
-        .flat_map_iter(|(path, certs, own_key)| {
-            let beside = own_key.as_ref().map(|k| (path.clone(), k)).or_else(|| {
-                key_candidates(path)
+    // Second pass: issuers and keys, now that every CA and key is known.
+    let mut certificates: Vec<ScannedCertificate> = found
+        .into_par_iter()
+        .flat_map_iter(|(path, pending, own_key)| {
+            let beside = own_key.map(|k| (path.clone(), k)).or_else(|| {
+                key_candidates(&path)
                     .into_iter()
-                    .find_map(|p| keys.get(p.as_path()).map(|k| (p, *k)))
+                    .find_map(|p| keys.get(&p).map(|k| (p, k.clone())))
             });
-            let cas = &cas;
-            let ca_paths = &ca_paths;
-            certs.iter().enumerate().map(move |(index, cert)| {
+            let (cas, ca_paths) = (&cas, &ca_paths);
+            pending.into_iter().enumerate().map(move |(index, p)| {
                 let key = if index == 0 { beside.clone() } else { None };
-                row(path, index, cert, key, cas, ca_paths, opts)
+                finish(&path, index, p, key, cas, ca_paths, opts)
             })
         })
         .collect();
@@ -289,15 +321,8 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
     })
 }
 
-fn row(
-    path: &Path,
-    index: usize,
-    cert: &Certificate,
-    key: Option<(PathBuf, &KeyResult)>,
-    cas: &CertPool,
-    ca_paths: &HashMap<Vec<u8>, (PathBuf, bool)>,
-    opts: &ScanOptions,
-) -> ScannedCertificate {
+/// The first pass over one certificate: its row but for issuer and key.
+fn pending(path: &Path, index: usize, cert: Certificate, opts: &ScanOptions) -> Pending {
     let mut problems = Vec::new();
     let left = cert.not_after() - opts.at;
     if opts.at < cert.not_before() {
@@ -316,42 +341,8 @@ fn row(
     // Go never checks a root's own signature; a self-issued certificate that signed itself (even
     // with SHA-1, even as v1) is a root to it.
     let self_signed = cert.is_self_issued()
-        && crate::signature::check_signature_allowing_insecure(cert, cert).is_ok();
-    let issuer = match identify_issuer(cert, cas, opts.verify_signatures) {
-        _ if self_signed => Issuer::SelfSigned,
-        Ok(ca) => Issuer::Found {
-            path: ca_paths
-                .get(ca.der())
-                .map(|(p, _)| p.clone())
-                .unwrap_or_default(),
-            name: display_name(ca),
-        },
-        Err(e) => {
-            let detail = match e {
-                VerifyError::UnknownAuthority {
-                    hint: Some((candidate, reason)),
-                } => Some(format!("CA \"{candidate}\" found but {reason}")),
-                _ => None,
-            };
-            problems.push(Problem::NotChained {
-                issuer: cert.issuer().to_string(),
-                detail,
-            });
-            Issuer::NotFound
-        }
-    };
-    let key_path = key.as_ref().map(|(p, _)| p.clone());
-    match key {
-        Some((p, KeyResult::Ok(public))) if public != cert.public_key_data() => {
-            problems.push(Problem::KeyMismatch { key: p })
-        }
-        Some((p, KeyResult::Bad(reason))) => problems.push(Problem::BadKey {
-            key: p,
-            reason: reason.clone(),
-        }),
-        _ => {}
-    }
-    ScannedCertificate {
+        && crate::signature::check_signature_allowing_insecure(&cert, &cert).is_ok();
+    let row = ScannedCertificate {
         path: path.to_path_buf(),
         index,
         subject: cert.subject().to_string(),
@@ -360,10 +351,99 @@ fn row(
         not_after: rfc3339(cert.not_after()),
         residual: short_duration(left),
         residual_seconds: left.whole_seconds(),
-        issuer,
+        issuer: Issuer::NotFound,
         sans: cert.sans().to_strings(),
-        key: key_path,
+        key: None,
         problems,
+    };
+    let link = match cert.authority_key_id() {
+        Some(aki) if !opts.verify_signatures && !may_issue(&cert) => Link::Leaf(Leaf {
+            issuer: cert.issuer().to_string(),
+            raw_issuer: cert.raw_issuer().to_vec(),
+            authority_key_id: aki.to_vec(),
+            public: cert.public_key_data().clone(),
+        }),
+        _ => Link::Whole(Box::new(cert)),
+    };
+    Pending {
+        row,
+        self_signed,
+        link,
+    }
+}
+
+/// The second pass over one certificate: its issuer and the key beside it.
+fn finish(
+    path: &Path,
+    index: usize,
+    pending: Pending,
+    key: Option<(PathBuf, KeyResult)>,
+    cas: &CertPool,
+    ca_paths: &HashMap<Vec<u8>, (PathBuf, bool)>,
+    opts: &ScanOptions,
+) -> ScannedCertificate {
+    let Pending {
+        mut row,
+        self_signed,
+        link,
+    } = pending;
+    let identified = match &link {
+        _ if self_signed => None,
+        Link::Whole(cert) => Some(identify_issuer(cert, cas, opts.verify_signatures)),
+        Link::Leaf(leaf) => Some(identify_leaf_issuer(path, index, leaf, cas)),
+    };
+    row.issuer = match identified {
+        None => Issuer::SelfSigned,
+        Some(Ok(ca)) => Issuer::Found {
+            path: ca_paths
+                .get(ca.der())
+                .map(|(p, _)| p.clone())
+                .unwrap_or_default(),
+            name: display_name(ca),
+        },
+        Some(Err(detail)) => {
+            row.problems.push(Problem::NotChained {
+                issuer: issuer_name(&link),
+                detail,
+            });
+            Issuer::NotFound
+        }
+    };
+    let public = match &link {
+        Link::Whole(cert) => cert.public_key_data(),
+        Link::Leaf(leaf) => &leaf.public,
+    };
+    match &key {
+        Some((p, KeyResult::Ok(k))) if k != public => {
+            row.problems.push(Problem::KeyMismatch { key: p.clone() })
+        }
+        Some((p, KeyResult::Bad(reason))) => row.problems.push(Problem::BadKey {
+            key: p.clone(),
+            reason: reason.clone(),
+        }),
+        _ => {}
+    }
+    row.key = key.map(|(p, _)| p);
+    row
+}
+
+/// The issuer name a certificate claims, as Go prints it.
+fn issuer_name(link: &Link) -> String {
+    match link {
+        Link::Whole(cert) => cert.issuer().to_string(),
+        Link::Leaf(leaf) => leaf.issuer.clone(),
+    }
+}
+
+/// Why no CA was found: the closest candidate and why it did not fit, if there was one.
+type NotFound = Option<String>;
+
+fn not_found(e: VerifyError) -> NotFound {
+    match e {
+        VerifyError::UnknownAuthority {
+            hint: Some((candidate, reason)),
+        } => Some(format!("CA \"{candidate}\" found but {reason}")),
+        _ => None,
     }
 }
 
@@ -373,36 +453,104 @@ fn identify_issuer<'a>(
     cert: &Certificate,
     cas: &'a CertPool,
     verify_all: bool,
-) -> Result<&'a Certificate, VerifyError> {
-    if !verify_all && cert.authority_key_id().is_some() {
-        let identified: Vec<&Certificate> = cas
-            .potential_parents(cert)
-            .into_iter()
-            .filter(|ca| ca.subject_key_id() == cert.authority_key_id())
-            .collect();
-        if let [ca] = identified.as_slice() {
-            if crate::verify::check_parent(ca).is_ok() {
-                return Ok(ca);
-            }
+) -> Result<&'a Certificate, NotFound> {
+    if !verify_all {
+        if let Some(ca) = identified_by_key_id(cert.raw_issuer(), cert.authority_key_id(), cas) {
+            return Ok(ca);
         }
     }
-    find_issuer(cert, cas)
+    find_issuer(cert, cas).map_err(not_found)
 }
 
-fn read_one(path: &Path) -> FileResult {
+/// [`identify_issuer`] for a certificate of which the first pass kept only a [`Leaf`].
+fn identify_leaf_issuer<'a>(
+    path: &Path,
+    index: usize,
+    leaf: &Leaf,
+    cas: &'a CertPool,
+) -> Result<&'a Certificate, NotFound> {
+    let aki = Some(leaf.authority_key_id.as_slice());
+    if let Some(ca) = identified_by_key_id(&leaf.raw_issuer, aki, cas) {
+        return Ok(ca);
+    }
+    if cas.parents_of(&leaf.raw_issuer, aki).is_empty() {
+        // No CA of that name: no signature to check.
+        return Err(None);
+    }
+    match reread(path, index, leaf) {
+        Some(cert) => find_issuer(&cert, cas).map_err(not_found),
+        None => Err(Some(
+            "the file changed during the scan; scan again".to_string(),
+        )),
+    }
+}
+
+/// The one CA that may issue, whose subject is `raw_issuer` and whose subject key ID is `aki`.
+fn identified_by_key_id<'a>(
+    raw_issuer: &[u8],
+    aki: Option<&[u8]>,
+    cas: &'a CertPool,
+) -> Option<&'a Certificate> {
+    aki?;
+    let identified: Vec<&Certificate> = cas
+        .parents_of(raw_issuer, aki)
+        .into_iter()
+        .filter(|ca| ca.subject_key_id() == aki)
+        .collect();
+    match identified.as_slice() {
+        [ca] if crate::verify::check_parent(ca).is_ok() => Some(ca),
+        _ => None,
+    }
+}
+
+/// Certificate `index` of `path` read again, if it is still the one the first pass saw.
+fn reread(path: &Path, index: usize, leaf: &Leaf) -> Option<Certificate> {
+    let ParsedFile::Certs(certs, _) = parse_file(path) else {
+        return None;
+    };
+    certs.into_iter().nth(index).filter(|c| {
+        c.raw_issuer() == leaf.raw_issuer.as_slice()
+            && c.authority_key_id() == Some(leaf.authority_key_id.as_slice())
+    })
+}
+
+/// What one file holds, parsed.
+enum ParsedFile {
+    Certs(Vec<Certificate>, Option<KeyResult>),
+    Other(FileResult),
+}
+
+fn read_one(path: &Path, opts: &ScanOptions) -> FileResult {
+    match parse_file(path) {
+        ParsedFile::Certs(certs, key) => FileResult::Certs(
+            certs
+                .into_iter()
+                .enumerate()
+                .map(|(index, cert)| pending(path, index, cert, opts))
+                .collect(),
+            key,
+        ),
+        ParsedFile::Other(result) => result,
+    }
+}
+
+fn parse_file(path: &Path) -> ParsedFile {
+    let other = ParsedFile::Other;
     let bytes = match read_file(path) {
         Ok(b) => zeroize::Zeroizing::new(b),
         Err(Error::TooLarge { size, .. }) => {
-            return FileResult::Skipped(format!("too large for a certificate file ({size} bytes)"))
+            return other(FileResult::Skipped(format!(
+                "too large for a certificate file ({size} bytes)"
+            )))
         }
         Err(Error::Read { error, .. }) => {
-            return FileResult::Skipped(format!("cannot read: {error}"))
+            return other(FileResult::Skipped(format!("cannot read: {error}")))
         }
-        Err(e) => return FileResult::Skipped(e.to_string()),
+        Err(e) => return other(FileResult::Skipped(e.to_string())),
     };
     let contents = match parse_contents(&bytes) {
         Ok(c) => c,
-        Err(e) => return FileResult::Malformed(strip_origin(&e)),
+        Err(e) => return other(FileResult::Malformed(strip_origin(&e))),
     };
     let key = match contents.keys.len() {
         0 if contents.encrypted_keys > 0 => Some(KeyResult::Bad("the key is encrypted".into())),
@@ -416,24 +564,24 @@ fn read_one(path: &Path) -> FileResult {
         ),
     };
     if contents.certificates.is_empty() {
-        return match key {
+        return other(match key {
             Some(k) => FileResult::Key(k),
             None => FileResult::Skipped(describe_found(&contents.found)),
-        };
+        });
     }
     let mut certs = Vec::with_capacity(contents.certificates.len());
     for (index, der) in contents.certificates.into_iter().enumerate() {
         match Certificate::from_der(der) {
             Ok(c) => certs.push(c),
             Err(reason) => {
-                return FileResult::Malformed(format!(
+                return other(FileResult::Malformed(format!(
                     "certificate #{} is malformed: {reason}",
                     index + 1
-                ))
+                )))
             }
         }
     }
-    FileResult::Certs(certs, key)
+    ParsedFile::Certs(certs, key)
 }
 
 fn describe_found(found: &Found) -> String {
@@ -765,6 +913,44 @@ mod fixture_tests {
         }
         assert!(chained(&scan_with(false), "damaged.der"));
         assert!(!chained(&scan_with(true), "damaged.der"));
+        // Without --verify the impostor was read again to check its signature against our CA of
+        // the same name, which says why it is not ours.
+        let report = scan_with(false);
+        let impostor = report
+            .certificates
+            .iter()
+            .find(|c| c.path.ends_with("impostor-members.pem"))
+            .unwrap();
+        assert!(
+            matches!(&impostor.problems[..], [Problem::NotChained { detail: Some(d), .. }] if d.contains("found but")),
+            "{:?}",
+            impostor.problems
+        );
+    }
+
+    /// A file read again in the second pass must still hold the certificate the first saw.
+    #[test]
+    fn a_file_read_again_must_hold_the_same_certificate() {
+        let tmp = tempfile::tempdir().unwrap();
+        copy("cfssl/members.pem", tmp.path(), "members.pem");
+        let path = tmp.path().join("members.pem");
+        let opts = ScanOptions {
+            at: OffsetDateTime::now_utc(),
+            expires_within: Duration::days(30),
+            verify_signatures: false,
+        };
+        let FileResult::Certs(pending, _) = read_one(&path, &opts) else {
+            panic!("members.pem holds a certificate")
+        };
+        let Link::Leaf(leaf) = &pending[0].link else {
+            panic!("a leaf with an authority key ID is not kept whole")
+        };
+        assert!(reread(&path, 0, leaf).is_some());
+        assert!(reread(&path, 1, leaf).is_none(), "no second certificate");
+        copy("cfssl/impostor-members.pem", tmp.path(), "members.pem");
+        assert!(reread(&path, 0, leaf).is_none(), "another issuer now");
+        fs::remove_file(&path).unwrap();
+        assert!(reread(&path, 0, leaf).is_none(), "gone");
     }
 
     /// Go lets v1 certificates issue and never checks a root's own signature (SHA-1 or not).

@@ -80,10 +80,15 @@ impl CertPool {
     /// Certificates whose subject is `child`'s issuer, best key-identifier match first (Go's
     /// `findPotentialParents`).
     pub(crate) fn potential_parents(&self, child: &Certificate) -> Vec<&Certificate> {
-        let Some(ids) = self.by_subject.get(child.raw_issuer()) else {
+        self.parents_of(child.raw_issuer(), child.authority_key_id())
+    }
+
+    /// [`CertPool::potential_parents`] of a certificate with issuer `raw_issuer` (DER) and
+    /// authority key ID `aki`.
+    pub(crate) fn parents_of(&self, raw_issuer: &[u8], aki: Option<&[u8]>) -> Vec<&Certificate> {
+        let Some(ids) = self.by_subject.get(raw_issuer) else {
             return Vec::new();
         };
-        let aki = child.authority_key_id();
         let mut matching = Vec::new();
         let mut one = Vec::new();
         let mut mismatch = Vec::new();
