@@ -336,6 +336,12 @@ impl Certificate {
         hex(crate::key::strip_leading_zeros(&self.serial), "")
     }
 
+    /// The serial number's bytes as encoded. Issuer and serial together name one certificate
+    /// (RFC 5280, 4.1.2.2).
+    pub(crate) fn serial_bytes(&self) -> &[u8] {
+        &self.serial
+    }
+
     /// The subject in RFC 4514-like order of the certificate (`C=CN, ..., CN=etcd-peer`).
     pub fn subject(&self) -> &str {
         &self.subject

@@ -223,7 +223,8 @@ enum Link {
     Whole(Box<Certificate>),
     /// Any other certificate: its issuer name and authority key ID. Where those match several
     /// CAs, or match a CA's name but not its key ID, the second pass reads the file again to
-    /// check the signature (rare: a renewed CA with its old key, or a foreign CA of the same name).
+    /// check the signature: a foreign CA of the same name, or a CA renewed with its old key
+    /// while both copies sit in the trees (then every leaf it issued is read twice).
     Leaf(Leaf),
 }
 
@@ -232,6 +233,8 @@ struct Leaf {
     issuer: String,
     raw_issuer: Vec<u8>,
     authority_key_id: Vec<u8>,
+    /// With the issuer, names this certificate: a file read again must still hold it.
+    serial: Vec<u8>,
     /// For the key beside it.
     public: PublicKeyData,
 }
@@ -361,6 +364,7 @@ fn pending(path: &Path, index: usize, cert: Certificate, opts: &ScanOptions) -> 
             issuer: cert.issuer().to_string(),
             raw_issuer: cert.raw_issuer().to_vec(),
             authority_key_id: aki.to_vec(),
+            serial: cert.serial_bytes().to_vec(),
             public: cert.public_key_data().clone(),
         }),
         _ => Link::Whole(Box::new(cert)),
@@ -503,26 +507,25 @@ fn identified_by_key_id<'a>(
     }
 }
 
-/// Certificate `index` of `path` read again, if it is still the one the first pass saw.
+/// Certificate `index` of `path` read again, if it is still the one the first pass saw (same
+/// issuer, key identifier and serial). Only that certificate is parsed; no key is.
 fn reread(path: &Path, index: usize, leaf: &Leaf) -> Option<Certificate> {
-    let ParsedFile::Certs(certs, _) = parse_file(path) else {
-        return None;
-    };
-    certs.into_iter().nth(index).filter(|c| {
+    let bytes = zeroize::Zeroizing::new(read_file(path).ok()?);
+    let der = parse_contents(&bytes)
+        .ok()?
+        .certificates
+        .into_iter()
+        .nth(index)?;
+    Certificate::from_der(der).ok().filter(|c| {
         c.raw_issuer() == leaf.raw_issuer.as_slice()
             && c.authority_key_id() == Some(leaf.authority_key_id.as_slice())
+            && c.serial_bytes() == leaf.serial.as_slice()
     })
-}
-
-/// What one file holds, parsed.
-enum ParsedFile {
-    Certs(Vec<Certificate>, Option<KeyResult>),
-    Other(FileResult),
 }
 
 fn read_one(path: &Path, opts: &ScanOptions) -> FileResult {
     match parse_file(path) {
-        ParsedFile::Certs(certs, key) => FileResult::Certs(
+        Ok((certs, key)) => FileResult::Certs(
             certs
                 .into_iter()
                 .enumerate()
@@ -530,27 +533,27 @@ fn read_one(path: &Path, opts: &ScanOptions) -> FileResult {
                 .collect(),
             key,
         ),
-        ParsedFile::Other(result) => result,
+        Err(other) => other,
     }
 }
 
-fn parse_file(path: &Path) -> ParsedFile {
-    let other = ParsedFile::Other;
+/// The certificates of a file and the key beside them in it, or what else the file is.
+fn parse_file(path: &Path) -> Result<(Vec<Certificate>, Option<KeyResult>), FileResult> {
     let bytes = match read_file(path) {
         Ok(b) => zeroize::Zeroizing::new(b),
         Err(Error::TooLarge { size, .. }) => {
-            return other(FileResult::Skipped(format!(
+            return Err(FileResult::Skipped(format!(
                 "too large for a certificate file ({size} bytes)"
             )))
         }
         Err(Error::Read { error, .. }) => {
-            return other(FileResult::Skipped(format!("cannot read: {error}")))
+            return Err(FileResult::Skipped(format!("cannot read: {error}")))
         }
-        Err(e) => return other(FileResult::Skipped(e.to_string())),
+        Err(e) => return Err(FileResult::Skipped(e.to_string())),
     };
     let contents = match parse_contents(&bytes) {
         Ok(c) => c,
-        Err(e) => return other(FileResult::Malformed(strip_origin(&e))),
+        Err(e) => return Err(FileResult::Malformed(strip_origin(&e))),
     };
     let key = match contents.keys.len() {
         0 if contents.encrypted_keys > 0 => Some(KeyResult::Bad("the key is encrypted".into())),
@@ -564,7 +567,7 @@ fn parse_file(path: &Path) -> ParsedFile {
         ),
     };
     if contents.certificates.is_empty() {
-        return other(match key {
+        return Err(match key {
             Some(k) => FileResult::Key(k),
             None => FileResult::Skipped(describe_found(&contents.found)),
         });
@@ -574,14 +577,14 @@ fn parse_file(path: &Path) -> ParsedFile {
         match Certificate::from_der(der) {
             Ok(c) => certs.push(c),
             Err(reason) => {
-                return other(FileResult::Malformed(format!(
+                return Err(FileResult::Malformed(format!(
                     "certificate #{} is malformed: {reason}",
                     index + 1
                 )))
             }
         }
     }
-    ParsedFile::Certs(certs, key)
+    Ok((certs, key))
 }
 
 fn describe_found(found: &Found) -> String {
@@ -928,6 +931,16 @@ mod fixture_tests {
         );
     }
 
+    fn leaf_of(path: &Path, opts: &ScanOptions) -> Leaf {
+        let FileResult::Certs(mut pending, _) = read_one(path, opts) else {
+            panic!("{} holds a certificate", path.display())
+        };
+        match pending.remove(0).link {
+            Link::Leaf(leaf) => leaf,
+            Link::Whole(_) => panic!("a leaf with an authority key ID is not kept whole"),
+        }
+    }
+
     /// A file read again in the second pass must still hold the certificate the first saw.
     #[test]
     fn a_file_read_again_must_hold_the_same_certificate() {
@@ -939,16 +952,17 @@ mod fixture_tests {
             expires_within: Duration::days(30),
             verify_signatures: false,
         };
-        let FileResult::Certs(pending, _) = read_one(&path, &opts) else {
-            panic!("members.pem holds a certificate")
-        };
-        let Link::Leaf(leaf) = &pending[0].link else {
-            panic!("a leaf with an authority key ID is not kept whole")
-        };
+        let leaf = &leaf_of(&path, &opts);
         assert!(reread(&path, 0, leaf).is_some());
         assert!(reread(&path, 1, leaf).is_none(), "no second certificate");
         copy("cfssl/impostor-members.pem", tmp.path(), "members.pem");
         assert!(reread(&path, 0, leaf).is_none(), "another issuer now");
+        // Renewed in place: same issuer and key identifier, another serial.
+        let mut renewed = leaf_of(&path, &opts);
+        renewed.serial.push(0);
+        copy("cfssl/members.pem", tmp.path(), "members.pem");
+        assert!(reread(&path, 0, &leaf_of(&path, &opts)).is_some());
+        assert!(reread(&path, 0, &renewed).is_none(), "another serial");
         fs::remove_file(&path).unwrap();
         assert!(reread(&path, 0, leaf).is_none(), "gone");
     }
