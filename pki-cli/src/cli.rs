@@ -240,7 +240,8 @@ pub struct ScaleInArgs {
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub out: Option<PathBuf>,
 
-    /// Remove even if the rest cannot keep quorum or the member is the leader
+    /// Remove even if the rest cannot keep quorum (a leader is never refused: leadership is
+    /// handed to the most up-to-date healthy voter first)
     #[arg(long)]
     pub force: bool,
 

@@ -262,6 +262,9 @@ pub fn check_add(
     out
 }
 
+/// The check that refuses to remove the leader.
+pub const NOT_THE_LEADER: &str = "not the leader";
+
 /// The rules for removing `target`; `leader` is the current leader's ID if known.
 pub fn check_remove(
     members: &[MemberView],
@@ -307,9 +310,9 @@ pub fn check_remove(
     }
     if leader == Some(target.id) {
         out.push(Verdict::fail(
-            "not the leader",
+            NOT_THE_LEADER,
             format!("{} is the current leader: removing it forces an election, with no writes until it ends", target.label()),
-            "pass --force to remove it anyway, or move leadership first (etcdctl move-leader ID)".into(),
+            "move leadership first (etcdctl move-leader ID), or use etcd-pki scale-in, which does; or pass --force to remove it anyway".into(),
         ));
     }
     out

@@ -27,10 +27,11 @@ use crate::checks::{rows_text, Row};
 use crate::cli::{ScaleInArgs, ScaleOutArgs};
 use crate::etcd::connect::{block_on, Etcd};
 use crate::etcd::errors::EtcdError;
+use crate::etcd::leader::{move_leadership, successor};
 use crate::etcd::snapshot;
 use crate::etcd::state::{health_all, member_list, ClusterState};
 use crate::exit::{usage, Code, Failure, Outcome, Result};
-use crate::membership::{check_remove, normalise_url, MemberView};
+use crate::membership::{check_remove, normalise_url, MemberView, NOT_THE_LEADER};
 use crate::nodefiles::{cluster_line, existing_nodes_file};
 use crate::output::print;
 
@@ -536,10 +537,11 @@ async fn scale_in(etcd: &Etcd, args: &ScaleInArgs) -> Result<Outcome> {
         .find(|v| v.id == target.id)
         .cloned()
         .expect("resolved from this list");
+    // A leader is not refused here: scale-in hands leadership on before it removes one.
     let failing: Vec<Row> = check_remove(&views, &target_view, state.leader())
         .into_iter()
         .map(Row::from)
-        .filter(|r| r.status == Status::Fail)
+        .filter(|r| r.status == Status::Fail && r.check != NOT_THE_LEADER)
         .collect();
     if !failing.is_empty() && !args.force {
         say(&format!(
@@ -564,6 +566,30 @@ async fn scale_in(etcd: &Etcd, args: &ScaleInArgs) -> Result<Outcome> {
     .await?;
     say_saved(&saved)?;
     let id = target.id;
+    if state.leader() == Some(id) {
+        match successor(&state, id) {
+            Some(next) => {
+                if let Err(e) = move_leadership(etcd, &target, next).await {
+                    say(&format!(
+                        "could not hand leadership from {} to {}: nothing was removed",
+                        target.label(),
+                        next.label()
+                    ))?;
+                    return Err(e.into());
+                }
+                say(&format!(
+                    "leadership moved from {} to {}, so that removing {} forces no election",
+                    target.label(),
+                    next.label(),
+                    target.label()
+                ))?;
+            }
+            None => say(&format!(
+                "warning: {} is the leader and no healthy voter can take over: removing it forces an election",
+                target.label()
+            ))?,
+        }
+    }
     let removed =
         retry_while_unhealthy(|| etcd.change(|mut c| async move { c.member_remove(id).await }))
             .await;

@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod errors;
+pub mod leader;
 pub mod peer_tls;
 pub mod snapshot;
 pub mod state;

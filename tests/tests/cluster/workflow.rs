@@ -739,3 +739,47 @@ fn a_saved_snapshot_restores_with_etcdctl() {
     assert_eq!(lines[0], "key/00");
     assert_eq!(lines[99], "value 49");
 }
+
+/// The leader's name, as the running members report it.
+fn leader_name(cluster: &Cluster) -> String {
+    let run = cluster.etcdctl(&["endpoint", "status", "-w", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let leader = json[0]["Status"]["leader"].as_u64().expect("a leader");
+    let hex = format!("{leader:x}");
+    cluster
+        .member_list()
+        .into_iter()
+        .find(|m| m.id == hex)
+        .map(|m| m.name)
+        .unwrap_or_else(|| panic!("leader {hex} is not a member"))
+}
+
+/// Removing the leader forces an election, with no writes until it ends: `member remove`
+/// refuses it without `--force`, and `scale-in` hands leadership to another voter first.
+#[test]
+fn scale_in_of_the_leader_hands_leadership_on_first() {
+    let ips = allocate_ips(3);
+    let mut cluster = Cluster::start_fresh_on(&ips, &ips, &[]);
+    let leader = leader_name(&cluster);
+    cluster
+        .etcd_pki(&["member", "remove", &leader], false)
+        .expect_code(1)
+        .stdout_has("is the current leader")
+        .stdout_has("etcd-pki scale-in, which does");
+    assert_eq!(cluster.member_list().len(), 3, "nothing removed");
+
+    let out = cluster.root().join("scale-in");
+    cluster
+        .etcd_pki(&["scale-in", &leader, "--out", &s(&out)], false)
+        .expect_code(0)
+        .stdout_has(&format!("leadership moved from {leader} to infra"))
+        .stdout_has("removed from cluster");
+    cluster.stop_member(&leader);
+    let list = cluster.member_list();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(list.iter().all(|m| m.name != leader));
+    assert_ne!(leader_name(&cluster), leader);
+    let put = cluster.etcdctl(&["put", "after", "the leader left"]);
+    assert_eq!(put.code, 0, "{}", put.stderr);
+}
