@@ -447,31 +447,11 @@ async fn remove(etcd: &Etcd, args: &RemoveArgs) -> Result<Outcome> {
         // An ID the list does not show (the list may be stale): etcd has the last word.
         Err(_) if parse_id(&args.member).is_some() => {
             let id = parse_id(&args.member).unwrap_or_default();
-            let response = etcd
-                .change(|mut c| async move { c.member_remove(id).await })
-                .await?;
-            let cluster_id = response
-                .header()
-                .map_or(state.list.cluster_id, |h| h.cluster_id());
-            print(&format!(
-                "Member {id:16x} removed from cluster {cluster_id:16x}\n"
-            ))?;
-            return Ok(Outcome::Ok);
+            return send_remove(etcd, id, state.list.cluster_id).await;
         }
         Err(e) => return Err(usage(anyhow!(e))),
     };
-    let views = state.views();
-    let target_view = views
-        .iter()
-        .find(|v| v.id == target.id)
-        .cloned()
-        .expect("resolved from the same list");
-    let verdicts = check_remove(&views, &target_view, state.leader());
-    let failing: Vec<Row> = verdicts
-        .into_iter()
-        .map(Row::from)
-        .filter(|r| r.status == Status::Fail)
-        .collect();
+    let failing = removal_failures(&state, &target);
     if !failing.is_empty() && !args.force {
         print(&format!(
             "refusing to remove {}: nothing was sent to etcd\n{}",
@@ -487,15 +467,30 @@ async fn remove(etcd: &Etcd, args: &RemoveArgs) -> Result<Outcome> {
         );
         eprint!("{}", rows_text(&failing));
     }
-    let id = target.id;
+    send_remove(etcd, target.id, state.list.cluster_id).await
+}
+
+/// The rules for removing `target` (quorum after removal, not the leader) that it fails.
+pub(super) fn removal_failures(state: &ClusterState, target: &MemberInfo) -> Vec<Row> {
+    check_remove(&state.views(), &state.view(target), state.leader())
+        .into_iter()
+        .map(Row::from)
+        .filter(|r| r.status == Status::Fail)
+        .collect()
+}
+
+/// Sends `member remove` once and prints etcdctl's line; `cluster_id` stands in for a response
+/// without a header.
+async fn send_remove(etcd: &Etcd, id: u64, cluster_id: u64) -> Result<Outcome> {
     let response = etcd
         .change(|mut c| async move { c.member_remove(id).await })
         .await?;
-    let cluster_id = response
-        .header()
-        .map_or(state.list.cluster_id, |h| h.cluster_id());
-    print(&format!(
-        "Member {id:16x} removed from cluster {cluster_id:16x}\n"
-    ))?;
+    let cluster_id = response.header().map_or(cluster_id, |h| h.cluster_id());
+    print(&format!("{}\n", removed_line(id, cluster_id)))?;
     Ok(Outcome::Ok)
+}
+
+/// etcdctl's confirmation of a removal.
+pub(super) fn removed_line(id: u64, cluster_id: u64) -> String {
+    format!("Member {id:16x} removed from cluster {cluster_id:16x}")
 }

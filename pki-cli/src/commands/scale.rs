@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use super::config::{node_files, write_node_files};
 use super::endpoint::health_text;
-use super::member::{promote_when_ready, Promotion};
+use super::member::{promote_when_ready, removal_failures, removed_line, Promotion};
 use super::preflight::{checks, summary, Urls};
 use crate::checks::{rows_text, Row};
 use crate::cli::{ScaleInArgs, ScaleOutArgs};
@@ -31,7 +31,7 @@ use crate::etcd::leader::{move_leadership, successor};
 use crate::etcd::snapshot;
 use crate::etcd::state::{health_all, member_list, ClusterState};
 use crate::exit::{usage, Code, Failure, Outcome, Result};
-use crate::membership::{check_remove, normalise_url, MemberView, NOT_THE_LEADER};
+use crate::membership::{normalise_url, NOT_THE_LEADER};
 use crate::nodefiles::{cluster_line, existing_nodes_file};
 use crate::output::print;
 
@@ -531,17 +531,10 @@ async fn scale_in(etcd: &Etcd, args: &ScaleInArgs) -> Result<Outcome> {
         .resolve(&args.member)
         .map_err(|e| usage(anyhow!(e)))?
         .clone();
-    let views: Vec<MemberView> = state.views();
-    let target_view = views
-        .iter()
-        .find(|v| v.id == target.id)
-        .cloned()
-        .expect("resolved from this list");
     // A leader is not refused here: scale-in hands leadership on before it removes one.
-    let failing: Vec<Row> = check_remove(&views, &target_view, state.leader())
+    let failing: Vec<Row> = removal_failures(&state, &target)
         .into_iter()
-        .map(Row::from)
-        .filter(|r| r.status == Status::Fail && r.check != NOT_THE_LEADER)
+        .filter(|r| r.check != NOT_THE_LEADER)
         .collect();
     if !failing.is_empty() && !args.force {
         say(&format!(
@@ -606,9 +599,7 @@ async fn scale_in(etcd: &Etcd, args: &ScaleInArgs) -> Result<Outcome> {
         }
         Err(e) => return Err(e.into()),
     };
-    say(&format!(
-        "Member {id:16x} removed from cluster {cluster_id:16x}"
-    ))?;
+    say(&removed_line(id, cluster_id))?;
     let remaining: Vec<(String, Vec<String>)> = state
         .list
         .members
