@@ -119,6 +119,20 @@ pub enum Command {
     ScaleIn(ScaleInArgs),
     /// Snapshots of the cluster's data
     Snapshot(SnapshotArgs),
+    /// Finish or undo writes that were interrupted (a killed reissue, renew, init, ...)
+    ///
+    /// Every write of certificates and keys is journaled first: a journal file
+    /// (.etcd-pki-journal.*) beside the files names each file, its temporary
+    /// and its backup. A write killed midway leaves the journal; this reads it
+    /// and rolls the write back, so that every file is as it was before, or
+    /// forward when every file had already been replaced. Temporary files of
+    /// killed writes are removed. Any command that writes does this first in
+    /// its directories; read-only commands only report it (exit 1).
+    ///
+    /// Exit 0 when nothing was left unfinished, 1 when a write is still running
+    /// in another process or a file changed since (nothing is touched then).
+    #[command(verbatim_doc_comment)]
+    Recover(RecoverArgs),
     /// Print (or write) a new node's etcd.env, etcd.conf and etcd.service
     Config(ConfigArgs),
 }
@@ -453,6 +467,17 @@ pub struct EndpointQueryArgs {
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
     pub write_out: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// Directories to recover (default: the current directory)
+    #[arg(value_hint = ValueHint::DirPath, default_value = ".")]
+    pub dirs: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
 }
 
 /// Output formats of commands that change files.

@@ -76,7 +76,17 @@ impl From<std::io::Error> for Failure {
 
 impl From<pki_core::Error> for Failure {
     fn from(error: pki_core::Error) -> Self {
-        usage(error)
+        match error {
+            // Not bad input: a person must look (a file changed since an interrupted write), or
+            // wait (another write runs in the same directory).
+            pki_core::Error::RecoveryConflict { .. } | pki_core::Error::WriteInProgress { .. } => {
+                Failure {
+                    code: Code::Problem,
+                    error: error.into(),
+                }
+            }
+            _ => usage(error),
+        }
     }
 }
 

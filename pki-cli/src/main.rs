@@ -12,6 +12,7 @@ mod exit;
 mod membership;
 mod nodefiles;
 mod output;
+mod unfinished;
 
 use std::process::ExitCode;
 

@@ -86,7 +86,7 @@ impl fmt::Display for Found {
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read (missing, unreadable, a directory, ...).
-    #[error("cannot read {}: {error}", path.display())]
+    #[error("cannot read {}: {error}", crate::path_text::display_path(path))]
     Read {
         /// The file.
         path: PathBuf,
@@ -94,8 +94,32 @@ pub enum Error {
         error: std::io::Error,
     },
 
+    /// A path leads to something other than a regular file (a named pipe, a device, a
+    /// directory, a socket): it is neither read (a FIFO would block) nor replaced.
+    #[error("{} is {kind}, not a regular file: certificates and keys are read from and written to regular files only; give the path of the file itself", crate::path_text::display_path(path))]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        kind: crate::files::FileKind,
+    },
+
+    /// An output of a command is one of its inputs (the same file under any name).
+    #[error("refusing to write {}: it is {}, {role}, an input of this command; write the output to another file", crate::path_text::display_path(output), crate::path_text::display_path(input))]
+    OutputIsInput {
+        /// The output path as given.
+        output: PathBuf,
+        /// The input it is the same file as.
+        input: PathBuf,
+        /// What the input is ("the CA key").
+        role: String,
+    },
+
     /// A file is larger than any certificate or key file can reasonably be.
-    #[error("{}: {size} bytes is too large for a certificate or key file (limit {limit} bytes)", path.display())]
+    #[error(
+        "{}: {size} bytes is too large for a certificate or key file (limit {limit} bytes)",
+        crate::path_text::display_path(path)
+    )]
     TooLarge {
         /// The file.
         path: PathBuf,
@@ -251,7 +275,10 @@ pub enum Error {
     },
 
     /// Writing files failed; every file was left as it was.
-    #[error("cannot write {}: {error}; every file was left as it was", path.display())]
+    #[error(
+        "cannot write {}: {error}; every file was left as it was",
+        crate::path_text::display_path(path)
+    )]
     Write {
         /// The file.
         path: PathBuf,
@@ -260,7 +287,7 @@ pub enum Error {
     },
 
     /// Writing files failed and restoring the previous files failed too.
-    #[error("cannot write {}: {error}; restoring the previous files also failed ({restore}); the backups are: {}", path.display(), backups.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("cannot write {}: {error}; restoring the previous files also failed ({restore}); the backups are: {}", crate::path_text::display_path(path), backups.iter().map(|p| crate::path_text::display_path(p).to_string()).collect::<Vec<_>>().join(", "))]
     WriteRollback {
         /// The file whose write failed.
         path: PathBuf,
@@ -272,8 +299,29 @@ pub enum Error {
         backups: Vec<PathBuf>,
     },
 
+    /// A file of an interrupted write was changed since, so the write can be neither finished
+    /// nor undone automatically; nothing was touched.
+    #[error("an interrupted write (journal {}) cannot be finished or undone: {}: {reason}; compare the file with its backups (NAME.bak.*), put the right one in place, then remove the journal", crate::path_text::display_path(journal), crate::path_text::display_path(file))]
+    RecoveryConflict {
+        /// The journal of the interrupted write.
+        journal: PathBuf,
+        /// The file in question.
+        file: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// Another process is writing in the same directory right now.
+    #[error("another etcd-pki is writing in {} right now (journal {}): wait until it has finished, then try again", crate::path_text::display_path(dir), crate::path_text::display_path(journal))]
+    WriteInProgress {
+        /// The directory.
+        dir: PathBuf,
+        /// The running write's journal.
+        journal: PathBuf,
+    },
+
     /// Files that would be created already exist.
-    #[error("refusing to overwrite an existing PKI: {} already exist(s); choose an empty directory", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("refusing to overwrite an existing PKI: {} already exist(s); choose an empty directory", paths.iter().map(|p| crate::path_text::display_path(p).to_string()).collect::<Vec<_>>().join(", "))]
     AlreadyExists {
         /// The existing files.
         paths: Vec<PathBuf>,
@@ -282,7 +330,7 @@ pub enum Error {
 
 fn display_origin(path: Option<&Path>) -> String {
     match path {
-        Some(p) => p.display().to_string(),
+        Some(p) => crate::path_text::display_path(p).into_owned(),
         None => "input".to_string(),
     }
 }
@@ -292,9 +340,13 @@ impl Error {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Error::Read { path, .. }
+            | Error::NotRegularFile { path, .. }
+            | Error::OutputIsInput { output: path, .. }
             | Error::TooLarge { path, .. }
             | Error::Write { path, .. }
-            | Error::WriteRollback { path, .. } => Some(path),
+            | Error::WriteRollback { path, .. }
+            | Error::RecoveryConflict { file: path, .. }
+            | Error::WriteInProgress { dir: path, .. } => Some(path),
             Error::NoCertificate { path, .. }
             | Error::NoPrivateKey { path, .. }
             | Error::EncryptedKey { path }
@@ -329,12 +381,16 @@ impl Error {
             | Error::InvalidRequest { path, .. }
             | Error::ReissueRejected { path, .. } => *path = Some(file.to_path_buf()),
             Error::Read { .. }
+            | Error::NotRegularFile { .. }
+            | Error::OutputIsInput { .. }
             | Error::TooLarge { .. }
             | Error::InvalidHost { .. }
             | Error::CaKeyMismatch { .. }
             | Error::Signing { .. }
             | Error::Write { .. }
             | Error::WriteRollback { .. }
+            | Error::RecoveryConflict { .. }
+            | Error::WriteInProgress { .. }
             | Error::AlreadyExists { .. } => {}
         }
         self

@@ -59,10 +59,13 @@ mod cert;
 mod check;
 mod coverage;
 mod error;
+mod files;
 mod host;
 mod init;
+mod journal;
 mod key;
 mod load;
+mod path_text;
 mod pem;
 mod reissue;
 mod renew;
@@ -83,16 +86,22 @@ pub use check::{
 };
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
 pub use error::{Error, Found, Result};
+pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
 pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
+pub use journal::{
+    interrupted_writes, is_transient, recover, InterruptedWrite, Recovered, RecoveryOutcome,
+    RecoveryReport,
+};
 pub use key::{Curve, KeyAlgorithm, KeyFormat, PrivateKey};
 pub use load::{
     certificates_from_bytes, etcd_file_problem, load_bytes, load_certificates, load_file,
     load_private_key, private_key_from_bytes, read_file, EtcdFile, Loaded, MAX_FILE_SIZE,
 };
+pub use path_text::{display_path, serde_path};
 pub use pem::encode as pem_encode;
 pub use reissue::{key_pem, plan, reissue, KeyChange, Plan, ReissueRequest, Reissued, BACKDATE};
-pub use renew::{reissue_writes, renew, RenewItem, RenewOptions, RenewOutcome};
+pub use renew::{reissue_writes, renew, RenewItem, RenewOptions, RenewOutcome, RenewReport};
 pub use scan::{
     is_backup, key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
     Skipped,

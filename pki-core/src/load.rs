@@ -6,7 +6,6 @@
 //! framing is done here so that every block's label is known (an encrypted key or a CSR is
 //! named in the error, not silently skipped); base64 decoding is rustls-pki-types' `PemObject`.
 
-use std::fs;
 use std::io::Read;
 use std::path::Path;
 
@@ -39,19 +38,10 @@ pub(crate) struct Contents {
     pub(crate) found: Found,
 }
 
-/// Reads a whole file, refusing what is not a regular file or is larger than [`MAX_FILE_SIZE`].
+/// Reads a whole file, refusing (at once, without blocking) what is not a regular file, such as
+/// a named pipe or a device, and what is larger than [`MAX_FILE_SIZE`].
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let read_err = |source| Error::Read {
-        path: path.to_path_buf(),
-        error: source,
-    };
-    let file = fs::File::open(path).map_err(read_err)?;
-    let meta = file.metadata().map_err(read_err)?;
-    if !meta.is_file() {
-        return Err(read_err(std::io::Error::other(
-            "not a regular file (a directory, device, socket or pipe)",
-        )));
-    }
+    let (file, meta) = crate::files::open_regular(path)?;
     if meta.len() > MAX_FILE_SIZE {
         return Err(Error::TooLarge {
             path: path.to_path_buf(),
@@ -62,7 +52,10 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
-        .map_err(read_err)?;
+        .map_err(|error| Error::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
     Ok(bytes)
 }
 
@@ -755,6 +748,10 @@ mod tests {
         let err = load_certificates(&fixture("does-not-exist.pem")).unwrap_err();
         assert!(matches!(err, Error::Read { .. }), "{err}");
         let err = load_certificates(&fixture("openssl")).unwrap_err();
-        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("is a directory, not a regular file"),
+            "{err}"
+        );
     }
 }

@@ -16,13 +16,16 @@ use zeroize::Zeroizing;
 
 use crate::ca::CertificateAuthority;
 use crate::error::{Error, Result};
+use crate::journal::{
+    interrupted_writes, is_transient, parent, recover, InterruptedWrite, Recovered,
+};
 use crate::key::KeyFormat;
 use crate::load::{certificates_from_bytes, read_file};
 use crate::reissue::{key_pem, plan, reissue, Plan, ReissueRequest, Reissued};
 use crate::scan::{is_backup, list_files};
 use crate::time_fmt::rfc3339;
 use crate::verify::{find_issuer, CertPool};
-use crate::write::{write_all, FileWrite};
+use crate::write::{write_all_as, FileWrite};
 
 /// The writes that put a reissued certificate (and its new key, if any) in place.
 ///
@@ -73,6 +76,7 @@ pub enum RenewOutcome {
         /// What changed.
         plan: Box<Plan>,
         /// The backup of the old file.
+        #[serde(serialize_with = "crate::path_text::serde_path::opt_path")]
         backup: Option<PathBuf>,
     },
     /// Would be renewed (dry run).
@@ -97,6 +101,7 @@ pub enum RenewOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct RenewItem {
     /// The file.
+    #[serde(serialize_with = "crate::path_text::serde_path::path")]
     pub path: PathBuf,
     /// The leaf's subject.
     pub subject: String,
@@ -106,16 +111,47 @@ pub struct RenewItem {
     pub outcome: RenewOutcome,
 }
 
+/// What [`renew`] did.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RenewReport {
+    /// Every certificate file looked at.
+    pub items: Vec<RenewItem>,
+    /// Interrupted writes found under the paths and finished (rolled back or forward) before
+    /// anything was renewed.
+    pub recovered: Vec<Recovered>,
+    /// Interrupted writes found under the paths and left as they are: a dry run changes
+    /// nothing, and a write still running in another process is not touched.
+    pub interrupted: Vec<InterruptedWrite>,
+}
+
 /// Renews, under `paths` (files or directory trees), every leaf `ca` issued that expires within
-/// the window. Files that hold no certificate, and backups made by this tool, are ignored.
+/// the window. Files that hold no certificate, backups, and the temporary files and journals of
+/// writes are ignored. Writes interrupted in those directories are first recovered (see
+/// [`crate::journal`]); a dry run only reports them.
 pub fn renew(
     paths: &[PathBuf],
     ca: &CertificateAuthority,
     opts: &RenewOptions,
-) -> Result<Vec<RenewItem>> {
+) -> Result<RenewReport> {
     let (files, _) = list_files(paths)?;
+    let (transient, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|p| is_transient(p));
+    let mut dirs: Vec<&Path> = transient.iter().map(|p| parent(p)).collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut report = RenewReport::default();
+    for dir in dirs {
+        if opts.dry_run {
+            report.interrupted.extend(interrupted_writes(dir));
+        } else {
+            let r = recover(dir)?;
+            report.recovered.extend(r.recovered);
+            report.interrupted.extend(r.in_progress);
+        }
+    }
     let pool: CertPool = std::iter::once(ca.certificate().clone()).collect();
-    let mut items = Vec::new();
+    let items = &mut report.items;
     for path in files.into_iter().filter(|p| !is_backup(p)) {
         // Only certificate files matter; one that holds a certificate etcd-pki cannot read is
         // reported, since a due certificate may be in it.
@@ -181,7 +217,7 @@ pub fn renew(
         }
         items.push(item);
     }
-    Ok(items)
+    Ok(report)
 }
 
 fn renew_one(
@@ -193,7 +229,7 @@ fn renew_one(
 ) -> Result<(Plan, Option<PathBuf>)> {
     let reissued = reissue(leaf, None, ca, req).map_err(|e| e.with_path(path))?;
     let writes = reissue_writes(original, &reissued, path, None)?;
-    let written = write_all(&writes)?;
+    let written = write_all_as("renew", &writes)?;
     Ok((
         reissued.plan,
         written.backups.into_iter().next().map(|(_, b)| b),
@@ -204,6 +240,14 @@ fn renew_one(
 mod tests {
     use super::*;
     use crate::test_support::{cert, fixture};
+
+    fn renew_items(
+        paths: &[PathBuf],
+        ca: &CertificateAuthority,
+        opts: &RenewOptions,
+    ) -> Result<Vec<RenewItem>> {
+        renew(paths, ca, opts).map(|r| r.items)
+    }
 
     #[test]
     fn renews_what_the_ca_issued_and_is_due_and_nothing_else() {
@@ -250,7 +294,7 @@ mod tests {
             expires_within: Duration::days(30),
             dry_run: true,
         };
-        let items = renew(&[dir.path().to_path_buf()], &ca_later, &opts).unwrap();
+        let items = renew_items(&[dir.path().to_path_buf()], &ca_later, &opts).unwrap();
         let outcome = |items: &[RenewItem], name: &str| {
             items
                 .iter()
@@ -268,7 +312,7 @@ mod tests {
             "a dry run writes nothing"
         );
 
-        let items = renew(
+        let items = renew_items(
             &[dir.path().to_path_buf()],
             &ca_later,
             &RenewOptions {
@@ -306,7 +350,7 @@ mod tests {
         assert_eq!(renewed[0].sans(), short.certificate.sans());
 
         // A second run finds nothing due, and ignores the backup.
-        let items = renew(
+        let items = renew_items(
             &[dir.path().to_path_buf()],
             &ca_later,
             &RenewOptions {

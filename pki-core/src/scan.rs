@@ -31,8 +31,11 @@ use time::{Duration, OffsetDateTime};
 
 use crate::cert::Certificate;
 use crate::error::{Error, Found};
+use crate::files::FileKind;
+use crate::journal::is_transient;
 use crate::key::{PrivateKey, PublicKeyData};
 use crate::load::{parse_contents, read_file};
+use crate::path_text::display_path;
 use crate::time_fmt::{rfc3339, short_duration};
 use crate::verify::{display_name, find_issuer, may_issue, CertPool, VerifyError};
 
@@ -78,11 +81,13 @@ pub enum Problem {
     /// The key file beside it does not match it.
     KeyMismatch {
         /// The key file.
+        #[serde(serialize_with = "crate::path_text::serde_path::path")]
         key: PathBuf,
     },
     /// The key file beside it cannot be used.
     BadKey {
         /// The key file.
+        #[serde(serialize_with = "crate::path_text::serde_path::path")]
         key: PathBuf,
         /// Why.
         reason: String,
@@ -108,9 +113,9 @@ impl std::fmt::Display for Problem {
                 f,
                 "not chained to any CA in the tree (issuer \"{issuer}\": {d})"
             ),
-            Problem::KeyMismatch { key } => write!(f, "key mismatch with {}", key.display()),
+            Problem::KeyMismatch { key } => write!(f, "key mismatch with {}", display_path(key)),
             Problem::BadKey { key, reason } => {
-                write!(f, "unusable key {}: {reason}", key.display())
+                write!(f, "unusable key {}: {reason}", display_path(key))
             }
         }
     }
@@ -126,6 +131,7 @@ pub enum Issuer {
     /// A CA certificate found in the scanned trees.
     Found {
         /// The file holding the CA.
+        #[serde(serialize_with = "crate::path_text::serde_path::path")]
         path: PathBuf,
         /// The CA's name as Go shows it (its CN, else its subject).
         name: String,
@@ -138,6 +144,7 @@ pub enum Issuer {
 #[derive(Debug, Clone, Serialize)]
 pub struct ScannedCertificate {
     /// The file.
+    #[serde(serialize_with = "crate::path_text::serde_path::path")]
     pub path: PathBuf,
     /// Position in the file (0 for the first certificate of a bundle).
     pub index: usize,
@@ -158,6 +165,7 @@ pub struct ScannedCertificate {
     /// The SANs, `IP:`/`DNS:`/`URI:`/`email:` prefixed.
     pub sans: Vec<String>,
     /// The key file found beside it, if any.
+    #[serde(serialize_with = "crate::path_text::serde_path::opt_path")]
     pub key: Option<PathBuf>,
     /// Problems to act on; empty when all is well.
     pub problems: Vec<Problem>,
@@ -167,6 +175,7 @@ pub struct ScannedCertificate {
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
     /// The file.
+    #[serde(serialize_with = "crate::path_text::serde_path::path")]
     pub path: PathBuf,
     /// What it is, or why it could not be read.
     pub reason: String,
@@ -182,12 +191,18 @@ pub struct ScanReport {
     pub malformed: Vec<Skipped>,
     /// Files that held no certificate, by path.
     pub skipped: Vec<Skipped>,
+    /// Writes found unfinished in the scanned directories (their temporary files and journals
+    /// are skipped, never read as certificates): the directory needs a recovery.
+    pub interrupted: Vec<crate::journal::InterruptedWrite>,
 }
 
 impl ScanReport {
-    /// Whether any certificate has a problem, or a certificate file is damaged.
+    /// Whether any certificate has a problem, a certificate file is damaged, or a write was
+    /// interrupted in the scanned directories.
     pub fn has_problems(&self) -> bool {
-        !self.malformed.is_empty() || self.certificates.iter().any(|c| !c.problems.is_empty())
+        !self.malformed.is_empty()
+            || !self.interrupted.is_empty()
+            || self.certificates.iter().any(|c| !c.problems.is_empty())
     }
 }
 
@@ -251,6 +266,22 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
     skipped.extend(backups.into_iter().map(|path| Skipped {
         path,
         reason: "a backup made by etcd-pki when the file was replaced".into(),
+    }));
+    let (transient, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|p| is_transient(p));
+    let mut interrupted_dirs: Vec<PathBuf> = transient
+        .iter()
+        .map(|p| crate::journal::parent(p).to_path_buf())
+        .collect();
+    interrupted_dirs.sort();
+    interrupted_dirs.dedup();
+    let interrupted: Vec<_> = interrupted_dirs
+        .iter()
+        .flat_map(crate::journal::interrupted_writes)
+        .collect();
+    skipped.extend(transient.into_iter().map(|path| Skipped {
+        path,
+        reason: "a temporary file or journal of an unfinished write by etcd-pki: the directory needs a recovery".into(),
     }));
 
     // First pass: read and parse every file once, in parallel.
@@ -321,6 +352,7 @@ pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> 
         certificates,
         malformed,
         skipped,
+        interrupted,
     })
 }
 
@@ -653,6 +685,12 @@ pub(crate) fn list_files(roots: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Skipped
             let (f, s) = walk(root, &visited);
             files.extend(f);
             skipped.extend(s);
+        } else if let Some(kind) = FileKind::of(&meta) {
+            // An operator's argument that is a pipe or a device: refused, never read.
+            return Err(Error::NotRegularFile {
+                path: root.clone(),
+                kind,
+            });
         } else {
             files.push(root.clone());
         }
@@ -683,6 +721,15 @@ pub fn is_backup(path: &Path) -> bool {
             .bytes()
             .enumerate()
             .all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
+}
+
+/// A pipe, device or socket met in a tree: listed, never opened.
+fn not_regular(path: PathBuf, meta: &fs::Metadata) -> Skipped {
+    let kind = FileKind::of(meta).unwrap_or(FileKind::Other);
+    Skipped {
+        path,
+        reason: format!("{kind}, not a regular file: not read"),
+    }
 }
 
 /// Walks a tree, subdirectories in parallel, following links but entering each directory once
@@ -724,12 +771,14 @@ fn walk(dir: &Path, visited: &Mutex<HashSet<(u64, u64)>>) -> (Vec<PathBuf>, Vec<
             match fs::metadata(&path) {
                 Ok(m) if m.is_dir() => subdirs.push(path),
                 Ok(m) if m.is_file() => files.push(path),
-                Ok(_) => {}
+                Ok(m) => skipped.push(not_regular(path, &m)),
                 Err(e) => skipped.push(Skipped {
                     path,
                     reason: format!("broken symbolic link: {e}"),
                 }),
             }
+        } else if let Ok(m) = fs::symlink_metadata(&path) {
+            skipped.push(not_regular(path, &m));
         }
     }
     let nested: Vec<(Vec<PathBuf>, Vec<Skipped>)> =

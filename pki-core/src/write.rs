@@ -1,21 +1,29 @@
-//! Writing certificates and keys as a transaction: every file is replaced, or none is.
+//! Writing certificates and keys as a transaction: every file is replaced, or none is, even
+//! when the process is killed at any point between two system calls.
 //!
-//! 1. Each new file is written to a temporary file in its target's directory (the file a
-//!    symbolic link points to, which is what gets replaced), with its final mode (new keys 0600;
-//!    a replaced key keeps its mode without write or "other" bits, so a root:etcd 0640 key stays
-//!    readable by etcd; certificates keep the replaced file's mode, else 0644) and owner (the
-//!    replaced file's, so `etcd:adm` from the runbook stays), then fsynced. A failure here
-//!    removes the temporaries: nothing changed.
-//! 2. Each replaced file gets a backup beside it, `NAME.bak.<UTC timestamp>`, as a hard link (the
-//!    same bytes, mode and owner; a copy where links are not possible).
-//! 3. The temporaries are renamed over their targets, then the directories are fsynced. If a
-//!    rename fails, the files already renamed are restored from their backups and the new
-//!    backups are removed: every file is as it was. (A crash between two renames, which no
-//!    error path sees, can leave a new certificate beside its old key; the backups beside them
-//!    are the way back.)
+//! 0. Every path is resolved through symbolic links (the file a link points to is what gets
+//!    replaced) and must be a regular file or new: a named pipe or a device is never replaced.
+//!    Interrupted writes in the directories are recovered first (see [`crate::journal`]).
+//! 1. The intent is journaled in every directory written to: targets, temporaries, backups, and
+//!    the SHA-256 of old and new contents ([`crate::journal`]).
+//! 2. Each new file is written to a temporary file in its target's directory, 0600, and
+//!    fsynced.
+//! 3. Each replaced file gets a backup beside it, `NAME.bak.<UTC timestamp>`, as a hard link
+//!    (the same bytes, mode and owner; a copy where links are not possible); directories are
+//!    fsynced.
+//! 4. Each temporary gets its final mode (new keys 0600; a replaced key keeps its mode without
+//!    write or "other" bits, so a root:etcd 0640 key stays readable by etcd; certificates keep
+//!    the replaced file's mode, else 0644) and owner (the replaced file's, so `etcd:adm` from the
+//!    runbook stays), and is renamed over its target; then the directories are fsynced and the
+//!    journal removed.
+//!
+//! A failure at any step rolls back through the journal: every file is as it was, temporaries
+//! and new backups are gone. A crash anywhere leaves the journal, and the next write in those
+//! directories (or `etcd-pki recover DIR`) rolls the write back, or forward if every file had
+//! already been replaced.
 //!
 //! For tests, the environment variable `ETCD_PKI_FAILPOINT` injects failures the way etcd's
-//! gofail does: `write-temp` fails step 1, `rename:N` fails the N-th rename (1-based) of step 3.
+//! gofail does: `write-temp` fails step 2, `rename:N` fails the N-th rename (1-based) of step 4.
 
 use std::fs;
 use std::io::{self, Write as _};
@@ -25,6 +33,10 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
+use crate::files::check_writable_target;
+use crate::journal::{digest_bytes, digest_file, file_id, parent, sync_dir, Entry, Journal};
+
+use crate::journal::{recover, Recovered};
 
 /// Whether a file holds a private key (written 0600) or public material.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,168 +89,252 @@ impl FileWrite {
 
 /// What a transaction did.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Written {
     /// The files written.
     pub files: Vec<PathBuf>,
     /// `(file, backup)` for every file that was replaced.
     pub backups: Vec<(PathBuf, PathBuf)>,
+    /// Interrupted writes found in the directories and finished before this one.
+    pub recovered: Vec<Recovered>,
 }
 
-/// Writes all files or none (see the module docs).
+/// Writes all files or none (see the module docs), as an anonymous operation.
 pub fn write_all(writes: &[FileWrite]) -> Result<Written> {
-    write_all_at(writes, OffsetDateTime::now_utc())
+    write_all_as("write", writes)
 }
 
-fn write_all_at(given: &[FileWrite], now: OffsetDateTime) -> Result<Written> {
+/// Writes all files or none (see the module docs); `operation` names the command in the
+/// journal (`reissue`, `renew`, `init`), for whoever finds it interrupted.
+pub fn write_all_as(operation: &str, writes: &[FileWrite]) -> Result<Written> {
     let failpoint = std::env::var("ETCD_PKI_FAILPOINT").unwrap_or_default();
-    // Write where each path really leads: a symbolic link (kubeadm's *-current.pem) keeps
-    // pointing at the file, which is replaced.
-    let mut writes: Vec<FileWrite> = Vec::with_capacity(given.len());
+    write_all_at(operation, writes, OffsetDateTime::now_utc(), &failpoint)
+}
+
+/// The targets of the writes, resolved and checked (step 0).
+fn resolve(given: &[FileWrite]) -> Result<Vec<PathBuf>> {
+    let mut targets: Vec<PathBuf> = Vec::with_capacity(given.len());
     for w in given {
         let invalid = |why: &str| Error::Write {
             path: w.path.clone(),
             error: io::Error::new(io::ErrorKind::InvalidInput, why.to_string()),
         };
+        check_target(&w.path)?;
         let target = real_target(&w.path).map_err(|error| Error::Write {
             path: w.path.clone(),
             error,
         })?;
-        if target.is_dir() {
-            return Err(invalid("it is a directory"));
-        }
-        if writes.iter().any(|o| o.path == target) {
+        if targets.contains(&target) {
             return Err(invalid(
                 "the same file would be written twice (do the certificate and its key share a file? give the key its own file)",
             ));
         }
-        writes.push(FileWrite {
-            path: target,
-            contents: w.contents.clone(),
-            secrecy: w.secrecy,
+        targets.push(target);
+    }
+    Ok(targets)
+}
+
+/// Checks, before anything is done, that `path` could be written: its directory exists and it
+/// is a regular file (through symbolic links) or new. [`write_all`] and [`AtomicFile::create`]
+/// check it again when they write.
+pub fn check_target(path: &Path) -> Result<()> {
+    let target = real_target(path).map_err(|error| Error::Write {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    check_writable_target(&target).map_err(|e| match e {
+        Error::NotRegularFile { kind, .. } => Error::NotRegularFile {
+            path: path.to_path_buf(),
+            kind,
+        },
+        other => other,
+    })
+}
+
+/// Finishes interrupted writes in `dirs`; refuses to go on where another write is running.
+fn recover_dirs(dirs: &[&Path]) -> Result<Vec<Recovered>> {
+    let mut recovered = Vec::new();
+    for dir in dirs {
+        let report = recover(dir)?;
+        if let Some(busy) = report.in_progress.first() {
+            return Err(Error::WriteInProgress {
+                dir: dir.to_path_buf(),
+                journal: busy.path.clone(),
+            });
+        }
+        recovered.extend(report.recovered);
+    }
+    Ok(recovered)
+}
+
+fn write_all_at(
+    operation: &str,
+    given: &[FileWrite],
+    now: OffsetDateTime,
+    failpoint: &str,
+) -> Result<Written> {
+    let targets = resolve(given)?;
+    let mut dirs: Vec<&Path> = targets.iter().map(|t| parent(t)).collect();
+    dirs.sort();
+    dirs.dedup();
+    let recovered = recover_dirs(&dirs)?;
+
+    // 1. The journal.
+    let stamp = backup_stamp(now);
+    let mut entries = Vec::with_capacity(given.len());
+    for (w, target) in given.iter().zip(&targets) {
+        let old = match fs::metadata(target) {
+            Ok(m) => Some((digest_file(target)?, file_id(&m))),
+            Err(_) => None,
+        };
+        let backup = match old {
+            Some(_) => Some(
+                free_backup_name(target, &stamp).map_err(|error| Error::Write {
+                    path: w.path.clone(),
+                    error,
+                })?,
+            ),
+            None => None,
+        };
+        entries.push(Entry {
+            target: target.clone(),
+            temp: temp_path(target, "tmp"),
+            backup,
+            old: old.map(|(d, _)| d),
+            new: Some(digest_bytes(&w.contents)),
+            old_id: old.map(|(_, id)| id),
         });
     }
-    let writes = writes.as_slice();
+    let journal = Journal::begin(operation, entries.clone()).map_err(|error| Error::Write {
+        path: given[0].path.clone(),
+        error,
+    })?;
+    let fail = |journal: Journal, path: &Path, error: io::Error| -> Error {
+        match journal.roll_back() {
+            Ok(()) => Error::Write {
+                path: path.to_path_buf(),
+                error,
+            },
+            Err(restore) => Error::WriteRollback {
+                path: path.to_path_buf(),
+                error,
+                restore: restore.to_string(),
+                backups: entries.iter().filter_map(|e| e.backup.clone()).collect(),
+            },
+        }
+    };
 
-    // 1. Temporaries.
-    let mut temps: Vec<PathBuf> = Vec::new();
-    for w in writes {
-        match write_temp(w, &failpoint) {
-            Ok(temp) => temps.push(temp),
-            Err(source) => {
-                for t in &temps {
-                    let _ = fs::remove_file(t);
-                }
-                return Err(Error::Write {
-                    path: w.path.clone(),
-                    error: source,
-                });
-            }
+    // 2. Temporaries.
+    for (w, e) in given.iter().zip(&entries) {
+        if let Err(error) = write_temp(&e.temp, &w.contents, failpoint) {
+            return Err(fail(journal, &w.path, error));
         }
     }
 
-    // 2. Backups of the files being replaced.
-    let stamp = backup_stamp(now);
-    let mut backups: Vec<(PathBuf, PathBuf)> = Vec::new();
-    for w in writes {
-        if w.path.exists() {
-            match make_backup(&w.path, &stamp) {
-                Ok(b) => backups.push((w.path.clone(), b)),
-                Err(source) => {
-                    for t in &temps {
-                        let _ = fs::remove_file(t);
-                    }
-                    for (_, b) in &backups {
-                        let _ = fs::remove_file(b);
-                    }
-                    return Err(Error::Write {
-                        path: w.path.clone(),
-                        error: source,
-                    });
-                }
+    // 3. Backups of the files being replaced.
+    for (w, e) in given.iter().zip(&entries) {
+        if let Some(backup) = &e.backup {
+            if let Err(error) = make_backup(&e.target, backup) {
+                return Err(fail(journal, &w.path, error));
             }
         }
     }
+    for dir in &dirs {
+        sync_dir(dir);
+    }
 
-    // 3. Renames.
+    // 4. Final modes and renames.
     let fail_at: Option<usize> = failpoint
         .strip_prefix("rename:")
         .and_then(|n| n.parse().ok());
-    for (i, (w, temp)) in writes.iter().zip(&temps).enumerate() {
+    for (i, (w, e)) in given.iter().zip(&entries).enumerate() {
         let result = if fail_at == Some(i + 1) {
             Err(io::Error::other("failpoint rename"))
         } else {
-            fs::rename(temp, &w.path)
+            finish_temp(&e.temp, &e.target, w.secrecy).and_then(|()| fs::rename(&e.temp, &e.target))
         };
-        if let Err(source) = result {
-            return Err(roll_back(writes, &temps, &backups, i, source));
+        if let Err(error) = result {
+            return Err(fail(journal, &w.path, error));
         }
     }
-    let mut dirs: Vec<&Path> = writes.iter().map(|w| parent(&w.path)).collect();
-    dirs.sort();
-    dirs.dedup();
-    for dir in dirs {
+    for dir in &dirs {
         sync_dir(dir);
     }
+    journal.finish();
+
     // Report backups against the paths as given (a link, or another spelling).
-    let backups = backups
-        .into_iter()
-        .map(|(target, backup)| {
-            let index = writes
-                .iter()
-                .position(|w| w.path == target)
-                .unwrap_or_default();
-            (given[index].path.clone(), backup)
-        })
+    let backups = given
+        .iter()
+        .zip(&entries)
+        .filter_map(|(w, e)| e.backup.clone().map(|b| (w.path.clone(), b)))
         .collect();
     Ok(Written {
         files: given.iter().map(|w| w.path.clone()).collect(),
         backups,
+        recovered,
     })
 }
 
 /// A file written in place of another by streaming into a temporary beside it, for contents too
 /// large to hold in memory (snapshots): [`AtomicFile::commit`] fsyncs it, keeps the old file as
-/// a backup and renames it into place; dropped without committing, it leaves everything as it was.
+/// a backup and renames it into place; dropped without committing, it leaves everything as it
+/// was. Journaled like [`write_all`], so a killed process leaves nothing behind that the next
+/// write in the directory does not clean up.
 pub struct AtomicFile {
     file: Option<fs::File>,
     temp: PathBuf,
     target: PathBuf,
-    /// Set once the temporary file has become the target; until then, dropping removes it.
-    renamed: bool,
+    secrecy: Secrecy,
+    journal: Option<Journal>,
+    backup: Option<PathBuf>,
 }
 
 impl AtomicFile {
-    /// Starts writing `path` (through a symbolic link, to the file it points to).
+    /// Starts writing `path` (through a symbolic link, to the file it points to), which must be
+    /// a regular file or new.
     pub fn create(path: &Path, secrecy: Secrecy) -> Result<AtomicFile> {
         let fail = |error| Error::Write {
             path: path.to_path_buf(),
             error,
         };
+        check_target(path)?;
         let target = real_target(path).map_err(fail)?;
-        if target.is_dir() {
-            return Err(fail(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "it is a directory",
-            )));
-        }
+        recover_dirs(&[parent(&target)])?;
+        let old_id = fs::metadata(&target).ok().map(|m| file_id(&m));
+        let backup = match old_id {
+            Some(_) => Some(
+                free_backup_name(&target, &backup_stamp(OffsetDateTime::now_utc()))
+                    .map_err(fail)?,
+            ),
+            None => None,
+        };
         let temp = temp_path(&target, "tmp");
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let file = options.open(&temp).map_err(fail)?;
-        if let Err(e) = apply_metadata(&file, &target, secrecy) {
-            let _ = fs::remove_file(&temp);
-            return Err(fail(e));
-        }
+        let journal = Journal::begin(
+            "snapshot",
+            vec![Entry {
+                target: target.clone(),
+                temp: temp.clone(),
+                backup: backup.clone(),
+                old: None,
+                new: None,
+                old_id,
+            }],
+        )
+        .map_err(fail)?;
+        let file = match create_private(&temp) {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = journal.roll_back();
+                return Err(fail(e));
+            }
+        };
         Ok(AtomicFile {
             file: Some(file),
             temp,
             target,
-            renamed: false,
+            secrecy,
+            journal: Some(journal),
+            backup,
         })
     }
 
@@ -260,35 +356,30 @@ impl AtomicFile {
             path: self.target.clone(),
             error,
         };
-        // Every early return leaves the temporary file to `drop`, which removes it.
+        // Every early return leaves the temporary file to `drop`, which rolls back.
         let Some(file) = self.file.take() else {
             return Err(fail(io::Error::other("the file was already committed")));
         };
         file.sync_all().map_err(fail)?;
         drop(file);
-        let backup = if self.target.exists() {
-            Some(
-                make_backup(&self.target, &backup_stamp(OffsetDateTime::now_utc()))
-                    .map_err(fail)?,
-            )
-        } else {
-            None
-        };
-        if let Err(e) = fs::rename(&self.temp, &self.target) {
-            if let Some(b) = &backup {
-                let _ = fs::remove_file(b);
-            }
-            return Err(fail(e));
+        if let Some(backup) = &self.backup {
+            make_backup(&self.target, backup).map_err(fail)?;
         }
-        self.renamed = true;
+        finish_temp(&self.temp, &self.target, self.secrecy).map_err(fail)?;
+        fs::rename(&self.temp, &self.target).map_err(fail)?;
         sync_dir(parent(&self.target));
-        Ok(backup)
+        if let Some(journal) = self.journal.take() {
+            journal.finish();
+        }
+        Ok(self.backup.take())
     }
 }
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if !self.renamed {
+        if let Some(journal) = self.journal.take() {
+            self.file = None;
+            let _ = journal.roll_back();
             let _ = fs::remove_file(&self.temp);
         }
     }
@@ -308,64 +399,6 @@ fn real_target(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
-/// Undoes renames `0..failed` and cleans up after a failure at rename `failed`.
-fn roll_back(
-    writes: &[FileWrite],
-    temps: &[PathBuf],
-    backups: &[(PathBuf, PathBuf)],
-    failed: usize,
-    source: io::Error,
-) -> Error {
-    let mut restore_errors = Vec::new();
-    for w in &writes[..failed] {
-        match backups.iter().find(|(p, _)| *p == w.path) {
-            // Put the old bytes back: link the backup to a temporary, rename it over the target.
-            Some((_, backup)) => {
-                let tmp = temp_path(&w.path, "restore");
-                let restored = fs::hard_link(backup, &tmp)
-                    .or_else(|_| fs::copy(backup, &tmp).map(|_| ()))
-                    .and_then(|()| fs::rename(&tmp, &w.path));
-                if let Err(e) = restored {
-                    let _ = fs::remove_file(&tmp);
-                    restore_errors.push(format!("{}: {e}", w.path.display()));
-                }
-            }
-            // The file did not exist before.
-            None => {
-                if let Err(e) = fs::remove_file(&w.path) {
-                    restore_errors.push(format!("{}: {e}", w.path.display()));
-                }
-            }
-        }
-    }
-    for t in &temps[failed..] {
-        let _ = fs::remove_file(t);
-    }
-    if restore_errors.is_empty() {
-        for (_, b) in backups {
-            let _ = fs::remove_file(b);
-        }
-        Error::Write {
-            path: writes[failed].path.clone(),
-            error: source,
-        }
-    } else {
-        Error::WriteRollback {
-            path: writes[failed].path.clone(),
-            error: source,
-            restore: restore_errors.join("; "),
-            backups: backups.iter().map(|(_, b)| b.clone()).collect(),
-        }
-    }
-}
-
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
 fn temp_path(target: &Path, purpose: &str) -> PathBuf {
     let name = target
         .file_name()
@@ -376,31 +409,33 @@ fn temp_path(target: &Path, purpose: &str) -> PathBuf {
     parent(target).join(format!(".{name}.{purpose}-{unique}-{nanos}"))
 }
 
-fn write_temp(w: &FileWrite, failpoint: &str) -> io::Result<PathBuf> {
+/// Creates a new file, 0600 (a temporary key must never be readable by others, even while
+/// it is written).
+fn create_private(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Step 2: the new contents in a temporary file, 0600, fsynced.
+fn write_temp(temp: &Path, contents: &[u8], failpoint: &str) -> io::Result<()> {
     if failpoint == "write-temp" {
         return Err(io::Error::other("failpoint write-temp"));
     }
-    let temp = temp_path(&w.path, "tmp");
-    let result = (|| {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&temp)?;
-        file.write_all(&w.contents)?;
-        apply_metadata(&file, &w.path, w.secrecy)?;
-        file.sync_all()
-    })();
-    match result {
-        Ok(()) => Ok(temp),
-        Err(e) => {
-            let _ = fs::remove_file(&temp);
-            Err(e)
-        }
-    }
+    let mut file = create_private(temp)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// Step 4, before the rename: the final mode and owner (see [`apply_metadata`]).
+fn finish_temp(temp: &Path, target: &Path, secrecy: Secrecy) -> io::Result<()> {
+    let file = fs::OpenOptions::new().write(true).open(temp)?;
+    apply_metadata(&file, target, secrecy)
 }
 
 /// Mode and owner of a new file: keys never more open than 0600; otherwise the replaced file's.
@@ -442,7 +477,8 @@ fn backup_stamp(now: OffsetDateTime) -> String {
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
-fn make_backup(path: &Path, stamp: &str) -> io::Result<PathBuf> {
+/// A backup name beside `path` that is not taken: `NAME.bak.STAMP`, then `.1`, `.2`, ...
+fn free_backup_name(path: &Path, stamp: &str) -> io::Result<PathBuf> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -454,15 +490,20 @@ fn make_backup(path: &Path, stamp: &str) -> io::Result<PathBuf> {
             format!(".{n}")
         };
         let backup = parent(path).join(format!("{name}.bak.{stamp}{suffix}"));
-        if backup.exists() {
-            continue;
+        if fs::symlink_metadata(&backup).is_err() {
+            return Ok(backup);
         }
-        return match fs::hard_link(path, &backup) {
-            Ok(()) => Ok(backup),
-            Err(_) => copy_preserving(path, &backup).map(|()| backup),
-        };
     }
     Err(io::Error::other("too many backups with the same timestamp"))
+}
+
+/// Step 3: the backup, a hard link to the old file (a copy where links are not possible).
+fn make_backup(path: &Path, backup: &Path) -> io::Result<()> {
+    match fs::hard_link(path, backup) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => copy_preserving(path, backup),
+    }
 }
 
 fn copy_preserving(from: &Path, to: &Path) -> io::Result<()> {
@@ -474,12 +515,6 @@ fn copy_preserving(from: &Path, to: &Path) -> io::Result<()> {
         let _ = std::os::unix::fs::chown(to, Some(m.uid()), Some(m.gid()));
     }
     fs::File::open(to)?.sync_all()
-}
-
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 #[cfg(test)]
@@ -663,8 +698,8 @@ mod tests {
         let cert = dir.path().join("c.pem");
         fs::write(&cert, "v1").unwrap();
         let now = OffsetDateTime::now_utc();
-        let first = write_all_at(&[FileWrite::public(&cert, "v2")], now).unwrap();
-        let second = write_all_at(&[FileWrite::public(&cert, "v3")], now).unwrap();
+        let first = write_all_at("test", &[FileWrite::public(&cert, "v2")], now, "").unwrap();
+        let second = write_all_at("test", &[FileWrite::public(&cert, "v3")], now, "").unwrap();
         assert_ne!(first.backups[0].1, second.backups[0].1);
         assert_eq!(read(&first.backups[0].1), "v1");
         assert_eq!(read(&second.backups[0].1), "v2");
@@ -682,9 +717,63 @@ mod tests {
             FileWrite::public(&sub, "x"),
         ])
         .unwrap_err();
-        assert!(matches!(err, Error::Write { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::NotRegularFile {
+                    kind: crate::FileKind::Directory,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(read(&cert), "old");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_pipes_are_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.pem");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let null = dir.path().join("mynull");
+        std::os::unix::fs::symlink("/dev/null", &null).unwrap();
+        for target in [&fifo, &null] {
+            let err =
+                write_all(&[FileWrite::secret(target, Zeroizing::new(b"k".to_vec()))]).unwrap_err();
+            assert!(matches!(err, Error::NotRegularFile { .. }), "{err}");
+            assert!(AtomicFile::create(target, Secrecy::Secret).is_err());
+        }
+        assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_journal_and_a_kept_journal_is_recovered_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("c.pem");
+        let key = dir.path().join("k.pem");
+        fs::write(&cert, "old cert").unwrap();
+        fs::write(&key, "old key").unwrap();
+        let writes = [
+            FileWrite::public(&cert, "new cert"),
+            FileWrite::secret(&key, Zeroizing::new(b"new key".to_vec())),
+        ];
+        for failpoint in ["write-temp", "rename:1", "rename:2"] {
+            write_all_at("test", &writes, OffsetDateTime::now_utc(), failpoint).unwrap_err();
+            assert_eq!(read(&cert), "old cert", "{failpoint}");
+            assert_eq!(read(&key), "old key", "{failpoint}");
+            assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "{failpoint}");
+        }
+        let written = write_all(&writes).unwrap();
+        assert!(written.recovered.is_empty());
+        assert_eq!(read(&key), "new key");
     }
 
     #[test]
@@ -700,7 +789,7 @@ mod tests {
             FileWrite::public(&c, "new c"),
             FileWrite::public(&b, "new b"),
         ];
-        let err = roll_back_after(&writes, 3);
+        let err = write_all_at("test", &writes, OffsetDateTime::now_utc(), "rename:3").unwrap_err();
         assert!(matches!(err, Error::Write { .. }), "{err}");
         assert_eq!(read(&a), "old a");
         assert_eq!(read(&b), "old b");
@@ -713,28 +802,5 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2, "no temporaries or backups left: {names:?}");
-    }
-
-    /// Performs steps 1 and 2 and the first `n - 1` renames of a transaction, then fails rename
-    /// `n` and rolls back, as `write_all` does (the CLI tests drive the same path through the
-    /// `ETCD_PKI_FAILPOINT` variable, which an in-process test cannot set safely).
-    fn roll_back_after(writes: &[FileWrite], n: usize) -> Error {
-        let temps: Vec<PathBuf> = writes.iter().map(|w| write_temp(w, "").unwrap()).collect();
-        let stamp = backup_stamp(OffsetDateTime::now_utc());
-        let backups: Vec<(PathBuf, PathBuf)> = writes
-            .iter()
-            .filter(|w| w.path.exists())
-            .map(|w| (w.path.clone(), make_backup(&w.path, &stamp).unwrap()))
-            .collect();
-        for (w, t) in writes.iter().zip(&temps).take(n - 1) {
-            fs::rename(t, &w.path).unwrap();
-        }
-        roll_back(
-            writes,
-            &temps,
-            &backups,
-            n - 1,
-            io::Error::other("simulated"),
-        )
     }
 }

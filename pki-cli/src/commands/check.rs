@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    certificates_from_bytes, check, key_candidates, private_key_from_bytes, read_file, CertPool,
-    CheckInput, EtcdFiles, Finding, Host, HostUrl, Remedy, Report, Role, Status,
-    DEFAULT_WARN_WITHIN,
+    certificates_from_bytes, check, display_path, key_candidates, private_key_from_bytes,
+    read_file, CertPool, CheckInput, EtcdFiles, Finding, Host, HostUrl, Remedy, Report, Role,
+    Status, DEFAULT_WARN_WITHIN,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -14,9 +14,11 @@ use zeroize::Zeroizing;
 use crate::cli::{CheckArgs, Format};
 use crate::exit::{usage, Outcome, Result};
 use crate::output::{print, print_json, Table};
+use crate::unfinished::report_unfinished;
 
 #[derive(Serialize)]
 struct CheckJson<'a> {
+    #[serde(serialize_with = "pki_core::serde_path::path")]
     certificate: &'a Path,
     subject: String,
     role: Option<Role>,
@@ -134,7 +136,11 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
             print(&table.render())?;
         }
     }
-    Ok(if report.failed() {
+    let mut read: Vec<&Path> = vec![&args.cert];
+    read.extend(args.key.as_deref());
+    read.extend(args.cacert.as_deref());
+    let unfinished = report_unfinished(&read);
+    Ok(if report.failed() || unfinished {
         Outcome::ProblemsFound
     } else {
         Outcome::Ok
@@ -150,7 +156,7 @@ fn simple(
 ) -> String {
     let mut text = format!(
         "{}: {}{}\n",
-        args.cert.display(),
+        display_path(&args.cert),
         leaf.subject(),
         role.map_or(String::new(), |r| format!(", checked as a {r} certificate"))
     );
@@ -204,23 +210,23 @@ pub(crate) struct FixFiles<'a> {
 pub(crate) fn fix_command(remedy: &Remedy, files: &FixFiles<'_>) -> String {
     let ca = files
         .cacert
-        .map_or_else(|| "CA.pem".to_string(), |p| p.display().to_string());
-    let ca_key = files
-        .cacert
-        .and_then(guess_key)
-        .map_or_else(|| "CA-KEY.pem".to_string(), |p| p.display().to_string());
+        .map_or_else(|| "CA.pem".to_string(), |p| display_path(p).to_string());
+    let ca_key = files.cacert.and_then(guess_key).map_or_else(
+        || "CA-KEY.pem".to_string(),
+        |p| display_path(&p).to_string(),
+    );
     match remedy {
         Remedy::Reissue { add_ips, add_dns } => {
             let mut cmd = format!(
                 "etcd-pki reissue --cacert {ca} --ca-key {ca_key} --cert {}",
-                files.cert.display()
+                display_path(files.cert)
             );
             if let Some(key) = files
                 .key
                 .map(Path::to_path_buf)
                 .or_else(|| guess_key(files.cert))
             {
-                cmd.push_str(&format!(" --key {}", key.display()));
+                cmd.push_str(&format!(" --key {}", display_path(&key)));
             }
             for ip in add_ips {
                 cmd.push_str(&format!(" --add-ip {ip}"));
@@ -232,7 +238,7 @@ pub(crate) fn fix_command(remedy: &Remedy, files: &FixFiles<'_>) -> String {
         }
         Remedy::Renew => format!(
             "etcd-pki renew {} --cacert {ca} --ca-key {ca_key}",
-            files.cert.display()
+            display_path(files.cert)
         ),
         other => other.to_string(),
     }
@@ -246,5 +252,5 @@ fn guess_key(ca: &Path) -> Option<PathBuf> {
 pub(crate) fn file_label(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
+        .unwrap_or_else(|| display_path(path).to_string())
 }

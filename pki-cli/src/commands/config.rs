@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
+use pki_core::display_path;
 use pki_core::write::{write_all, FileWrite};
 
 use super::preflight::Urls;
@@ -31,7 +32,7 @@ pub fn run(args: &ConfigArgs) -> Result<Outcome> {
             let dir = write_node_files(out, &files)?;
             print(&format!(
                 "wrote {} for {}: etcd.env, etcd.conf, etcd.service, existing-nodes.txt\n",
-                dir.display(),
+                display_path(&dir),
                 args.name
             ))?;
         }
@@ -107,7 +108,7 @@ pub fn node_files(name: &str, urls: &Urls, list: &MemberList, node_args: &NodeAr
 pub fn write_node_files(out: &Path, files: &NodeFiles) -> Result<PathBuf> {
     let dir = out.join(&files.name);
     std::fs::create_dir_all(&dir)
-        .map_err(|e| usage(anyhow!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| usage(anyhow!("cannot create {}: {e}", display_path(&dir))))?;
     let writes: Vec<FileWrite> = files
         .files
         .iter()

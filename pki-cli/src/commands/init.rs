@@ -2,16 +2,20 @@
 
 use std::path::Path;
 
-use pki_core::{init, write::write_all, Curve, InitRequest, KeyAlgorithm, Layout, Member};
+use pki_core::{
+    display_path, init, write::write_all_as, Curve, InitRequest, KeyAlgorithm, Layout, Member,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{AlgoArg, ChangeFormat, InitArgs, LayoutArg};
 use crate::exit::{usage, Outcome, Result};
 use crate::output::{print, print_json};
+use crate::unfinished::report_recovered;
 
 #[derive(Serialize)]
 struct InitJson<'a> {
+    #[serde(serialize_with = "pki_core::serde_path::path")]
     dir: &'a Path,
     layout: Layout,
     members: &'a [Member],
@@ -20,6 +24,7 @@ struct InitJson<'a> {
 
 #[derive(Serialize)]
 struct FileJson<'a> {
+    #[serde(serialize_with = "pki_core::serde_path::path")]
     path: &'a Path,
     description: &'a str,
 }
@@ -66,7 +71,8 @@ pub fn run(args: &InitArgs) -> Result<Outcome> {
     }
     let (writes, descriptions): (Vec<_>, Vec<_>) =
         files.into_iter().map(|f| (f.write, f.description)).unzip();
-    write_all(&writes)?;
+    let written = write_all_as("init", &writes)?;
+    report_recovered(&written.recovered);
     match args.write_out {
         ChangeFormat::Json => print_json(&InitJson {
             dir: &args.dir,
@@ -85,10 +91,10 @@ pub fn run(args: &InitArgs) -> Result<Outcome> {
             let mut text = format!(
                 "created a {} PKI in {}:\n",
                 layout_name(layout),
-                args.dir.display()
+                display_path(&args.dir)
             );
             for (w, description) in writes.iter().zip(&descriptions) {
-                text.push_str(&format!("  {:<44} {description}\n", w.path.display()));
+                text.push_str(&format!("  {:<44} {description}\n", display_path(&w.path)));
             }
             text.push_str("\netcd flags per member:\n");
             for m in &members {
@@ -135,11 +141,11 @@ fn flags(dir: &Path, layout: Layout, name: &str) -> String {
     };
     format!(
         "--client-cert-auth --trusted-ca-file={} --cert-file={} --key-file={} --peer-client-cert-auth --peer-trusted-ca-file={} --peer-cert-file={} --peer-key-file={}",
-        ca.display(),
-        cert.display(),
-        key.display(),
-        ca.display(),
-        peer.display(),
-        peer_key.display()
+        display_path(&ca),
+        display_path(&cert),
+        display_path(&key),
+        display_path(&ca),
+        display_path(&peer),
+        display_path(&peer_key)
     )
 }

@@ -4,16 +4,18 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
-use pki_core::{load_file, rfc3339, short_duration, Certificate, Loaded, PrivateKey};
+use pki_core::{display_path, load_file, rfc3339, short_duration, Certificate, Loaded, PrivateKey};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{Format, InspectArgs};
 use crate::exit::{usage, Outcome, Result};
 use crate::output::{or_dash, print, print_json, Table};
+use crate::unfinished::report_unfinished;
 
 #[derive(Serialize)]
 struct CertificateJson<'a> {
+    #[serde(serialize_with = "pki_core::serde_path::path")]
     path: &'a Path,
     index: usize,
     #[serde(flatten)]
@@ -22,6 +24,7 @@ struct CertificateJson<'a> {
 
 #[derive(Serialize)]
 struct KeyJson<'a> {
+    #[serde(serialize_with = "pki_core::serde_path::path")]
     path: &'a Path,
     algorithm: String,
     bits: Option<usize>,
@@ -37,6 +40,7 @@ struct InspectJson<'a> {
 
 #[derive(Serialize)]
 struct ErrorJson<'a> {
+    #[serde(serialize_with = "pki_core::serde_path::path")]
     path: &'a Path,
     error: String,
 }
@@ -51,7 +55,7 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
                 let what = if l.encrypted_keys > 0 {
                     format!(
                         "an encrypted private key, which etcd cannot use; decrypt it with: openssl pkey -in {0} -out {0}.plain",
-                        path.display()
+                        display_path(path)
                     )
                 } else {
                     l.found.to_string()
@@ -60,7 +64,7 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
                     path,
                     format!(
                         "{}: no certificate or private key; it holds {what}",
-                        path.display()
+                        display_path(path)
                     ),
                 ));
             }
@@ -69,7 +73,7 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
                 path,
                 format!(
                     "{} is a directory: use `etcd-pki scan {0}` for directories",
-                    path.display()
+                    display_path(path)
                 ),
             )),
             Err(e) => errors.push((path, e.to_string())),
@@ -108,7 +112,7 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
                 for key in &l.keys {
                     text.push_str(&format!(
                         "{}: private key {} ({})\n\n",
-                        path.display(),
+                        display_path(path),
                         key.algorithm(),
                         key.format()
                     ));
@@ -130,9 +134,9 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
             for (path, l) in &loaded {
                 for (index, cert) in l.certificates.iter().enumerate() {
                     let file = if l.certificates.len() > 1 {
-                        format!("{} [{index}]", path.display())
+                        format!("{} [{index}]", display_path(path))
                     } else {
-                        path.display().to_string()
+                        display_path(path).to_string()
                     };
                     table.row([
                         file,
@@ -147,7 +151,7 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
                 }
                 for key in &l.keys {
                     table.row([
-                        path.display().to_string(),
+                        display_path(path).to_string(),
                         format!("private key ({})", key.format()),
                         "-".into(),
                         "-".into(),
@@ -162,8 +166,14 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
         }
     }
 
+    let read: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    let unfinished = report_unfinished(&read);
     if errors.is_empty() {
-        return Ok(Outcome::Ok);
+        return Ok(if unfinished {
+            Outcome::ProblemsFound
+        } else {
+            Outcome::Ok
+        });
     }
     for (_, error) in &errors[..errors.len() - 1] {
         eprintln!("etcd-pki: error: {error}");
@@ -201,9 +211,13 @@ fn simple(
     let s = cert.summary();
     let mut lines = Vec::new();
     let title = if count > 1 {
-        format!("{} [certificate {} of {count}]", path.display(), index + 1)
+        format!(
+            "{} [certificate {} of {count}]",
+            display_path(path),
+            index + 1
+        )
     } else {
-        path.display().to_string()
+        display_path(path).to_string()
     };
     lines.push(title);
     let mut field = |name: &str, value: String| lines.push(format!("  {name:<20}{value}"));

@@ -8,6 +8,7 @@ mod init;
 mod inspect;
 mod member;
 mod preflight;
+mod recover;
 mod reissue;
 mod renew;
 mod scale;
@@ -33,5 +34,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::ScaleIn(args) => scale::run_in(&args),
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Config(args) => config::run(&args),
+        Command::Recover(args) => recover::run(&args),
     }
 }

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    load_bytes, load_private_key, read_file, reissue, reissue_writes, write::write_all,
-    CertificateAuthority, KeyChange, Plan, ReissueRequest,
+    display_path, load_bytes, load_private_key, read_file, refuse_outputs_over_inputs, reissue,
+    reissue_writes, same_file, serde_path, write::write_all_as, CertificateAuthority, KeyChange,
+    NamedInput, Plan, ReissueRequest,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -12,12 +13,15 @@ use time::OffsetDateTime;
 use crate::cli::{ChangeFormat, ReissueArgs};
 use crate::exit::{usage, Outcome, Result};
 use crate::output::{print, print_json};
+use crate::unfinished::{report_recovered, report_unfinished};
 
 #[derive(Serialize)]
 struct ReissueJson<'a> {
+    #[serde(serialize_with = "serde_path::path")]
     certificate: &'a Path,
     dry_run: bool,
     plan: &'a Plan,
+    #[serde(serialize_with = "serde_path::paths")]
     written: Vec<&'a Path>,
     backups: Vec<Backup<'a>>,
     warnings: &'a [String],
@@ -25,7 +29,9 @@ struct ReissueJson<'a> {
 
 #[derive(Serialize)]
 struct Backup<'a> {
+    #[serde(serialize_with = "serde_path::path")]
     file: &'a Path,
+    #[serde(serialize_with = "serde_path::path")]
     backup: &'a Path,
 }
 
@@ -58,6 +64,44 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
             "--new-key needs somewhere to write the new key: give --key (replaced in place) or --out-key"
         )));
     }
+    let cert_out = args.out.clone().unwrap_or_else(|| args.cert.clone());
+    // No output may be another input: the reissued leaf over the CA certificate, a new key
+    // over the CA key, a certificate over its key. Replacing a file in place (the default) is
+    // the point, so an output written in place may be its own input (and a file holding both
+    // the certificate and its key is rewritten keeping the key).
+    let mut inputs = vec![
+        NamedInput {
+            role: "the CA certificate (--cacert)",
+            path: &args.ca.cacert,
+        },
+        NamedInput {
+            role: "the CA key (--ca-key)",
+            path: &args.ca.ca_key,
+        },
+        NamedInput {
+            role: "the certificate to reissue (--cert)",
+            path: &args.cert,
+        },
+    ];
+    if let Some(key) = &args.key {
+        inputs.push(NamedInput {
+            role: "the certificate's key (--key)",
+            path: key,
+        });
+    }
+    let mut outputs: Vec<(&Path, Option<&Path>)> =
+        vec![(&cert_out, args.out.is_none().then_some(args.cert.as_path()))];
+    if let (true, Some(k)) = (args.new_key, &key_out) {
+        outputs.push((k, args.out_key.is_none().then_some(k.as_path())));
+    }
+    for (output, in_place_of) in outputs {
+        let others: Vec<NamedInput> = inputs
+            .iter()
+            .filter(|i| !in_place_of.is_some_and(|own| same_file(own, i.path)))
+            .copied()
+            .collect();
+        refuse_outputs_over_inputs(&[output], &others)?;
+    }
     let req = ReissueRequest {
         add_ips: args.add_ips.clone(),
         add_dns: args.add_dns.clone(),
@@ -67,28 +111,9 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
         days: args.days,
         at: now,
     };
-    let cert_out = args.out.clone().unwrap_or_else(|| args.cert.clone());
 
-    if args.dry_run {
-        let plan = pki_core::plan(old, &ca, &req).map_err(|e| usage(e.with_path(&args.cert)))?;
-        match args.write_out {
-            ChangeFormat::Json => print_json(&ReissueJson {
-                certificate: &args.cert,
-                dry_run: true,
-                plan: &plan,
-                written: vec![],
-                backups: vec![],
-                warnings: ca.warnings(),
-            })?,
-            ChangeFormat::Simple => {
-                let mut text = plan_text(&args.cert, &ca, &plan);
-                text.push_str("dry run: nothing was written\n");
-                print(&text)?;
-            }
-        }
-        return Ok(Outcome::Ok);
-    }
-
+    // A dry run runs every check of the real run (the key, signing, verification, the file
+    // contents) and stops before writing.
     let reissued =
         reissue(old, old_key.as_ref(), &ca, &req).map_err(|e| usage(e.with_path(&args.cert)))?;
     let key_format = old_key.as_ref().map(|k| k.format());
@@ -98,7 +123,33 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
         &cert_out,
         key_out.as_deref().map(|p| (p, key_format)),
     )?;
-    let written = write_all(&writes)?;
+    if args.dry_run {
+        let dirs: Vec<&Path> = writes.iter().map(|w| w.path.as_path()).collect();
+        let unfinished = report_unfinished(&dirs);
+        match args.write_out {
+            ChangeFormat::Json => print_json(&ReissueJson {
+                certificate: &args.cert,
+                dry_run: true,
+                plan: &reissued.plan,
+                written: vec![],
+                backups: vec![],
+                warnings: ca.warnings(),
+            })?,
+            ChangeFormat::Simple => {
+                let mut text = plan_text(&args.cert, &ca, &reissued.plan);
+                text.push_str("dry run: nothing was written\n");
+                print(&text)?;
+            }
+        }
+        return Ok(if unfinished {
+            Outcome::ProblemsFound
+        } else {
+            Outcome::Ok
+        });
+    }
+
+    let written = write_all_as("reissue", &writes)?;
+    report_recovered(&written.recovered);
     match args.write_out {
         ChangeFormat::Json => print_json(&ReissueJson {
             certificate: &args.cert,
@@ -118,10 +169,10 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
                 match written.backups.iter().find(|(f, _)| f == file) {
                     Some((_, backup)) => text.push_str(&format!(
                         "wrote {} (the old file is {})\n",
-                        file.display(),
-                        backup.display()
+                        display_path(file),
+                        display_path(backup)
                     )),
-                    None => text.push_str(&format!("wrote {}\n", file.display())),
+                    None => text.push_str(&format!("wrote {}\n", display_path(file))),
                 }
             }
             text.push_str(
@@ -141,10 +192,10 @@ pub(super) fn plan_text(cert: &Path, ca: &CertificateAuthority, plan: &Plan) -> 
         .map_or_else(|| plan.ca.clone(), str::to_string);
     let ca_file = ca
         .certificate_path()
-        .map_or(String::new(), |p| format!(" ({})", p.display()));
+        .map_or(String::new(), |p| format!(" ({})", display_path(p)));
     let mut text = format!(
         "{}: {}\n  signed by {ca_name}{ca_file}\n",
-        cert.display(),
+        display_path(cert),
         plan.subject
     );
     for added in &plan.added {

@@ -1,11 +1,12 @@
 //! `etcd-pki renew`: rotation of every certificate a CA issued that expires soon.
 
-use pki_core::{renew, CertificateAuthority, RenewOptions, RenewOutcome};
+use pki_core::{display_path, renew, CertificateAuthority, RenewOptions, RenewOutcome};
 use time::OffsetDateTime;
 
 use crate::cli::{RenewArgs, TableFormat};
 use crate::exit::{Outcome, Result};
 use crate::output::{print, print_json, Table};
+use crate::unfinished::{report_interrupted, report_recovered};
 
 pub fn run(args: &RenewArgs) -> Result<Outcome> {
     let now = OffsetDateTime::now_utc();
@@ -18,7 +19,10 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
         expires_within: args.expires_within,
         dry_run: args.dry_run,
     };
-    let items = renew(&args.paths, &ca, &opts)?;
+    let report = renew(&args.paths, &ca, &opts)?;
+    report_recovered(&report.recovered);
+    let unfinished = report_interrupted(&report.interrupted);
+    let items = report.items;
     let failed = items
         .iter()
         .filter(|i| matches!(i.outcome, RenewOutcome::Failed { .. }))
@@ -41,7 +45,7 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
                         if plan.clamped_to_ca && within(&plan.not_after, now, args.expires_within) {
                             notes.push(format!(
                                 "{}: renewed, but the CA expires at {}: renew the CA (etcd-pki init a new one and roll it out), since no leaf can outlive it",
-                                item.path.display(),
+                                display_path(&item.path),
                                 plan.not_after
                             ));
                         }
@@ -50,7 +54,7 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
                             plan.not_after.clone(),
                             backup
                                 .as_ref()
-                                .map_or("-".into(), |b| b.display().to_string()),
+                                .map_or("-".into(), |b| display_path(b).into_owned()),
                         )
                     }
                     RenewOutcome::WouldRenew { plan } => (
@@ -68,7 +72,7 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
                         ("skipped: a CA certificate".into(), "-".into(), "-".into())
                     }
                     RenewOutcome::Failed { error } => {
-                        notes.push(format!("{}: {error}", item.path.display()));
+                        notes.push(format!("{}: {error}", display_path(&item.path)));
                         (
                             "FAILED (file left as it was)".into(),
                             "-".into(),
@@ -78,7 +82,7 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
                     _ => ("-".into(), "-".into(), "-".into()),
                 };
                 table.row([
-                    item.path.display().to_string(),
+                    display_path(&item.path).to_string(),
                     item.subject.clone(),
                     item.not_after.clone(),
                     action,
@@ -107,7 +111,7 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
             print(&text)?;
         }
     }
-    Ok(if failed > 0 {
+    Ok(if failed > 0 || unfinished {
         Outcome::ProblemsFound
     } else {
         Outcome::Ok

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use etcd_client::MemberAddOptions;
 use pki_core::write::{write_all, FileWrite};
-use pki_core::{check, CertificateAuthority, CheckInput, Host, ReissueRequest, Role, Status};
+use pki_core::{
+    check, display_path, CertificateAuthority, CheckInput, Host, ReissueRequest, Role, Status,
+};
 use time::OffsetDateTime;
 
 use super::config::{node_files, write_node_files};
@@ -54,14 +56,14 @@ fn say(text: &str) -> Result<()> {
 fn out_dir(given: Option<&std::path::Path>, default: &str) -> Result<PathBuf> {
     let out = given.map_or_else(|| PathBuf::from(default), std::path::Path::to_path_buf);
     std::fs::create_dir_all(&out)
-        .map_err(|e| usage(anyhow!("cannot create {}: {e}", out.display())))?;
+        .map_err(|e| usage(anyhow!("cannot create {}: {e}", display_path(&out))))?;
     Ok(out)
 }
 
 fn say_saved(saved: &snapshot::Saved) -> Result<()> {
     say(&format!(
         "snapshot saved: {} ({} bytes, revision {})",
-        saved.path.display(),
+        display_path(&saved.path),
         saved.size,
         saved.revision
     ))
@@ -137,10 +139,10 @@ async fn scale_out(etcd: &Etcd, args: &ScaleOutArgs) -> Result<Outcome> {
     let node_dir = write_node_files(&out, &node_files(&member.name, &urls, &list, &args.node))?;
     say(&format!(
         "wrote {dir}/etcd.env, etcd.conf, etcd.service and existing-nodes.txt; on {name}: put etcd.conf in /etc/etcd/, the unit in /lib/systemd/system/, the PKI files in {pki}, create {data} owned by the etcd user, then systemctl start etcd",
-        dir = node_dir.display(),
+        dir = display_path(&node_dir),
         name = member.name,
-        pki = args.node.pki_dir.display(),
-        data = args.node.data_dir.display(),
+        pki = display_path(&args.node.pki_dir),
+        data = display_path(&args.node.data_dir),
     ))?;
     let exec_failed = match &args.exec {
         Some(cmd) => match start_exec(cmd, &node_dir) {
@@ -385,7 +387,7 @@ async fn give_up(etcd: &Etcd, id: u64, args: &ScaleOutArgs, why: &str) -> Result
     if member.started() {
         say(&format!(
             "{name} had started: stop etcd on it and empty its data directory ({}) before running scale-out again; it holds the removed member's ID, which the cluster now refuses",
-            args.node.data_dir.display()
+            display_path(&args.node.data_dir)
         ))?;
     }
     Err(did_not_complete(name))
@@ -514,11 +516,11 @@ fn fix_certificates(args: &ScaleOutArgs, urls: &Urls) -> Result<()> {
             .iter()
             .find(|(file, _)| file == cert)
             .map_or(String::new(), |(_, b)| {
-                format!(" (the old file is {})", b.display())
+                format!(" (the old file is {})", display_path(b))
             });
         say(&format!(
             "--fix-certs: reissued {} with {added} added{backup}; copy it to the new node",
-            cert.display(),
+            display_path(cert),
         ))?;
     }
     Ok(())
@@ -618,7 +620,7 @@ async fn scale_in(etcd: &Etcd, args: &ScaleInArgs) -> Result<Outcome> {
     say(&format!(
         "stop etcd on {} and keep its data directory until you are sure; the remaining nodes' CLUSTER line is in {}:\n  CLUSTER={cluster}",
         target.label(),
-        file.display()
+        display_path(&file)
     ))?;
     Ok(Outcome::Ok)
 }

@@ -1,11 +1,12 @@
 //! `etcd-pki scan DIR...`: every certificate under directory trees, one row each.
 
-use pki_core::{scan, Issuer, ScanOptions};
+use pki_core::{display_path, scan, Issuer, ScanOptions};
 use time::OffsetDateTime;
 
 use crate::cli::{ScanArgs, TableFormat};
 use crate::exit::{Outcome, Result};
 use crate::output::{or_dash, print, print_json, Table};
+use crate::unfinished::report_interrupted;
 
 pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let opts = ScanOptions {
@@ -28,13 +29,13 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
             ]);
             for c in &report.certificates {
                 let file = if c.index > 0 {
-                    format!("{} [{}]", c.path.display(), c.index)
+                    format!("{} [{}]", display_path(&c.path), c.index)
                 } else {
-                    c.path.display().to_string()
+                    display_path(&c.path).to_string()
                 };
                 let issuer = match &c.issuer {
                     Issuer::SelfSigned => "self-signed".to_string(),
-                    Issuer::Found { path, name } => format!("{name} ({})", path.display()),
+                    Issuer::Found { path, name } => format!("{name} ({})", display_path(path)),
                     Issuer::NotFound => "not found".to_string(),
                     _ => "-".to_string(),
                 };
@@ -76,7 +77,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
             } else {
                 text.push_str(&format!("; {} files skipped:\n", report.skipped.len()));
                 for s in &report.skipped {
-                    text.push_str(&format!("  {}: {}\n", s.path.display(), s.reason));
+                    text.push_str(&format!("  {}: {}\n", display_path(&s.path), s.reason));
                 }
             }
             if !report.malformed.is_empty() {
@@ -85,12 +86,13 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                     report.malformed.len()
                 ));
                 for s in &report.malformed {
-                    text.push_str(&format!("  {}: {}\n", s.path.display(), s.reason));
+                    text.push_str(&format!("  {}: {}\n", display_path(&s.path), s.reason));
                 }
             }
             print(&text)?;
         }
     }
+    report_interrupted(&report.interrupted);
     Ok(if report.has_problems() {
         Outcome::ProblemsFound
     } else {

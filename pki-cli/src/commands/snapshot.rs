@@ -1,7 +1,9 @@
 //! `etcd-pki snapshot save FILE`: `etcdctl snapshot save`, written atomically and verified
 //! before it replaces anything.
 
-use crate::cli::{SnapshotArgs, SnapshotCommand};
+use pki_core::{display_path, refuse_outputs_over_inputs, write::check_target, NamedInput};
+
+use crate::cli::{ConnectionArgs, SnapshotArgs, SnapshotCommand};
 use crate::etcd::connect::{block_on, Etcd};
 use crate::etcd::snapshot::{save, Saved};
 use crate::exit::{Outcome, Result};
@@ -11,6 +13,7 @@ pub fn run(args: &SnapshotArgs) -> Result<Outcome> {
     let etcd = Etcd::from_args(&args.connection)?;
     match &args.command {
         SnapshotCommand::Save(save_args) => {
+            check_output(&save_args.file, &args.connection)?;
             let saved = block_on(save(&etcd, &save_args.file))??;
             print(&saved_text(&saved))?;
             Ok(Outcome::Ok)
@@ -18,11 +21,27 @@ pub fn run(args: &SnapshotArgs) -> Result<Outcome> {
     }
 }
 
+/// Refuses, before connecting, a snapshot file that is a pipe or device, or one of the
+/// connection's TLS files.
+pub fn check_output(file: &std::path::Path, conn: &ConnectionArgs) -> Result<()> {
+    check_target(file)?;
+    let inputs: Vec<NamedInput> = [
+        ("the CA file (--cacert)", &conn.cacert),
+        ("the client certificate (--cert)", &conn.cert),
+        ("the client key (--key)", &conn.key),
+    ]
+    .into_iter()
+    .filter_map(|(role, p)| p.as_deref().map(|path| NamedInput { role, path }))
+    .collect();
+    refuse_outputs_over_inputs(&[file], &inputs)?;
+    Ok(())
+}
+
 /// What `etcdctl snapshot save` says, with the revision and the backup added.
 pub fn saved_text(saved: &Saved) -> String {
     let mut text = format!(
         "Snapshot saved at {} ({} bytes, revision {}, from {}; SHA-256 verified)\n",
-        saved.path.display(),
+        display_path(&saved.path),
         saved.size,
         saved.revision,
         saved.endpoint
@@ -30,7 +49,7 @@ pub fn saved_text(saved: &Saved) -> String {
     if let Some(backup) = &saved.backup {
         text.push_str(&format!(
             "the file it replaced is kept as {}\n",
-            backup.display()
+            display_path(backup)
         ));
     }
     text

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
+use pki_core::display_path;
 
 use crate::cli::ConnectionArgs;
 use crate::etcd::errors::{classify, EtcdError};
@@ -53,8 +54,8 @@ impl Etcd {
                     if !private.matches(&certs[0]) {
                         return Err(usage(anyhow!(
                             "{} is not the key of {}: pass the key that belongs to the client certificate",
-                            key.display(),
-                            cert.display()
+                            display_path(key),
+                            display_path(cert)
                         )));
                     }
                     tls = tls.identity(Identity::from_pem(cert_pem, &key_pem));

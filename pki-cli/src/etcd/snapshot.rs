@@ -9,6 +9,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use pki_core::display_path;
 use pki_core::write::{AtomicFile, Secrecy};
 use serde::Serialize;
 
@@ -20,6 +21,7 @@ use crate::exit::{usage, Failure};
 #[derive(Debug, Clone, Serialize)]
 pub struct Saved {
     /// The file.
+    #[serde(serialize_with = "pki_core::serde_path::path")]
     pub path: PathBuf,
     /// Its size in bytes (database and hash).
     pub size: u64,
@@ -28,6 +30,7 @@ pub struct Saved {
     /// The endpoint it came from.
     pub endpoint: String,
     /// The backup of a file it replaced.
+    #[serde(serialize_with = "pki_core::serde_path::opt_path")]
     pub backup: Option<PathBuf>,
 }
 
@@ -103,7 +106,7 @@ async fn save_from(etcd: &Etcd, endpoint: &str, path: &Path) -> Result<Saved, Sa
             code: crate::exit::Code::Etcd,
             error: anyhow::anyhow!(
                 "the snapshot from {endpoint} is not intact ({why}); nothing was written to {}",
-                path.display()
+                display_path(path)
             ),
         })
     })?;

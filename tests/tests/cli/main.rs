@@ -2,6 +2,7 @@
 //! certificates made by openssl and cfssl, asserting exit codes and output.
 
 mod check;
+mod crash;
 mod init;
 mod inspect;
 mod reissue;
