@@ -5,6 +5,7 @@ mod check;
 mod crash;
 mod init;
 mod inspect;
+mod paths;
 mod reissue;
 mod renew;
 mod robustness;
