@@ -15,7 +15,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 # What bench/compare.sh runs beside them.
 BENCH_PACKAGES := hyperfine python3-cryptography time
 
-.PHONY: deps demo test build fixtures bench
+# Debian trixie's etcd 3.5, unpacked (not installed) inside target/ by tests/fetch-etcd.sh, which
+# leaves the system's apt configuration and state as they are. The cluster suite runs on it and
+# on the installed etcd (bookworm's 3.4).
+ETCD35_DIR := target/etcd-3.5
+
+.PHONY: deps demo test build fixtures bench etcd35
 
 ## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl)
 deps:
@@ -30,6 +35,10 @@ deps:
 ## build: build the etcd-pki binary (debug) and every workspace binary the tests run
 build: deps
 	$(CARGO) build --workspace --bins
+
+## etcd35: fetch trixie's etcd-server and etcd-client (3.5) into target/etcd-3.5 (once)
+etcd35: deps
+	@tests/fetch-etcd.sh trixie $(ETCD35_DIR)
 
 ## demo: the seed runbook's failure, caught
 demo: build
