@@ -19,6 +19,10 @@ BENCH_PACKAGES := hyperfine python3-cryptography time
 # leaves the system's apt configuration and state as they are. The cluster suite runs on it and
 # on the installed etcd (bookworm's 3.4).
 ETCD35_DIR := target/etcd-3.5
+ETCD35_BIN := $(CURDIR)/$(ETCD35_DIR)/root/usr/bin
+# etcd-pki-tests' test targets other than the cluster suite (tests/tests/NAME or NAME.rs), which
+# run once.
+OTHER_TEST_TARGETS := $(filter-out cluster,$(basename $(notdir $(wildcard tests/tests/*))))
 
 .PHONY: deps demo test build fixtures bench etcd35
 
@@ -44,14 +48,17 @@ etcd35: deps
 demo: build
 	@./demo/demo.sh target/debug/etcd-pki
 
-## test: formatting, lints, and the whole test suite (unit, CLI, real etcd)
-test: deps
+## test: formatting, lints, and the whole test suite (unit, CLI, real etcd); the cluster suite
+## runs on the installed etcd (3.4) and on trixie's 3.5
+test: deps etcd35
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	# One build of every target with the features `cargo test` resolves (dev-dependencies
 	# included), so that the binary the tests run is not built twice with different features.
 	$(CARGO) build --workspace --all-targets
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --exclude etcd-pki-tests
+	$(CARGO) test -p etcd-pki-tests --lib $(addprefix --test ,$(OTHER_TEST_TARGETS))
+	CARGO=$(CARGO) tests/cluster-suites.sh "$$(dirname "$$(command -v etcd)")" $(ETCD35_BIN)
 
 ## bench: etcd-pki against cat, cfssl, openssl and Python on a generated corpus (BENCHMARKS.md)
 bench: deps
