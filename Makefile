@@ -15,7 +15,16 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 # What bench/compare.sh runs beside them.
 BENCH_PACKAGES := hyperfine python3-cryptography time
 
-.PHONY: deps demo test build fixtures bench
+# Debian trixie's etcd 3.5, unpacked (not installed) inside target/ by tests/fetch-etcd.sh, which
+# leaves the system's apt configuration and state as they are. The cluster suite runs on it and
+# on the installed etcd (bookworm's 3.4).
+ETCD35_DIR := target/etcd-3.5
+ETCD35_BIN := $(CURDIR)/$(ETCD35_DIR)/root/usr/bin
+# etcd-pki-tests' test targets other than the cluster suite (tests/tests/NAME or NAME.rs), which
+# run once.
+OTHER_TEST_TARGETS := $(filter-out cluster,$(basename $(notdir $(wildcard tests/tests/*))))
+
+.PHONY: deps demo test build fixtures bench etcd35
 
 ## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, strace)
 deps:
@@ -31,18 +40,25 @@ deps:
 build: deps
 	$(CARGO) build --workspace --bins
 
+## etcd35: fetch trixie's etcd-server and etcd-client (3.5) into target/etcd-3.5 (once)
+etcd35: deps
+	@tests/fetch-etcd.sh trixie $(ETCD35_DIR)
+
 ## demo: the seed runbook's failure, caught
 demo: build
 	@./demo/demo.sh target/debug/etcd-pki
 
-## test: formatting, lints, and the whole test suite (unit, CLI, real etcd)
-test: deps
+## test: formatting, lints, and the whole test suite (unit, CLI, real etcd); the cluster suite
+## runs on the installed etcd (3.4) and on trixie's 3.5
+test: deps etcd35
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	# One build of every target with the features `cargo test` resolves (dev-dependencies
 	# included), so that the binary the tests run is not built twice with different features.
 	$(CARGO) build --workspace --all-targets
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --exclude etcd-pki-tests
+	$(CARGO) test -p etcd-pki-tests --lib $(addprefix --test ,$(OTHER_TEST_TARGETS))
+	CARGO=$(CARGO) tests/cluster-suites.sh "$$(dirname "$$(command -v etcd)")" $(ETCD35_BIN)
 
 ## bench: etcd-pki against cat, cfssl, openssl and Python on a generated corpus (BENCHMARKS.md)
 bench: deps

@@ -1,23 +1,131 @@
 //! Real TLS etcd clusters on loopback for tests.
 //!
-//! Each member runs Debian's `etcd` on its own 127.x.y.z address (so SANs matter), with its own
+//! Each member runs a real `etcd` on its own 127.x.y.z address (so SANs matter), with its own
 //! copy of the PKI files as a separate host would have, mutual TLS on both ports
 //! (`--client-cert-auth --peer-client-cert-auth`, as the seed runbook runs it), in a temporary
-//! directory. The harness installs nothing: `make test` installs `etcd-server` and
-//! `etcd-client`. It waits for health with the real `etcdctl`, and stops only the processes it
-//! started, by PID: SIGTERM, a few seconds' grace, then SIGKILL (an etcd whose cluster has a
-//! dead member may ignore SIGTERM for a while). Members also die with the test thread that
-//! started them (`PR_SET_PDEATHSIG`), so a panicking test leaves nothing behind.
+//! directory. The binaries are those in `$ETCD_PKI_TEST_ETCD_BIN_DIR` when it is set, else the
+//! `etcd` on `PATH` and the `etcdctl` beside it ([`etcd_binaries`]; [`etcd_version`] says which
+//! version runs). The harness installs nothing: `make test` installs Debian's `etcd-server` and
+//! `etcd-client` and unpacks trixie's beside them. It waits for health with the real `etcdctl`,
+//! and stops only the processes it started, by PID: SIGTERM, a few seconds' grace, then SIGKILL
+//! (an etcd whose cluster has a dead member may ignore SIGTERM for a while). Members also die
+//! with the test thread that started them (`PR_SET_PDEATHSIG`), so a panicking test leaves
+//! nothing behind.
 
 use std::collections::HashSet;
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::Run;
+
+/// The environment variable that names the directory of the etcd binaries the harness runs
+/// (`etcd`, `etcdctl`, and `etcdutl` where the version has it). A relative path is taken from
+/// the repository root.
+pub const ETCD_BIN_DIR_VAR: &str = "ETCD_PKI_TEST_ETCD_BIN_DIR";
+
+/// The etcd binaries every test runs, and their version.
+#[derive(Debug)]
+pub struct EtcdBinaries {
+    /// The directory they are in.
+    pub dir: PathBuf,
+    /// `etcd`.
+    pub etcd: PathBuf,
+    /// `etcdctl`.
+    pub etcdctl: PathBuf,
+    /// `etcdutl` (etcd 3.5 and later), if the directory has it.
+    pub etcdutl: Option<PathBuf>,
+    /// What `etcd --version` reports, e.g. `3.4.23`.
+    pub version: String,
+}
+
+/// The etcd binaries: those in `$ETCD_PKI_TEST_ETCD_BIN_DIR`, or else those in the directory of
+/// the `etcd` on `PATH` (Debian's, in /usr/bin, which `make test` installs). Looked up, and
+/// `etcd --version` run, once per test process; a directory without `etcd` and `etcdctl` fails
+/// the test rather than falling back to other binaries.
+pub fn etcd_binaries() -> &'static EtcdBinaries {
+    static BINARIES: OnceLock<EtcdBinaries> = OnceLock::new();
+    BINARIES.get_or_init(|| {
+        let dir = match std::env::var_os(ETCD_BIN_DIR_VAR).filter(|v| !v.is_empty()) {
+            Some(dir) => crate::repo_root().join(dir),
+            None => std::env::var_os("PATH")
+                .iter()
+                .flat_map(std::env::split_paths)
+                .find(|d| is_executable(&d.join("etcd")))
+                .unwrap_or_else(|| PathBuf::from("/usr/bin")),
+        };
+        let tool = |name: &str| {
+            let path = dir.join(name);
+            is_executable(&path).then_some(path)
+        };
+        let need = |name: &str| {
+            tool(name).unwrap_or_else(|| {
+                panic!(
+                    "{}/{name} is not an executable: set {ETCD_BIN_DIR_VAR} to a directory with etcd and etcdctl (make test installs Debian's etcd-server and etcd-client)",
+                    dir.display()
+                )
+            })
+        };
+        let etcd = need("etcd");
+        let etcdctl = need("etcdctl");
+        let etcdutl = tool("etcdutl");
+        let out = Command::new(&etcd)
+            .arg("--version")
+            .output()
+            .unwrap_or_else(|e| panic!("{} --version: {e}", etcd.display()));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let version = text
+            .lines()
+            .find_map(|l| l.strip_prefix("etcd Version:"))
+            .map(|v| v.trim().to_string())
+            .filter(|v| out.status.success() && !v.is_empty())
+            .unwrap_or_else(|| panic!("{} --version printed no version:\n{text}", etcd.display()));
+        EtcdBinaries {
+            dir,
+            etcd,
+            etcdctl,
+            etcdutl,
+            version,
+        }
+    })
+}
+
+/// The version of the etcd the tests run, as `etcd --version` reports it (`3.4.23`, `3.5.16`).
+pub fn etcd_version() -> &'static str {
+    &etcd_binaries().version
+}
+
+/// `etcd`, with none of the caller's `ETCD_*` variables (etcd reads its flags from them).
+pub fn etcd_command() -> Command {
+    let mut cmd = Command::new(&etcd_binaries().etcd);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ETCD_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// `etcdctl` speaking the v3 API, with none of the caller's other `ETCDCTL_*` variables.
+pub fn etcdctl_command() -> Command {
+    let mut cmd = Command::new(&etcd_binaries().etcdctl);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ETCDCTL_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("ETCDCTL_API", "3");
+    cmd
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
 
 /// A cluster's client and peer ports, the same on every member's address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -482,12 +590,7 @@ impl Cluster {
         let own_pki = pki.copy_to(&dir.join("pki"));
         let log = fs::File::create(dir.join("etcd.log")).unwrap();
         let (client, peer) = (url(ip, self.ports.client), url(ip, self.ports.peer));
-        let mut cmd = Command::new("etcd");
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("ETCD_") {
-                cmd.env_remove(key);
-            }
-        }
+        let mut cmd = etcd_command();
         match start {
             Start::Flags {
                 initial_cluster,
@@ -555,7 +658,7 @@ impl Cluster {
         die_with_parent(&mut cmd);
         let child = cmd
             .spawn()
-            .expect("start etcd (make test installs etcd-server)");
+            .unwrap_or_else(|e| panic!("start {}: {e}", etcd_binaries().etcd.display()));
         self.members.push(Member {
             name: name.to_string(),
             ip,
@@ -667,13 +770,12 @@ impl Cluster {
 
     /// Runs the real etcdctl (v3 API) against the cluster.
     pub fn etcdctl(&self, args: &[&str]) -> Run {
-        let out = Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
+        let out = etcdctl_command()
             .args(self.connection_args())
             .args(["--dial-timeout", "3s", "--command-timeout", "10s"])
             .args(args)
             .output()
-            .expect("run etcdctl (make test installs etcd-client)");
+            .unwrap_or_else(|e| panic!("run {}: {e}", etcd_binaries().etcdctl.display()));
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -754,7 +856,12 @@ impl Cluster {
                 let text = fs::read_to_string(m.log()).unwrap_or_default();
                 let lines: Vec<&str> = text.lines().collect();
                 let tail = lines[lines.len().saturating_sub(8)..].join("\n");
-                format!("--- {} ({}) ---\n{tail}", m.name, m.ip)
+                format!(
+                    "--- {} ({}, etcd {}) ---\n{tail}",
+                    m.name,
+                    m.ip,
+                    etcd_version()
+                )
             })
             .collect::<Vec<_>>()
             .join("\n")

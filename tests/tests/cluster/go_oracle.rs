@@ -4,10 +4,12 @@
 //! means, tested rather than asserted.
 
 use std::net::{IpAddr, TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use etcd_pki_tests::cluster::{allocate_ips, die_with_parent, stop, url};
+use etcd_pki_tests::cluster::{
+    allocate_ips, die_with_parent, etcd_command, etcdctl_command, stop, url,
+};
 use etcd_pki_tests::{etcd_pki, fixture};
 
 /// One certificate served by etcd and checked by etcdctl.
@@ -41,7 +43,7 @@ fn go_verdict(case: &Case) -> (bool, String) {
         free_port("127.0.0.1".parse().unwrap())
     );
     let listen = url(case.listen, client_port);
-    let mut cmd = Command::new("etcd");
+    let mut cmd = etcd_command();
     cmd.args([
         "--name",
         "oracle",
@@ -69,11 +71,6 @@ fn go_verdict(case: &Case) -> (bool, String) {
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(std::fs::File::create(dir.path().join("etcd.log")).unwrap());
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("ETCD_") {
-            cmd.env_remove(key);
-        }
-    }
     die_with_parent(&mut cmd);
     let mut child = cmd.spawn().expect("start etcd");
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -102,8 +99,7 @@ fn go_verdict(case: &Case) -> (bool, String) {
         Some(host) => format!("https://{host}:{client_port}"),
         None => listen.clone(),
     };
-    let out = Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
+    let out = etcdctl_command()
         .args([
             "--endpoints",
             &dial,

@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use etcd_pki_tests::cluster::{allocate_ips, reserve_ips, Cluster, Pki, Start};
+use etcd_pki_tests::cluster::{allocate_ips, etcd_version, reserve_ips, Cluster, Pki, Start};
 use etcd_pki_tests::{env_value, etcd_pki};
 
 fn named(ips: &[std::net::IpAddr]) -> Vec<(String, std::net::IpAddr)> {
@@ -175,8 +175,19 @@ fn list_and_status_match_etcdctl() {
     status
         .expect_code(0)
         .stdout_has("ENDPOINT")
-        .stdout_has("| RAFT APPLIED INDEX | ERRORS |")
-        .stdout_has("3.4.");
+        .stdout_has("| RAFT APPLIED INDEX | ERRORS |");
+    // Every member reports the version of the etcd that runs (and only that version).
+    let version = etcd_version();
+    let rows: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|l| l.contains("https://"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", status.stdout);
+    for row in rows {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert!(cells.contains(&version), "not {version}: {row}");
+    }
     let simple = cluster.etcd_pki(&["endpoint", "status", "--cluster"], false);
     assert_eq!(simple.stdout.lines().count(), 3);
     assert_eq!(

@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use etcd_pki_tests::cluster::{
-    allocate_ips, allocate_ports, die_with_parent, environment_file, stop, unit_command, Cluster,
-    ListedMember, Pki, Start,
+    allocate_ips, allocate_ports, die_with_parent, environment_file, etcd_binaries, etcd_command,
+    etcdctl_command, stop, unit_command, Cluster, ListedMember, Pki, Start,
 };
 use etcd_pki_tests::openssl_leaf;
 
@@ -55,7 +55,7 @@ fn node_flags(cluster: &Cluster, name: &str, out: &Path, pki_dir: &Path) -> Vec<
         "--pki-dir".into(),
         s(pki_dir),
         "--etcd-binary".into(),
-        "etcd".into(),
+        s(&etcd_binaries().etcd),
         "--token".into(),
         cluster.token.clone(),
     ]
@@ -654,14 +654,18 @@ fn a_saved_snapshot_restores_with_etcdctl() {
         .expect_code(0)
         .stdout_has("the file it replaced is kept as");
 
-    // Restore (etcdctl 3.4) and run it as a new single-member cluster, plain http on its own IP.
+    // Restore (with etcdutl where the version has it: etcdctl's `snapshot restore` is deprecated
+    // in 3.5 and gone in 3.6) and run it as a new single-member cluster, plain http on its own IP.
     let ip = ips[3];
     let ports = allocate_ports(&[ip]);
     let peer = format!("http://{ip}:{}", ports.peer);
     let client = format!("http://{ip}:{}", ports.client);
     let data = cluster.root().join("restored");
-    let restore = Command::new("etcdctl")
-        .env("ETCDCTL_API", "3")
+    let mut restore = match &etcd_binaries().etcdutl {
+        Some(etcdutl) => Command::new(etcdutl),
+        None => etcdctl_command(),
+    };
+    let restore = restore
         .args([
             "snapshot",
             "restore",
@@ -684,7 +688,7 @@ fn a_saved_snapshot_restores_with_etcdctl() {
         "{}",
         String::from_utf8_lossy(&restore.stderr)
     );
-    let mut etcd = Command::new("etcd");
+    let mut etcd = etcd_command();
     etcd.args(["--name", "restored", "--data-dir", &s(&data)])
         .args([
             "--listen-client-urls",
@@ -705,8 +709,7 @@ fn a_saved_snapshot_restores_with_etcdctl() {
     die_with_parent(&mut etcd);
     let child = etcd.spawn().unwrap();
     let get = || {
-        Command::new("etcdctl")
-            .env("ETCDCTL_API", "3")
+        etcdctl_command()
             .args([
                 "--endpoints",
                 &client,

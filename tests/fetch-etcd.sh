@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Fetches another Debian release's etcd (`etcd-server`, `etcd-client`) and unpacks it into a
+# directory of its own, without changing the system's apt configuration or state, so that the
+# cluster suite can run against it beside the installed one. `make test` uses it for trixie's
+# etcd 3.5.
+#
+# Usage: tests/fetch-etcd.sh SUITE DEST      e.g. tests/fetch-etcd.sh trixie target/etcd-3.5
+#
+# Everything it writes stays under DEST: apt's lists and cache (DEST/apt), the .debs (DEST/debs)
+# and the unpacked packages (DEST/root; the binaries are DEST/root/usr/bin/etcd, etcdctl and,
+# from 3.5 on, etcdutl). apt runs with a private sources list naming the mirror of
+# /etc/apt/sources.list.d/debian.sources (or /etc/apt/sources.list) with suite SUITE, private
+# state directories, no lock and none of the system's update hooks; nothing is installed, the
+# packages are only unpacked with `dpkg -x`. The release keys are the installed
+# debian-archive-keyring's. A second run with DEST complete does nothing.
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 SUITE DEST" >&2
+    exit 2
+fi
+SUITE=$1
+mkdir -p "$2"
+DEST=$(realpath "$2")
+ROOT=$DEST/root
+STAMP=$DEST/complete
+
+if [ -e "$STAMP" ] && [ -x "$ROOT/usr/bin/etcd" ] && [ -x "$ROOT/usr/bin/etcdctl" ]; then
+    echo "etcd from Debian $SUITE: already unpacked in $ROOT/usr/bin ($("$ROOT/usr/bin/etcd" --version | head -1))"
+    exit 0
+fi
+
+# The mirror and keyring the system uses for its main suite (the first deb822 stanza whose
+# suites include one without a dash: bookworm, not bookworm-updates or bookworm-security).
+MIRROR="" KEYRING=""
+if [ -r /etc/apt/sources.list.d/debian.sources ]; then
+    read -r MIRROR KEYRING < <(awk '
+        function flush() {
+            if (!done && uri != "" && mainsuite) { print uri, (key == "" ? "-" : key); done = 1 }
+            uri = ""; key = ""; mainsuite = 0
+        }
+        /^[[:space:]]*$/ { flush(); next }
+        /^#/ { next }
+        $1 == "URIs:" { uri = $2 }
+        $1 == "Signed-By:" { key = $2 }
+        $1 == "Suites:" { for (i = 2; i <= NF; i++) if ($i !~ /-/) mainsuite = 1 }
+        END { flush() }
+    ' /etc/apt/sources.list.d/debian.sources) || true
+fi
+if [ -z "$MIRROR" ] && [ -r /etc/apt/sources.list ]; then
+    MIRROR=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
+fi
+if [ -z "$MIRROR" ]; then
+    echo "$0: no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list" >&2
+    exit 1
+fi
+if [ -z "$KEYRING" ] || [ "$KEYRING" = - ]; then
+    KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+fi
+
+APT=$DEST/apt
+rm -rf "$APT" "$DEST/debs" "$ROOT" "$STAMP"
+mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$DEST/debs" "$ROOT"
+echo "deb [signed-by=$KEYRING] $MIRROR $SUITE main" >"$APT/sources.list"
+# Read after the system's apt.conf.d, so it overrides it: private paths, no lock, no update hooks
+# (appstream, PackageKit) that would act on the system's state, no translations or DEP-11 files.
+cat >"$APT/apt.conf" <<EOF
+Dir::Etc::SourceList "$APT/sources.list";
+Dir::Etc::SourceParts "/dev/null";
+Dir::State::Lists "$APT/lists";
+Dir::Cache "$APT/cache";
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+Debug::NoLocking "true";
+APT::Sandbox::User "root";
+Acquire::Languages "none";
+#clear APT::Update::Pre-Invoke;
+#clear APT::Update::Post-Invoke;
+#clear APT::Update::Post-Invoke-Success;
+#clear Acquire::IndexTargets::deb::DEP-11;
+#clear Acquire::IndexTargets::deb::DEP-11-icons-small;
+#clear Acquire::IndexTargets::deb::DEP-11-icons;
+#clear Acquire::IndexTargets::deb::DEP-11-icons-hidpi;
+#clear Acquire::IndexTargets::deb::Contents-deb;
+EOF
+
+echo "etcd from Debian $SUITE: fetching etcd-server and etcd-client from $MIRROR into $DEST"
+apt-get -c "$APT/apt.conf" -qq update
+(cd "$DEST/debs" && apt-get -c "$APT/apt.conf" -qq download "etcd-server/$SUITE" "etcd-client/$SUITE")
+for deb in "$DEST"/debs/*.deb; do
+    dpkg -x "$deb" "$ROOT"
+done
+for tool in etcd etcdctl; do
+    if [ ! -x "$ROOT/usr/bin/$tool" ]; then
+        echo "$0: the $SUITE packages hold no usr/bin/$tool" >&2
+        exit 1
+    fi
+done
+"$ROOT/usr/bin/etcd" --version >/dev/null
+touch "$STAMP"
+echo "etcd from Debian $SUITE: unpacked in $ROOT/usr/bin ($("$ROOT/usr/bin/etcd" --version | head -1))"
