@@ -3,12 +3,14 @@
 
 SHELL := /bin/bash
 CARGO ?= cargo
-# Tools the demo and the tests run, and the Debian packages that provide them.
-TOOLS := etcd etcdctl cfssl cfssljson protoc openssl
+# Tools the demo and the tests run, and the Debian packages that provide them. go (golang-go, Go
+# 1.19.8 on bookworm: the Go Debian's etcd 3.4 is built with) builds the tests' Go oracle,
+# tests/go-oracle.
+TOOLS := etcd etcdctl cfssl cfssljson protoc openssl go
 # libprotobuf-dev holds google/protobuf/*.proto, which etcd-client's protos import: protoc
 # without it fails ("google/protobuf/descriptor.proto: File not found"), and apt's
 # --no-install-recommends leaves it out.
-PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler libprotobuf-dev openssl
+PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler libprotobuf-dev openssl golang-go
 FILES := /usr/include/google/protobuf/descriptor.proto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
@@ -17,7 +19,7 @@ BENCH_PACKAGES := hyperfine python3-cryptography time
 
 .PHONY: deps demo test build fixtures bench
 
-## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl)
+## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go)
 deps:
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	for f in $(FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
