@@ -789,9 +789,14 @@ mod tests {
                 for cert in certs {
                     let (_, x509) = X509Certificate::from_der(cert.der()).unwrap();
                     for name in [&x509.tbs_certificate.subject, &x509.tbs_certificate.issuer] {
-                        let expected = name
-                            .to_string_with_registry(x509_parser::objects::oid_registry())
-                            .unwrap();
+                        // x509-parser prints no T61String or BMPString (fixtures/bad has
+                        // them); the fast path leaves those to it too.
+                        let Ok(expected) =
+                            name.to_string_with_registry(x509_parser::objects::oid_registry())
+                        else {
+                            assert_eq!(common_name_to_string(name), None);
+                            continue;
+                        };
                         if let Some(fast) = common_name_to_string(name) {
                             assert_eq!(fast, expected, "{}", path.display());
                             compared += 1;
