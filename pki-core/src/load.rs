@@ -228,7 +228,10 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
         return Ok(contents);
     }
     if find(bytes, b"-----BEGIN ").is_some() {
-        let sections = split_pem(bytes)?;
+        // Damaged blocks are skipped as Go skips them; they make the file malformed only if
+        // nothing usable is left.
+        let mut damaged = Vec::new();
+        let sections = frame_pem(bytes, &mut damaged);
         let mut labels = Vec::with_capacity(sections.len());
         for section in &sections {
             labels.push(section.label.to_string());
@@ -247,20 +250,23 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
                 }
                 _ => continue,
             };
-            let der = if kind == SectionKind::Certificate {
+            let decoded = if kind == SectionKind::Certificate {
                 // Public data: a fast decoder. Keys keep rustls-pki-types' constant-time one.
-                decode_public_block(section.text).map_err(|e| Error::MalformedPem {
-                    path: None,
-                    reason: format!("the {} block does not decode: {e}", section.label),
-                })?
+                decode_public_block(section.text)
             } else {
-                let (decoded_kind, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
-                    .map_err(|e| Error::MalformedPem {
-                        path: None,
-                        reason: format!("the {} block does not decode: {e}", section.label),
-                    })?;
-                debug_assert_eq!(decoded_kind, kind);
-                der
+                <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
+                    .map(|(decoded_kind, der)| {
+                        debug_assert_eq!(decoded_kind, kind);
+                        der
+                    })
+                    .map_err(|e| e.to_string())
+            };
+            let der = match decoded {
+                Ok(der) => der,
+                Err(e) => {
+                    damaged.push(format!("the {} block does not decode: {e}", section.label));
+                    continue;
+                }
             };
             match kind {
                 SectionKind::Certificate => contents.certificates.push(der),
@@ -277,6 +283,14 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
                     der: Zeroizing::new(der),
                 }),
                 _ => {}
+            }
+        }
+        if let Some(reason) = damaged.into_iter().next() {
+            if contents.certificates.is_empty()
+                && contents.keys.is_empty()
+                && contents.encrypted_keys == 0
+            {
+                return Err(Error::MalformedPem { path: None, reason });
             }
         }
         contents.found = if labels.is_empty() {
@@ -365,26 +379,42 @@ pub(crate) struct PemSection<'a> {
 }
 
 /// Splits text into PEM blocks; text between blocks (openssl's "Bag Attributes", comments) is
-/// ignored as OpenSSL and Go do.
+/// ignored as OpenSSL and Go do. A file in which no block can be framed but one was damaged is
+/// malformed; see [`frame_pem`].
 pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
+    let mut damaged = Vec::new();
+    let sections = frame_pem(bytes, &mut damaged);
+    match damaged.into_iter().next() {
+        Some(reason) if sections.is_empty() => Err(Error::MalformedPem { path: None, reason }),
+        _ => Ok(sections),
+    }
+}
+
+/// The PEM blocks of a text, framed as Go's `pem.Decode` finds them: a block that cannot be
+/// framed (no END line, or an END line of another label) is skipped, and the search goes on
+/// after its BEGIN line, so that a file holding a good certificate and a damaged block yields
+/// the certificate, as it does for etcd. Why each skipped block of a label this crate reads (or
+/// names) was skipped is added to `damaged`, for files in which nothing else is found.
+pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<PemSection<'a>> {
     let mut sections = Vec::new();
     let mut offset = 0;
     let mut open: Option<(usize, &str, bool)> = None;
+    let begin_label = |trimmed: &'a [u8]| {
+        trimmed
+            .strip_prefix(b"-----BEGIN ")
+            .and_then(|rest| rest.strip_suffix(b"-----"))
+    };
     for line in lines_inclusive(bytes) {
         let start = offset;
         offset += line.len();
         let trimmed = trim_ascii(line);
         match open {
             None => {
-                if let Some(label) = trimmed
-                    .strip_prefix(b"-----BEGIN ")
-                    .and_then(|rest| rest.strip_suffix(b"-----"))
-                {
-                    let label = std::str::from_utf8(label).map_err(|_| Error::MalformedPem {
-                        path: None,
-                        reason: "a BEGIN line has a label that is not text".into(),
-                    })?;
-                    open = Some((start, label, false));
+                if let Some(label) = begin_label(trimmed) {
+                    match std::str::from_utf8(label) {
+                        Ok(label) => open = Some((start, label, false)),
+                        Err(_) => damaged.push("a BEGIN line has a label that is not text".into()),
+                    }
                 }
             }
             Some((begin, label, encrypted)) => {
@@ -392,36 +422,29 @@ pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
                     .strip_prefix(b"-----END ")
                     .and_then(|rest| rest.strip_suffix(b"-----"))
                 {
-                    if end_label != label.as_bytes() {
-                        return Err(Error::MalformedPem {
-                            path: None,
-                            reason: format!(
-                                "BEGIN {label} is closed by END {}",
-                                String::from_utf8_lossy(end_label)
-                            ),
+                    if end_label == label.as_bytes() {
+                        sections.push(PemSection {
+                            label,
+                            text: &bytes[begin..offset],
+                            encrypted,
                         });
+                    } else {
+                        damaged.push(format!(
+                            "BEGIN {label} is closed by END {}",
+                            String::from_utf8_lossy(end_label)
+                        ));
                     }
-                    sections.push(PemSection {
-                        label,
-                        text: &bytes[begin..offset],
-                        encrypted,
-                    });
                     open = None;
-                } else if trimmed.starts_with(b"-----BEGIN ") {
+                } else if let Some(next) = begin_label(trimmed) {
                     if is_known_label(label) {
-                        return Err(Error::MalformedPem {
-                            path: None,
-                            reason: format!("BEGIN {label} has no END line before the next block"),
-                        });
+                        damaged.push(format!(
+                            "BEGIN {label} has no END line before the next block"
+                        ));
                     }
-                    // A stray BEGIN line of something we do not read: start over here.
-                    if let Some(next) = trimmed
-                        .strip_prefix(b"-----BEGIN ")
-                        .and_then(|rest| rest.strip_suffix(b"-----"))
-                        .and_then(|l| std::str::from_utf8(l).ok())
-                    {
-                        open = Some((start, next, false));
-                    }
+                    // Start over at the new BEGIN line, as Go's search does.
+                    open = std::str::from_utf8(next)
+                        .ok()
+                        .map(|next| (start, next, false));
                 } else if trimmed.starts_with(b"Proc-Type:")
                     && find(trimmed, b"ENCRYPTED").is_some()
                 {
@@ -432,13 +455,12 @@ pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
     }
     if let Some((_, label, _)) = open {
         if is_known_label(label) {
-            return Err(Error::MalformedPem {
-                path: None,
-                reason: format!("BEGIN {label} has no END line (is the file truncated?)"),
-            });
+            damaged.push(format!(
+                "BEGIN {label} has no END line (is the file truncated?)"
+            ));
         }
     }
-    Ok(sections)
+    sections
 }
 
 /// Base64 as Go's `encoding/pem` decodes it: standard alphabet, padding required, non-zero
@@ -571,6 +593,34 @@ mod tests {
             parse_contents(text),
             Err(Error::MalformedPem { .. })
         ));
+    }
+
+    #[test]
+    fn damaged_blocks_beside_a_good_one_are_skipped_as_go_skips_them() {
+        let good = std::fs::read(fixture("openssl/leaf-ec-p256.crt")).unwrap();
+        let key = std::fs::read(fixture("openssl/leaf-ec-p256.key")).unwrap();
+        for damaged in [
+            &b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"[..],
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END X509 CRL-----\n",
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n",
+        ] {
+            // Alone, the damaged block is malformed; after or before a good one, Go skips it.
+            assert!(matches!(
+                certificates_from_bytes(damaged),
+                Err(Error::MalformedPem { .. })
+            ));
+            for text in [[&good, damaged].concat(), [damaged, &good].concat()] {
+                let certs = certificates_from_bytes(&text).unwrap();
+                assert_eq!(certs.len(), 1, "{}", String::from_utf8_lossy(&text));
+            }
+            let text = [&key, damaged].concat();
+            assert!(private_key_from_bytes(&text).is_ok());
+            // A key is no certificate (Go: "... but did find a private key").
+            assert!(matches!(
+                certificates_from_bytes(&text),
+                Err(Error::NoCertificate { .. })
+            ));
+        }
     }
 
     #[test]
