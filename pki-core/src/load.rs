@@ -37,6 +37,39 @@ pub(crate) struct Contents {
     pub(crate) encrypted_keys: usize,
     /// What the input holds, for error messages.
     pub(crate) found: Found,
+    /// What the first PEM block labelled `PRIVATE KEY` or `... PRIVATE KEY` is, when it is not
+    /// a key this crate reads: the block Go's `tls.X509KeyPair` (and so etcd) takes as the key,
+    /// whatever follows it.
+    pub(crate) first_key_block: Option<UnusableKeyBlock>,
+}
+
+/// A first key block that etcd cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UnusableKeyBlock {
+    /// An encrypted key (`ENCRYPTED PRIVATE KEY`, or legacy `Proc-Type: 4,ENCRYPTED`).
+    Encrypted,
+    /// A key block of another kind (`OPENSSH PRIVATE KEY`, `DSA PRIVATE KEY`), by label.
+    Other(String),
+}
+
+impl Contents {
+    /// The error for a file whose first key block etcd cannot use although a usable key
+    /// follows it (without one, the file is refused for lacking a key anyway).
+    pub(crate) fn first_key_refusal(&self) -> Option<Error> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        match self.first_key_block.as_ref()? {
+            UnusableKeyBlock::Encrypted => Some(Error::EncryptedKey { path: None }),
+            UnusableKeyBlock::Other(label) => Some(Error::UnsupportedKey {
+                path: None,
+                algorithm: format!(
+                    "the first key block is {}, and etcd reads only the first",
+                    Found::describe_label(label)
+                ),
+            }),
+        }
+    }
 }
 
 /// Reads a whole file, refusing what is not a regular file or is larger than [`MAX_FILE_SIZE`].
@@ -90,6 +123,9 @@ pub fn load_file(path: &Path) -> Result<Loaded> {
 /// [`load_file`] for bytes in memory.
 pub fn load_bytes(bytes: &[u8]) -> Result<Loaded> {
     let contents = parse_contents(bytes)?;
+    if let Some(e) = contents.first_key_refusal() {
+        return Err(e);
+    }
     let certificates = contents
         .certificates
         .into_iter()
@@ -156,6 +192,9 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKey> {
 /// Parses the one private key in PEM or DER bytes.
 pub fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKey> {
     let mut contents = parse_contents(bytes)?;
+    if let Some(e) = contents.first_key_refusal() {
+        return Err(e);
+    }
     match contents.keys.len() {
         1 => {
             let key = contents.keys.remove(0);
@@ -223,6 +262,7 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
         keys: Vec::new(),
         encrypted_keys: 0,
         found: Found::Empty,
+        first_key_block: None,
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(contents);
@@ -233,8 +273,25 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
         let mut damaged = Vec::new();
         let sections = frame_pem(bytes, &mut damaged);
         let mut labels = Vec::with_capacity(sections.len());
+        let mut seen_key_block = false;
         for section in &sections {
             labels.push(section.label.to_string());
+            if !seen_key_block
+                && (section.label == "PRIVATE KEY" || section.label.ends_with(" PRIVATE KEY"))
+            {
+                seen_key_block = true;
+                contents.first_key_block =
+                    if section.encrypted || section.label == "ENCRYPTED PRIVATE KEY" {
+                        Some(UnusableKeyBlock::Encrypted)
+                    } else if matches!(
+                        section.label,
+                        "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY"
+                    ) {
+                        None
+                    } else {
+                        Some(UnusableKeyBlock::Other(section.label.to_string()))
+                    };
+            }
             if section.encrypted {
                 contents.encrypted_keys += 1;
                 continue;
@@ -621,6 +678,47 @@ mod tests {
                 Err(Error::NoCertificate { .. })
             ));
         }
+    }
+
+    #[test]
+    fn only_the_first_key_block_counts_as_for_go() {
+        let plain = std::fs::read(fixture("openssl/leaf-ec-p256.key")).unwrap();
+        let encrypted = std::fs::read(fixture("openssl/encrypted-pkcs8.key")).unwrap();
+        let legacy = std::fs::read(fixture("openssl/encrypted-pkcs1.key")).unwrap();
+        let openssh =
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+        let cert = std::fs::read(fixture("openssl/leaf-ec-p256.crt")).unwrap();
+        // A usable key first: what follows does not matter.
+        for text in [
+            [&plain[..], &encrypted].concat(),
+            [&cert[..], &plain, openssh].concat(),
+        ] {
+            assert!(private_key_from_bytes(&text).is_ok());
+            assert_eq!(load_bytes(&text).unwrap().keys.len(), 1);
+        }
+        // An unusable key first: etcd takes it and fails, whatever follows.
+        for (text, encrypted) in [
+            ([&encrypted[..], &plain].concat(), true),
+            ([&legacy[..], &plain].concat(), true),
+            ([&cert[..], openssh, &plain].concat(), false),
+        ] {
+            for err in [
+                private_key_from_bytes(&text).unwrap_err(),
+                load_bytes(&text).unwrap_err(),
+            ] {
+                match err {
+                    Error::EncryptedKey { .. } => assert!(encrypted),
+                    Error::UnsupportedKey { algorithm, .. } => {
+                        assert!(!encrypted);
+                        assert!(algorithm.contains("OpenSSH"), "{algorithm}");
+                    }
+                    other => panic!("{other}"),
+                }
+            }
+        }
+        // Certificates are read whatever the keys are.
+        let text = [&cert[..], &encrypted, &plain].concat();
+        assert_eq!(certificates_from_bytes(&text).unwrap().len(), 1);
     }
 
     #[test]

@@ -555,7 +555,10 @@ fn parse_file(path: &Path) -> Result<(Vec<Certificate>, Option<KeyResult>), File
         Ok(c) => c,
         Err(e) => return Err(FileResult::Malformed(strip_origin(&e))),
     };
+    // Go's tls.X509KeyPair takes the first key block, even one it cannot use.
+    let refusal = contents.first_key_refusal();
     let key = match contents.keys.len() {
+        _ if refusal.is_some() => refusal.map(|e| KeyResult::Bad(strip_origin(&e))),
         0 if contents.encrypted_keys > 0 => Some(KeyResult::Bad("the key is encrypted".into())),
         0 => None,
         // Go's tls.X509KeyPair uses the first key of a file.
