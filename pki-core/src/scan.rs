@@ -727,12 +727,21 @@ fn walk(dir: &Path, visited: &Mutex<HashSet<(u64, u64)>>) -> (Vec<PathBuf>, Vec<
             match fs::metadata(&path) {
                 Ok(m) if m.is_dir() => subdirs.push(path),
                 Ok(m) if m.is_file() => files.push(path),
-                Ok(_) => {}
+                Ok(m) => skipped.push(Skipped {
+                    path,
+                    reason: not_regular(m.file_type()),
+                }),
                 Err(e) => skipped.push(Skipped {
                     path,
                     reason: format!("broken symbolic link: {e}"),
                 }),
             }
+        } else {
+            // Never opened: a FIFO would block, a device might never end.
+            skipped.push(Skipped {
+                path,
+                reason: not_regular(file_type),
+            });
         }
     }
     let nested: Vec<(Vec<PathBuf>, Vec<Skipped>)> =
@@ -742,6 +751,29 @@ fn walk(dir: &Path, visited: &Mutex<HashSet<(u64, u64)>>) -> (Vec<PathBuf>, Vec<
         skipped.extend(s);
     }
     (files, skipped)
+}
+
+/// Why a FIFO, socket or device in a tree is listed but not read.
+fn not_regular(file_type: fs::FileType) -> String {
+    #[cfg(unix)]
+    let kind = {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            "a FIFO"
+        } else if file_type.is_socket() {
+            "a socket"
+        } else if file_type.is_block_device() || file_type.is_char_device() {
+            "a device"
+        } else {
+            "neither a file nor a directory"
+        }
+    };
+    #[cfg(not(unix))]
+    let kind = {
+        let _ = file_type;
+        "neither a file nor a directory"
+    };
+    format!("not a regular file ({kind}); not read")
 }
 
 #[cfg(unix)]
@@ -780,6 +812,44 @@ mod tests {
         assert!(!is_backup(Path::new("members.pem")));
         assert!(!is_backup(Path::new("members.bak.pem")));
         assert!(!is_backup(Path::new("x.bak.2026")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sockets_and_devices_in_a_tree_are_listed_unread() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let _socket = std::os::unix::net::UnixListener::bind(root.join("socket.pem")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", root.join("null.pem")).unwrap();
+        std::os::unix::fs::symlink("socket.pem", root.join("to-socket.pem")).unwrap();
+        fs::write(root.join("file.pem"), b"").unwrap();
+        let (files, skipped) = list_files(&[root.to_path_buf()]).unwrap();
+        assert_eq!(files, [root.join("file.pem")]);
+        let mut skipped: Vec<(String, String)> = skipped
+            .into_iter()
+            .map(|s| {
+                let name = s.path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, s.reason)
+            })
+            .collect();
+        skipped.sort();
+        assert_eq!(
+            skipped,
+            [
+                (
+                    "null.pem".into(),
+                    "not a regular file (a device); not read".into()
+                ),
+                (
+                    "socket.pem".into(),
+                    "not a regular file (a socket); not read".into()
+                ),
+                (
+                    "to-socket.pem".into(),
+                    "not a regular file (a socket); not read".into()
+                ),
+            ]
+        );
     }
 
     #[test]
