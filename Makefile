@@ -3,12 +3,14 @@
 
 SHELL := /bin/bash
 CARGO ?= cargo
-# Tools the demo and the tests run, and the Debian packages that provide them.
-TOOLS := etcd etcdctl cfssl cfssljson protoc openssl strace
+# Tools the demo and the tests run, and the Debian packages that provide them. go (golang-go, Go
+# 1.19.8 on bookworm: the Go Debian's etcd 3.4 is built with) builds the tests' Go oracle,
+# tests/go-oracle; strace kills commands at each system call in the crash tests.
+TOOLS := etcd etcdctl cfssl cfssljson protoc openssl go strace
 # libprotobuf-dev holds google/protobuf/*.proto, which etcd-client's protos import: protoc
 # without it fails ("google/protobuf/descriptor.proto: File not found"), and apt's
 # --no-install-recommends leaves it out.
-PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler libprotobuf-dev openssl strace
+PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler libprotobuf-dev openssl golang-go strace
 FILES := /usr/include/google/protobuf/descriptor.proto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
@@ -26,7 +28,7 @@ OTHER_TEST_TARGETS := $(filter-out cluster,$(basename $(notdir $(wildcard tests/
 
 .PHONY: deps demo test build fixtures bench etcd35
 
-## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, strace)
+## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go, strace)
 deps:
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	for f in $(FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \

@@ -32,10 +32,10 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# The etcd it runs: the one in $ETCD_PKI_TEST_ETCD_BIN_DIR when set (as the tests do), else the
+# The etcd it runs: the one in $TEST_ETCD_BIN_DIR when set (as the tests do), else the
 # one on PATH.
-if [ -n "${ETCD_PKI_TEST_ETCD_BIN_DIR:-}" ]; then
-    PATH=$(realpath "$ETCD_PKI_TEST_ETCD_BIN_DIR"):$PATH
+if [ -n "${TEST_ETCD_BIN_DIR:-}" ]; then
+    PATH=$(realpath "$TEST_ETCD_BIN_DIR"):$PATH
 fi
 command -v etcd >/dev/null || { echo "etcd is not installed: run 'make demo' (it installs etcd-server)"; exit 2; }
 

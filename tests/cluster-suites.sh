@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the cluster suite (`cargo test -p etcd-pki-tests --test cluster`) once for each etcd
-# binary directory given, one after the other, with ETCD_PKI_TEST_ETCD_BIN_DIR set to it, and
+# binary directory given, one after the other, with TEST_ETCD_BIN_DIR set to it, and
 # reports each version's result. Exits 1 if any run failed (every run goes ahead regardless, so
 # that each version's result is known). `make test` runs it with Debian's etcd 3.4 and trixie's
 # 3.5.
@@ -28,7 +28,7 @@ for dir in "$@"; do
     echo "== cluster suite on etcd $version ($dir)"
     log=$(mktemp)
     # shellcheck disable=SC2086 # CLUSTER_TEST_ARGS is a list of words
-    ETCD_PKI_TEST_ETCD_BIN_DIR=$dir "$CARGO" test -p etcd-pki-tests --test cluster -- ${CLUSTER_TEST_ARGS:-} 2>&1 | tee "$log"
+    TEST_ETCD_BIN_DIR=$dir "$CARGO" test -p etcd-pki-tests --test cluster -- ${CLUSTER_TEST_ARGS:-} 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
     counts=$(sed -n 's/^test result: [A-Za-z]*\. \([0-9]* passed; [0-9]* failed\).*/\1/p' "$log" | tail -1)
     rm -f "$log"

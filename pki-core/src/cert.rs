@@ -204,6 +204,13 @@ impl Certificate {
             unhandled_critical: Vec::new(),
             der: Vec::new(),
         };
+        for (which, name) in [("issuer", &tbs.issuer), ("subject", &tbs.subject)] {
+            if let Some(why) = go_name_problem(name) {
+                return Err(format!(
+                    "x509: invalid RDNSequence: invalid attribute value: {why} (in the {which} name)"
+                ));
+            }
+        }
         if x509.signature_algorithm != tbs.signature {
             return Err(
                 "the signature algorithm inside the certificate differs from the outer one".into(),
@@ -752,6 +759,48 @@ fn common_name_to_string(name: &X509Name<'_>) -> Option<String> {
     Some(out)
 }
 
+/// Why Go's `x509.ParseCertificate` refuses a name, if it does: every attribute value of the
+/// issuer and subject must be a string of a type Go reads (its `parseASN1String`), and valid in
+/// that type. x509-parser keeps such values as they are, so a certificate etcd cannot load would
+/// otherwise be shown as fine.
+fn go_name_problem(name: &X509Name<'_>) -> Option<&'static str> {
+    use x509_parser::der_parser::asn1_rs::{Class, Tag};
+    for attr in name.iter().flat_map(|rdn| rdn.iter()) {
+        let value = attr.attr_value();
+        let bytes = value.data;
+        if value.class() != Class::Universal || value.header.is_constructed() {
+            return Some("unsupported string type");
+        }
+        let problem = match value.tag() {
+            Tag::T61String => None,
+            Tag::PrintableString if !bytes.iter().all(|b| go_printable(*b)) => {
+                Some("invalid PrintableString")
+            }
+            Tag::PrintableString => None,
+            Tag::Utf8String if std::str::from_utf8(bytes).is_err() => Some("invalid UTF-8 string"),
+            Tag::Utf8String => None,
+            Tag::BmpString if bytes.len() % 2 != 0 => Some("invalid BMPString"),
+            Tag::BmpString => None,
+            Tag::Ia5String if !bytes.is_ascii() => Some("invalid IA5String"),
+            Tag::Ia5String => None,
+            Tag::NumericString if !bytes.iter().all(|b| b.is_ascii_digit() || *b == b' ') => {
+                Some("invalid NumericString")
+            }
+            Tag::NumericString => None,
+            _ => Some("unsupported string type"),
+        };
+        if problem.is_some() {
+            return problem;
+        }
+    }
+    None
+}
+
+/// Go's PrintableString set (`isPrintable` in crypto/x509), which also admits `*` and `&`.
+fn go_printable(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"'()+,-./:=? *&".contains(&b)
+}
+
 /// Bytes as lowercase hex with a separator.
 pub(crate) fn hex(bytes: &[u8], sep: &str) -> String {
     let mut out = String::with_capacity(bytes.len() * (2 + sep.len()));
@@ -789,9 +838,14 @@ mod tests {
                 for cert in certs {
                     let (_, x509) = X509Certificate::from_der(cert.der()).unwrap();
                     for name in [&x509.tbs_certificate.subject, &x509.tbs_certificate.issuer] {
-                        let expected = name
-                            .to_string_with_registry(x509_parser::objects::oid_registry())
-                            .unwrap();
+                        // x509-parser prints no T61String or BMPString (fixtures/bad has
+                        // them); the fast path leaves those to it too.
+                        let Ok(expected) =
+                            name.to_string_with_registry(x509_parser::objects::oid_registry())
+                        else {
+                            assert_eq!(common_name_to_string(name), None);
+                            continue;
+                        };
                         if let Some(fast) = common_name_to_string(name) {
                             assert_eq!(fast, expected, "{}", path.display());
                             compared += 1;
@@ -822,6 +876,92 @@ mod tests {
             vec![0x30, 0x03, 0x02, 0x01, 0x00],
         ] {
             assert!(Certificate::from_der(input).is_err());
+        }
+    }
+
+    /// A self-signed shape with `value` (tag, bytes) as the subject's and issuer's CN.
+    fn with_common_name(tag: u8, value: &[u8]) -> Vec<u8> {
+        fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+            assert!(content.len() < 128);
+            let mut out = vec![tag, content.len() as u8];
+            out.extend_from_slice(content);
+            out
+        }
+        // Only the names are read before the refusal: the rest is a minimal placeholder.
+        let cn = tlv(
+            0x30,
+            &[&[0x06, 0x03, 0x55, 0x04, 0x03][..], &tlv(tag, value)].concat(),
+        );
+        let name = tlv(0x30, &tlv(0x31, &cn));
+        let alg = tlv(
+            0x30,
+            &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02],
+        );
+        let time = |t: &[u8]| tlv(0x17, t);
+        let validity = tlv(
+            0x30,
+            &[time(b"250101000000Z"), time(b"350101000000Z")].concat(),
+        );
+        let spki_alg = tlv(
+            0x30,
+            &[
+                &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01][..],
+                &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07],
+            ]
+            .concat(),
+        );
+        let mut point = vec![0x00, 0x04];
+        point.extend_from_slice(&[1; 64]);
+        let spki = tlv(0x30, &[spki_alg, tlv(0x03, &point)].concat());
+        let tbs = [
+            tlv(0xa0, &[0x02, 0x01, 0x02]),
+            vec![0x02, 0x01, 0x01],
+            alg.clone(),
+            name.clone(),
+            validity,
+            name,
+            spki,
+        ]
+        .concat();
+        let tbs = {
+            let mut out = vec![0x30, 0x81, tbs.len() as u8];
+            out.extend_from_slice(&tbs);
+            out
+        };
+        let content = [tbs, alg, tlv(0x03, &[0x00, 0x30, 0x00])].concat();
+        let mut out = vec![0x30, 0x82, (content.len() >> 8) as u8, content.len() as u8];
+        out.extend_from_slice(&content);
+        out
+    }
+
+    #[test]
+    fn names_go_cannot_read_are_refused_as_go_refuses_them() {
+        // The good shape parses, so each refusal below is the name's.
+        assert!(Certificate::from_der(with_common_name(0x0c, b"etcd")).is_ok());
+        for (tag, value, accepted) in [
+            (0x0c, "etcd-é".as_bytes(), true),
+            (0x0c, b"etcd-\xff\xfe", false),
+            (0x13, b"etcd-1*&", true),
+            (0x13, b"etcd_1", false),
+            (0x14, b"caf\xe9", true),
+            (0x1e, b"\x00e\x00t", true),
+            (0x1e, b"\x00e\x00", false),
+            (0x16, b"etcd", true),
+            (0x16, b"\xe9", false),
+            (0x12, b"12 3", true),
+            (0x12, b"12a", false),
+            (0x1c, b"\x00\x00\x00e", false),
+            (0x04, b"etcd", false),
+        ] {
+            let result = Certificate::from_der(with_common_name(tag, value));
+            assert_eq!(
+                result.is_ok(),
+                accepted,
+                "tag {tag:#x} {value:x?}: {result:?}"
+            );
+            if let Err(e) = result {
+                assert!(e.starts_with("x509: invalid RDNSequence"), "{e}");
+            }
         }
     }
 

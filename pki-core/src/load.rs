@@ -36,6 +36,39 @@ pub(crate) struct Contents {
     pub(crate) encrypted_keys: usize,
     /// What the input holds, for error messages.
     pub(crate) found: Found,
+    /// What the first PEM block labelled `PRIVATE KEY` or `... PRIVATE KEY` is, when it is not
+    /// a key this crate reads: the block Go's `tls.X509KeyPair` (and so etcd) takes as the key,
+    /// whatever follows it.
+    pub(crate) first_key_block: Option<UnusableKeyBlock>,
+}
+
+/// A first key block that etcd cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UnusableKeyBlock {
+    /// An encrypted key (`ENCRYPTED PRIVATE KEY`, or legacy `Proc-Type: 4,ENCRYPTED`).
+    Encrypted,
+    /// A key block of another kind (`OPENSSH PRIVATE KEY`, `DSA PRIVATE KEY`), by label.
+    Other(String),
+}
+
+impl Contents {
+    /// The error for a file whose first key block etcd cannot use although a usable key
+    /// follows it (without one, the file is refused for lacking a key anyway).
+    pub(crate) fn first_key_refusal(&self) -> Option<Error> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        match self.first_key_block.as_ref()? {
+            UnusableKeyBlock::Encrypted => Some(Error::EncryptedKey { path: None }),
+            UnusableKeyBlock::Other(label) => Some(Error::UnsupportedKey {
+                path: None,
+                algorithm: format!(
+                    "the first key block is {}, and etcd reads only the first",
+                    Found::describe_label(label)
+                ),
+            }),
+        }
+    }
 }
 
 /// Reads a whole file, refusing (at once, without blocking) what is not a regular file, such as
@@ -83,6 +116,9 @@ pub fn load_file(path: &Path) -> Result<Loaded> {
 /// [`load_file`] for bytes in memory.
 pub fn load_bytes(bytes: &[u8]) -> Result<Loaded> {
     let contents = parse_contents(bytes)?;
+    if let Some(e) = contents.first_key_refusal() {
+        return Err(e);
+    }
     let certificates = contents
         .certificates
         .into_iter()
@@ -149,6 +185,9 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKey> {
 /// Parses the one private key in PEM or DER bytes.
 pub fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKey> {
     let mut contents = parse_contents(bytes)?;
+    if let Some(e) = contents.first_key_refusal() {
+        return Err(e);
+    }
     match contents.keys.len() {
         1 => {
             let key = contents.keys.remove(0);
@@ -216,15 +255,36 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
         keys: Vec::new(),
         encrypted_keys: 0,
         found: Found::Empty,
+        first_key_block: None,
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(contents);
     }
     if find(bytes, b"-----BEGIN ").is_some() {
-        let sections = split_pem(bytes)?;
+        // Damaged blocks are skipped as Go skips them; they make the file malformed only if
+        // nothing usable is left.
+        let mut damaged = Vec::new();
+        let sections = frame_pem(bytes, &mut damaged);
         let mut labels = Vec::with_capacity(sections.len());
+        let mut seen_key_block = false;
         for section in &sections {
             labels.push(section.label.to_string());
+            if !seen_key_block
+                && (section.label == "PRIVATE KEY" || section.label.ends_with(" PRIVATE KEY"))
+            {
+                seen_key_block = true;
+                contents.first_key_block =
+                    if section.encrypted || section.label == "ENCRYPTED PRIVATE KEY" {
+                        Some(UnusableKeyBlock::Encrypted)
+                    } else if matches!(
+                        section.label,
+                        "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY"
+                    ) {
+                        None
+                    } else {
+                        Some(UnusableKeyBlock::Other(section.label.to_string()))
+                    };
+            }
             if section.encrypted {
                 contents.encrypted_keys += 1;
                 continue;
@@ -240,20 +300,23 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
                 }
                 _ => continue,
             };
-            let der = if kind == SectionKind::Certificate {
+            let decoded = if kind == SectionKind::Certificate {
                 // Public data: a fast decoder. Keys keep rustls-pki-types' constant-time one.
-                decode_public_block(section.text).map_err(|e| Error::MalformedPem {
-                    path: None,
-                    reason: format!("the {} block does not decode: {e}", section.label),
-                })?
+                decode_public_block(section.text)
             } else {
-                let (decoded_kind, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
-                    .map_err(|e| Error::MalformedPem {
-                        path: None,
-                        reason: format!("the {} block does not decode: {e}", section.label),
-                    })?;
-                debug_assert_eq!(decoded_kind, kind);
-                der
+                <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
+                    .map(|(decoded_kind, der)| {
+                        debug_assert_eq!(decoded_kind, kind);
+                        der
+                    })
+                    .map_err(|e| e.to_string())
+            };
+            let der = match decoded {
+                Ok(der) => der,
+                Err(e) => {
+                    damaged.push(format!("the {} block does not decode: {e}", section.label));
+                    continue;
+                }
             };
             match kind {
                 SectionKind::Certificate => contents.certificates.push(der),
@@ -270,6 +333,14 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
                     der: Zeroizing::new(der),
                 }),
                 _ => {}
+            }
+        }
+        if let Some(reason) = damaged.into_iter().next() {
+            if contents.certificates.is_empty()
+                && contents.keys.is_empty()
+                && contents.encrypted_keys == 0
+            {
+                return Err(Error::MalformedPem { path: None, reason });
             }
         }
         contents.found = if labels.is_empty() {
@@ -358,26 +429,42 @@ pub(crate) struct PemSection<'a> {
 }
 
 /// Splits text into PEM blocks; text between blocks (openssl's "Bag Attributes", comments) is
-/// ignored as OpenSSL and Go do.
+/// ignored as OpenSSL and Go do. A file in which no block can be framed but one was damaged is
+/// malformed; see [`frame_pem`].
 pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
+    let mut damaged = Vec::new();
+    let sections = frame_pem(bytes, &mut damaged);
+    match damaged.into_iter().next() {
+        Some(reason) if sections.is_empty() => Err(Error::MalformedPem { path: None, reason }),
+        _ => Ok(sections),
+    }
+}
+
+/// The PEM blocks of a text, framed as Go's `pem.Decode` finds them: a block that cannot be
+/// framed (no END line, or an END line of another label) is skipped, and the search goes on
+/// after its BEGIN line, so that a file holding a good certificate and a damaged block yields
+/// the certificate, as it does for etcd. Why each skipped block of a label this crate reads (or
+/// names) was skipped is added to `damaged`, for files in which nothing else is found.
+pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<PemSection<'a>> {
     let mut sections = Vec::new();
     let mut offset = 0;
     let mut open: Option<(usize, &str, bool)> = None;
+    let begin_label = |trimmed: &'a [u8]| {
+        trimmed
+            .strip_prefix(b"-----BEGIN ")
+            .and_then(|rest| rest.strip_suffix(b"-----"))
+    };
     for line in lines_inclusive(bytes) {
         let start = offset;
         offset += line.len();
         let trimmed = trim_ascii(line);
         match open {
             None => {
-                if let Some(label) = trimmed
-                    .strip_prefix(b"-----BEGIN ")
-                    .and_then(|rest| rest.strip_suffix(b"-----"))
-                {
-                    let label = std::str::from_utf8(label).map_err(|_| Error::MalformedPem {
-                        path: None,
-                        reason: "a BEGIN line has a label that is not text".into(),
-                    })?;
-                    open = Some((start, label, false));
+                if let Some(label) = begin_label(trimmed) {
+                    match std::str::from_utf8(label) {
+                        Ok(label) => open = Some((start, label, false)),
+                        Err(_) => damaged.push("a BEGIN line has a label that is not text".into()),
+                    }
                 }
             }
             Some((begin, label, encrypted)) => {
@@ -385,36 +472,29 @@ pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
                     .strip_prefix(b"-----END ")
                     .and_then(|rest| rest.strip_suffix(b"-----"))
                 {
-                    if end_label != label.as_bytes() {
-                        return Err(Error::MalformedPem {
-                            path: None,
-                            reason: format!(
-                                "BEGIN {label} is closed by END {}",
-                                String::from_utf8_lossy(end_label)
-                            ),
+                    if end_label == label.as_bytes() {
+                        sections.push(PemSection {
+                            label,
+                            text: &bytes[begin..offset],
+                            encrypted,
                         });
+                    } else {
+                        damaged.push(format!(
+                            "BEGIN {label} is closed by END {}",
+                            String::from_utf8_lossy(end_label)
+                        ));
                     }
-                    sections.push(PemSection {
-                        label,
-                        text: &bytes[begin..offset],
-                        encrypted,
-                    });
                     open = None;
-                } else if trimmed.starts_with(b"-----BEGIN ") {
+                } else if let Some(next) = begin_label(trimmed) {
                     if is_known_label(label) {
-                        return Err(Error::MalformedPem {
-                            path: None,
-                            reason: format!("BEGIN {label} has no END line before the next block"),
-                        });
+                        damaged.push(format!(
+                            "BEGIN {label} has no END line before the next block"
+                        ));
                     }
-                    // A stray BEGIN line of something we do not read: start over here.
-                    if let Some(next) = trimmed
-                        .strip_prefix(b"-----BEGIN ")
-                        .and_then(|rest| rest.strip_suffix(b"-----"))
-                        .and_then(|l| std::str::from_utf8(l).ok())
-                    {
-                        open = Some((start, next, false));
-                    }
+                    // Start over at the new BEGIN line, as Go's search does.
+                    open = std::str::from_utf8(next)
+                        .ok()
+                        .map(|next| (start, next, false));
                 } else if trimmed.starts_with(b"Proc-Type:")
                     && find(trimmed, b"ENCRYPTED").is_some()
                 {
@@ -425,13 +505,12 @@ pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
     }
     if let Some((_, label, _)) = open {
         if is_known_label(label) {
-            return Err(Error::MalformedPem {
-                path: None,
-                reason: format!("BEGIN {label} has no END line (is the file truncated?)"),
-            });
+            damaged.push(format!(
+                "BEGIN {label} has no END line (is the file truncated?)"
+            ));
         }
     }
-    Ok(sections)
+    sections
 }
 
 /// Base64 as Go's `encoding/pem` decodes it: standard alphabet, padding required, non-zero
@@ -564,6 +643,75 @@ mod tests {
             parse_contents(text),
             Err(Error::MalformedPem { .. })
         ));
+    }
+
+    #[test]
+    fn damaged_blocks_beside_a_good_one_are_skipped_as_go_skips_them() {
+        let good = std::fs::read(fixture("openssl/leaf-ec-p256.crt")).unwrap();
+        let key = std::fs::read(fixture("openssl/leaf-ec-p256.key")).unwrap();
+        for damaged in [
+            &b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"[..],
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END X509 CRL-----\n",
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n",
+        ] {
+            // Alone, the damaged block is malformed; after or before a good one, Go skips it.
+            assert!(matches!(
+                certificates_from_bytes(damaged),
+                Err(Error::MalformedPem { .. })
+            ));
+            for text in [[&good, damaged].concat(), [damaged, &good].concat()] {
+                let certs = certificates_from_bytes(&text).unwrap();
+                assert_eq!(certs.len(), 1, "{}", String::from_utf8_lossy(&text));
+            }
+            let text = [&key, damaged].concat();
+            assert!(private_key_from_bytes(&text).is_ok());
+            // A key is no certificate (Go: "... but did find a private key").
+            assert!(matches!(
+                certificates_from_bytes(&text),
+                Err(Error::NoCertificate { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn only_the_first_key_block_counts_as_for_go() {
+        let plain = std::fs::read(fixture("openssl/leaf-ec-p256.key")).unwrap();
+        let encrypted = std::fs::read(fixture("openssl/encrypted-pkcs8.key")).unwrap();
+        let legacy = std::fs::read(fixture("openssl/encrypted-pkcs1.key")).unwrap();
+        let openssh =
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+        let cert = std::fs::read(fixture("openssl/leaf-ec-p256.crt")).unwrap();
+        // A usable key first: what follows does not matter.
+        for text in [
+            [&plain[..], &encrypted].concat(),
+            [&cert[..], &plain, openssh].concat(),
+        ] {
+            assert!(private_key_from_bytes(&text).is_ok());
+            assert_eq!(load_bytes(&text).unwrap().keys.len(), 1);
+        }
+        // An unusable key first: etcd takes it and fails, whatever follows.
+        for (text, encrypted) in [
+            ([&encrypted[..], &plain].concat(), true),
+            ([&legacy[..], &plain].concat(), true),
+            ([&cert[..], openssh, &plain].concat(), false),
+        ] {
+            for err in [
+                private_key_from_bytes(&text).unwrap_err(),
+                load_bytes(&text).unwrap_err(),
+            ] {
+                match err {
+                    Error::EncryptedKey { .. } => assert!(encrypted),
+                    Error::UnsupportedKey { algorithm, .. } => {
+                        assert!(!encrypted);
+                        assert!(algorithm.contains("OpenSSH"), "{algorithm}");
+                    }
+                    other => panic!("{other}"),
+                }
+            }
+        }
+        // Certificates are read whatever the keys are.
+        let text = [&cert[..], &encrypted, &plain].concat();
+        assert_eq!(certificates_from_bytes(&text).unwrap().len(), 1);
     }
 
     #[test]

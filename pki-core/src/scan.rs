@@ -587,7 +587,10 @@ fn parse_file(path: &Path) -> Result<(Vec<Certificate>, Option<KeyResult>), File
         Ok(c) => c,
         Err(e) => return Err(FileResult::Malformed(strip_origin(&e))),
     };
+    // Go's tls.X509KeyPair takes the first key block, even one it cannot use.
+    let refusal = contents.first_key_refusal();
     let key = match contents.keys.len() {
+        _ if refusal.is_some() => refusal.map(|e| KeyResult::Bad(strip_origin(&e))),
         0 if contents.encrypted_keys > 0 => Some(KeyResult::Bad("the key is encrypted".into())),
         0 => None,
         // Go's tls.X509KeyPair uses the first key of a file.
@@ -826,6 +829,44 @@ mod tests {
         assert!(!is_backup(Path::new("members.pem")));
         assert!(!is_backup(Path::new("members.bak.pem")));
         assert!(!is_backup(Path::new("x.bak.2026")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sockets_and_devices_in_a_tree_are_listed_unread() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let _socket = std::os::unix::net::UnixListener::bind(root.join("socket.pem")).unwrap();
+        std::os::unix::fs::symlink("/dev/null", root.join("null.pem")).unwrap();
+        std::os::unix::fs::symlink("socket.pem", root.join("to-socket.pem")).unwrap();
+        fs::write(root.join("file.pem"), b"").unwrap();
+        let (files, skipped) = list_files(&[root.to_path_buf()]).unwrap();
+        assert_eq!(files, [root.join("file.pem")]);
+        let mut skipped: Vec<(String, String)> = skipped
+            .into_iter()
+            .map(|s| {
+                let name = s.path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, s.reason)
+            })
+            .collect();
+        skipped.sort();
+        assert_eq!(
+            skipped,
+            [
+                (
+                    "null.pem".into(),
+                    "a character device, not a regular file: not read".into()
+                ),
+                (
+                    "socket.pem".into(),
+                    "a socket, not a regular file: not read".into()
+                ),
+                (
+                    "to-socket.pem".into(),
+                    "a socket, not a regular file: not read".into()
+                ),
+            ]
+        );
     }
 
     #[test]

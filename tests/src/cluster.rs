@@ -3,7 +3,7 @@
 //! Each member runs a real `etcd` on its own 127.x.y.z address (so SANs matter), with its own
 //! copy of the PKI files as a separate host would have, mutual TLS on both ports
 //! (`--client-cert-auth --peer-client-cert-auth`, as the seed runbook runs it), in a temporary
-//! directory. The binaries are those in `$ETCD_PKI_TEST_ETCD_BIN_DIR` when it is set, else the
+//! directory. The binaries are those in `$TEST_ETCD_BIN_DIR` when it is set, else the
 //! `etcd` on `PATH` and the `etcdctl` beside it ([`etcd_binaries`]; [`etcd_version`] says which
 //! version runs). The harness installs nothing: `make test` installs Debian's `etcd-server` and
 //! `etcd-client` and unpacks trixie's beside them. It waits for health with the real `etcdctl`,
@@ -25,7 +25,7 @@ use crate::Run;
 /// The environment variable that names the directory of the etcd binaries the harness runs
 /// (`etcd`, `etcdctl`, and `etcdutl` where the version has it). A relative path is taken from
 /// the repository root.
-pub const ETCD_BIN_DIR_VAR: &str = "ETCD_PKI_TEST_ETCD_BIN_DIR";
+pub const ETCD_BIN_DIR_VAR: &str = "TEST_ETCD_BIN_DIR";
 
 /// The etcd binaries every test runs, and their version.
 #[derive(Debug)]
@@ -42,7 +42,7 @@ pub struct EtcdBinaries {
     pub version: String,
 }
 
-/// The etcd binaries: those in `$ETCD_PKI_TEST_ETCD_BIN_DIR`, or else those in the directory of
+/// The etcd binaries: those in `$TEST_ETCD_BIN_DIR`, or else those in the directory of
 /// the `etcd` on `PATH` (Debian's, in /usr/bin, which `make test` installs). Looked up, and
 /// `etcd --version` run, once per test process; a directory without `etcd` and `etcdctl` fails
 /// the test rather than falling back to other binaries.

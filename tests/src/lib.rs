@@ -6,6 +6,7 @@
 //! first. A binary older than the sources is refused, so a test never passes against stale code.
 
 pub mod cluster;
+pub mod go_oracle;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -91,6 +92,36 @@ pub fn repo_root() -> PathBuf {
 /// A path inside `fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("fixtures").join(rel)
+}
+
+/// A path as etcd-pki shows it: as it is when UTF-8; otherwise with `\xNN` for each byte that
+/// is not valid UTF-8 and `\\` for each backslash (pki-core's `display_path`, restated here so
+/// that the tests judge the binary from outside).
+pub fn shown(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    if let Some(text) = path.to_str() {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The JSON etcd-pki writes for a path: a string, or `{"escaped", "base64"}` when the path is not
+/// UTF-8 (compared here by its escaped form).
+pub fn json_path_is(value: &serde_json::Value, path: &Path) -> bool {
+    match value {
+        serde_json::Value::String(s) => path.to_str() == Some(s.as_str()),
+        serde_json::Value::Object(o) => {
+            o.get("escaped").and_then(|e| e.as_str()) == Some(shown(path).as_str())
+        }
+        _ => false,
+    }
 }
 
 /// A fixture path as a `&'static str`, convenient in argument lists (leaked: tests only).
@@ -182,6 +213,49 @@ where
         cmd.current_dir(dir);
     }
     Run::from_output(cmd.output().expect("run etcd-pki"))
+}
+
+/// [`etcd_pki`] with a wall-clock bound: a run still going after `limit` is killed and fails the
+/// test (a hang on a FIFO or an endless file is a bug, not a slow test).
+#[track_caller]
+pub fn etcd_pki_within<I, S>(limit: std::time::Duration, args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::Read;
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
+    let mut child = command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run etcd-pki");
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = read(Box::new(child.stderr.take().expect("piped stderr")));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for etcd-pki") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("etcd-pki {args:?} still ran after {limit:?}: killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    Run::from_output(Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    })
 }
 
 /// Runs a real tool (openssl, cfssl) and fails the test with its output if it fails.

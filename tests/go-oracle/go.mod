@@ -1,0 +1,3 @@
+module etcd-pki.test/go-oracle
+
+go 1.19
