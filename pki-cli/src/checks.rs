@@ -121,15 +121,22 @@ pub fn certificate_rows(
             client,
             "server certificate",
         )?),
-        (None, false) => rows.push(Row {
-            status: Status::Warn,
-            check: "server certificate".into(),
-            message:
-                "client URLs given without --server-cert: the server certificate was not checked"
-                    .into(),
-            fix: Some("give --server-cert FILE (the runbook's server.pem)".into()),
-            certificate: true,
-        }),
+        (None, false) => {
+            let urls: Vec<&str> = client.iter().map(|u| u.url.as_str()).collect();
+            rows.push(Row {
+                status: Status::Warn,
+                check: "server certificate".into(),
+                message: format!(
+                    "the new member's client URLs ({}) were given without --server-cert: the certificate it will serve them with was not checked",
+                    urls.join(", ")
+                ),
+                fix: Some(format!(
+                    "give --server-cert FILE (the runbook's server.pem), or check it yourself: etcd-pki check --role server --cert FILE --cacert CA --url {}",
+                    urls.join(",")
+                )),
+                certificate: true,
+            })
+        }
         (None, true) => {}
     }
     Ok(rows)

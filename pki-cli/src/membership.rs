@@ -105,12 +105,42 @@ pub fn normalise_url(url: &str) -> String {
     url.trim().trim_end_matches('/').to_ascii_lowercase()
 }
 
-/// The rules for adding `name` with `peer_urls` (as a learner or a voter).
+/// How many learners the cluster's etcd accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LearnerLimit {
+    /// etcd 3.4 and 3.5: one, fixed (`maxLearners = 1` in etcd's membership code, which answers
+    /// "too many learner members in cluster" past it).
+    One,
+    /// etcd 3.6 and later: `--max-learners` (default 1), which the API does not report; etcd
+    /// has the last word.
+    Configurable,
+}
+
+impl LearnerLimit {
+    /// The limit of the etcd version the members report (the oldest of them, as an upgrade in
+    /// progress runs both); the fixed limit when no version is known.
+    pub fn of_versions<'a>(versions: impl IntoIterator<Item = &'a str>) -> LearnerLimit {
+        let minor = |v: &str| {
+            let mut parts = v.trim_start_matches('v').split('.');
+            let major: u32 = parts.next()?.parse().ok()?;
+            let minor: u32 = parts.next()?.parse().ok()?;
+            Some((major, minor))
+        };
+        match versions.into_iter().filter_map(minor).min() {
+            Some(v) if v >= (3, 6) => LearnerLimit::Configurable,
+            _ => LearnerLimit::One,
+        }
+    }
+}
+
+/// The rules for adding `name` with `peer_urls` (as a learner or a voter) to a cluster whose
+/// etcd accepts learners up to `limit`.
 pub fn check_add(
     members: &[MemberView],
     name: &str,
     peer_urls: &[String],
     learner: bool,
+    limit: LearnerLimit,
 ) -> Vec<Verdict> {
     let mut out = Vec::new();
 
@@ -212,20 +242,38 @@ pub fn check_add(
 
     if learner {
         let learners: Vec<&MemberView> = members.iter().filter(|m| m.is_learner).collect();
-        out.push(if learners.is_empty() {
-            Verdict::pass("learner limit", "no learner yet (etcd allows one)".into())
-        } else {
-            Verdict::fail(
+        out.push(match (learners.first(), limit) {
+            (None, LearnerLimit::One) => {
+                Verdict::pass("learner limit", "no learner yet (this etcd allows one)".into())
+            }
+            (None, LearnerLimit::Configurable) => Verdict::pass(
+                "learner limit",
+                "no learner yet (etcd 3.6 allows --max-learners, default 1)".into(),
+            ),
+            (Some(first), LearnerLimit::One) => Verdict::fail(
                 "learner limit",
                 format!(
-                    "{} is already a learner and etcd allows one (\"too many learner members in cluster\")",
-                    learners[0].label()
+                    "{} is already a learner and this etcd allows one (\"too many learner members in cluster\")",
+                    first.label()
                 ),
                 format!(
                     "promote it once it has caught up (etcd-pki member promote {:x} --wait) or remove it",
-                    learners[0].id
+                    first.id
                 ),
-            )
+            ),
+            (Some(first), LearnerLimit::Configurable) => Verdict::warn(
+                "learner limit",
+                format!(
+                    "{} learner(s) already ({}); etcd 3.6 allows as many as its --max-learners (default 1), which it does not report: it refuses the add with \"too many learner members in cluster\" past it",
+                    learners.len(),
+                    first.label()
+                ),
+                format!(
+                    "promote it once it has caught up (etcd-pki member promote {:x} --wait), or make sure --max-learners allows {}",
+                    first.id,
+                    learners.len() + 1
+                ),
+            ),
         });
     }
 
@@ -340,6 +388,30 @@ mod tests {
     }
 
     #[test]
+    fn the_learner_limit_follows_the_oldest_members_version() {
+        assert_eq!(LearnerLimit::of_versions(["3.4.23"]), LearnerLimit::One);
+        assert_eq!(
+            LearnerLimit::of_versions(["3.5.16", "3.5.16"]),
+            LearnerLimit::One
+        );
+        assert_eq!(
+            LearnerLimit::of_versions(["3.6.0"]),
+            LearnerLimit::Configurable
+        );
+        assert_eq!(
+            LearnerLimit::of_versions(["3.6.1", "3.5.21"]),
+            LearnerLimit::One,
+            "mid-upgrade, the 3.5 members' rule"
+        );
+        assert_eq!(
+            LearnerLimit::of_versions(["4.0.0"]),
+            LearnerLimit::Configurable
+        );
+        assert_eq!(LearnerLimit::of_versions([]), LearnerLimit::One);
+        assert_eq!(LearnerLimit::of_versions(["garbage"]), LearnerLimit::One);
+    }
+
+    #[test]
     fn quorum_maths() {
         assert_eq!(
             (quorum(1), quorum(2), quorum(3), quorum(4), quorum(5)),
@@ -359,9 +431,9 @@ mod tests {
             m(3, "c", false, true),
         ];
         let urls = vec!["https://10.0.0.4:2380".to_string()];
-        let voter = check_add(&three, "d", &urls, false);
+        let voter = check_add(&three, "d", &urls, false, LearnerLimit::One);
         assert_eq!(status_of(&voter, "fault tolerance"), Status::Warn);
-        let learner = check_add(&three, "d", &urls, true);
+        let learner = check_add(&three, "d", &urls, true, LearnerLimit::One);
         assert!(
             learner.iter().all(|v| v.status == Status::Pass),
             "{learner:?}"
@@ -371,7 +443,13 @@ mod tests {
     #[test]
     fn a_voter_that_would_stop_the_cluster_is_refused() {
         let two = [m(1, "a", false, true), m(2, "b", false, false)];
-        let v = check_add(&two, "c", &["https://10.0.0.3:2380".into()], false);
+        let v = check_add(
+            &two,
+            "c",
+            &["https://10.0.0.3:2380".into()],
+            false,
+            LearnerLimit::One,
+        );
         assert_eq!(status_of(&v, "fault tolerance"), Status::Fail);
         assert_eq!(status_of(&v, "members healthy"), Status::Fail);
     }
@@ -384,7 +462,13 @@ mod tests {
             m(3, "c", false, false),
         ];
         let health = |members: &[MemberView]| {
-            let v = check_add(members, "d", &["https://10.0.0.4:2380".into()], true);
+            let v = check_add(
+                members,
+                "d",
+                &["https://10.0.0.4:2380".into()],
+                true,
+                LearnerLimit::One,
+            );
             let row = v
                 .into_iter()
                 .find(|x| x.check == "members healthy")
@@ -406,7 +490,21 @@ mod tests {
             m(2, "", false, false),
             m(3, "c", true, true),
         ];
-        let v = check_add(&members, "a", &["HTTPS://10.0.0.2:2380/".into()], true);
+        let v = check_add(
+            &members,
+            "a",
+            &["HTTPS://10.0.0.2:2380/".into()],
+            true,
+            LearnerLimit::One,
+        );
+        let v36 = check_add(
+            &members,
+            "x",
+            &["https://10.0.0.9:2380".into()],
+            true,
+            LearnerLimit::Configurable,
+        );
+        assert_eq!(status_of(&v36, "learner limit"), Status::Warn);
         assert_eq!(status_of(&v, "members started"), Status::Fail);
         assert_eq!(status_of(&v, "learner limit"), Status::Fail);
         assert_eq!(status_of(&v, "name unused"), Status::Fail);

@@ -249,8 +249,8 @@ pub enum Error {
         reason: String,
     },
 
-    /// A reissue request cannot be carried out as asked.
-    #[error("{}: {reason}", display_origin(path.as_deref()))]
+    /// A request (reissue, init, ...) cannot be carried out as asked.
+    #[error("{}{reason}", path.as_deref().map(|p| format!("{}: ", crate::path_text::display_path(p))).unwrap_or_default())]
     InvalidRequest {
         /// The certificate file.
         path: Option<PathBuf>,

@@ -87,9 +87,17 @@ impl Member {
             .map(str::to_string)
             .collect();
         for d in &dns {
-            if d.parse::<IpAddr>().is_ok() || d.contains(char::is_whitespace) || !d.is_ascii() {
-                return Err(invalid(&format!("{d:?} is not a DNS name")));
-            }
+            crate::dns_name::validate_dns(d).map_err(|why| {
+                invalid(&format!(
+                    "{d:?} is not a DNS name a certificate can list: {why}"
+                ))
+            })?;
+        }
+        if name.len() > MAX_NAME_LEN {
+            return Err(invalid(&format!(
+                "the name is {} bytes long; at most {MAX_NAME_LEN} (it becomes a certificate's common name)",
+                name.len()
+            )));
         }
         Ok(Member {
             name: name.to_string(),
@@ -98,6 +106,10 @@ impl Member {
         })
     }
 }
+
+/// The longest member or CA name: X.520's upper bound for a common name (`ub-common-name`, 64),
+/// which both become.
+pub(crate) const MAX_NAME_LEN: usize = 64;
 
 /// What to create.
 #[derive(Debug, Clone)]
@@ -349,6 +361,17 @@ fn validate(req: &InitRequest) -> Result<()> {
         if req.members[..i].iter().any(|o| o.ip == m.ip) {
             return Err(invalid(format!("IP {} is given to two members", m.ip)));
         }
+    }
+    if req.ca_name.trim().is_empty() || req.ca_name.len() > MAX_NAME_LEN {
+        return Err(invalid(format!(
+            "the CA name must be 1 to {MAX_NAME_LEN} bytes (X.520's upper bound for a common name); it is {}",
+            req.ca_name.len()
+        )));
+    }
+    if req.ca_name.chars().any(char::is_control) {
+        return Err(invalid(
+            "the CA name must not hold control characters".into(),
+        ));
     }
     if req.days == 0 || req.ca_days == 0 {
         return Err(invalid("validity must be at least one day".into()));

@@ -58,6 +58,7 @@ mod ca;
 mod cert;
 mod check;
 mod coverage;
+mod dns_name;
 mod error;
 mod files;
 mod host;

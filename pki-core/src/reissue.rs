@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 use crate::ca::{sha1_key_id, CertificateAuthority};
 use crate::cert::Certificate;
 use crate::coverage::{covers, go_ip_string, ip_equal};
+use crate::dns_name::validate_dns;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::key::{KeyAlgorithm, KeyFormat, PrivateKey};
@@ -524,35 +525,6 @@ fn describe_other(element: &[u8]) -> String {
     }
 }
 
-/// Go's `validHostnamePattern`, plus ASCII (an IA5String must be).
-fn validate_dns(name: &str) -> std::result::Result<(), String> {
-    if name.is_empty() || !name.is_ascii() {
-        return Err(
-            "a DNS name must be non-empty ASCII (use punycode for international names)".into(),
-        );
-    }
-    if name.parse::<IpAddr>().is_ok() {
-        return Err(
-            "this is an IP address: use --add-ip, since Go never matches an IP against a DNS SAN"
-                .into(),
-        );
-    }
-    for (i, label) in name.split('.').enumerate() {
-        let ok = !label.is_empty()
-            && ((i == 0 && label == "*")
-                || label
-                    .chars()
-                    .enumerate()
-                    .all(|(j, c)| c.is_ascii_alphanumeric() || c == '_' || (c == '-' && j != 0)));
-        if !ok {
-            return Err(format!(
-                "label {label:?} is not a valid host name label (letters, digits, '-' not first; '*' only as the whole first label)"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// A positive random 128-bit serial, as Go's `rand.Int(2^128)` and cfssl produce.
 fn random_serial() -> Result<Vec<u8>> {
     use aws_lc_rs::rand::SecureRandom;
@@ -823,7 +795,12 @@ mod tests {
             add_dns: vec!["10.0.12.157".into()],
             ..ReissueRequest::renew(now())
         });
-        assert!(err.to_string().contains("use --add-ip"), "{err}");
+        assert!(err.to_string().contains("give it as an IP"), "{err}");
+        let err = bad(ReissueRequest {
+            add_dns: vec![format!("{}.example.test", "a".repeat(64))],
+            ..ReissueRequest::renew(now())
+        });
+        assert!(err.to_string().contains("at most 63"), "{err}");
         let err = bad(ReissueRequest {
             add_dns: vec!["bad name".into()],
             ..ReissueRequest::renew(now())

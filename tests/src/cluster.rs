@@ -240,9 +240,15 @@ impl Pki {
     /// A fresh cfssl PKI in `dir`, made by the real `cfssl` and `cfssljson`, whose shared
     /// `server.pem` and `members.pem` list 127.0.0.1 and `ips` (the runbook's note 1 layout).
     pub fn cfssl(dir: &Path, ips: &[IpAddr]) -> Pki {
+        Pki::cfssl_with_names(dir, ips, &[])
+    }
+
+    /// [`Pki::cfssl`] whose server and peer certificates also list DNS `names`.
+    pub fn cfssl_with_names(dir: &Path, ips: &[IpAddr], names: &[String]) -> Pki {
         fs::create_dir_all(dir).unwrap();
         let hosts: Vec<String> = std::iter::once("127.0.0.1".to_string())
             .chain(ips.iter().map(ToString::to_string))
+            .chain(names.iter().cloned())
             .collect();
         let hosts_json = serde_json::to_string(&hosts).unwrap();
         let write = |name: &str, text: String| fs::write(dir.join(name), text).unwrap();
@@ -443,6 +449,62 @@ pub struct Cluster {
     pub token: String,
     /// The members this harness started, in order.
     pub members: Vec<Member>,
+    /// DNS names for the members' peer URLs, when the cluster uses names.
+    names: Option<Names>,
+}
+
+/// DNS names for members' addresses, resolved through a private hosts file: every etcd (and
+/// every etcd-pki a test runs against the cluster) runs in a mount namespace of its own
+/// (`unshare -m`) in which that file is bind-mounted over /etc/hosts, so the system's is never
+/// touched.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// The hosts file.
+    pub hosts: PathBuf,
+    /// `(address, name)` pairs.
+    pub of: Vec<(IpAddr, String)>,
+}
+
+impl Names {
+    /// `dN.dns.test` for the N-th address, written to `hosts` (with the usual localhost lines).
+    pub fn new(hosts: &Path, ips: &[IpAddr]) -> Names {
+        let of: Vec<(IpAddr, String)> = ips
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| (*ip, format!("d{i}.dns.test")))
+            .collect();
+        let mut text = String::from("127.0.0.1 localhost\n::1 localhost ip6-localhost\n");
+        for (ip, name) in &of {
+            text.push_str(&format!("{ip} {name}\n"));
+        }
+        fs::write(hosts, text).unwrap();
+        Names {
+            hosts: hosts.to_path_buf(),
+            of,
+        }
+    }
+
+    /// The name of an address.
+    pub fn name(&self, ip: IpAddr) -> Option<&str> {
+        self.of
+            .iter()
+            .find(|(i, _)| *i == ip)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// `program` run inside a mount namespace that sees this hosts file as /etc/hosts.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new("unshare");
+        cmd.args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind \"$0\" /etc/hosts && exec \"$@\"",
+        ])
+        .arg(&self.hosts)
+        .arg(program);
+        cmd
+    }
 }
 
 impl Cluster {
@@ -467,7 +529,32 @@ impl Cluster {
             .map(|(i, ip)| (format!("infra{i}"), *ip, pki.clone()))
             .collect();
         let all: Vec<IpAddr> = ips.iter().chain(covered).chain(spare).copied().collect();
-        Cluster::start_with(root, pki, members, allocate_ports(&all), true)
+        Cluster::start_with(root, pki, members, allocate_ports(&all), true, None)
+    }
+
+    /// A cluster of `n` members whose peer URLs use DNS names (`d0.dns.test`, ...; see
+    /// [`Names`]), with `spare` more named addresses for members added later, and a fresh cfssl
+    /// PKI whose shared certificates list every name and address.
+    pub fn start_fresh_named(n: usize, spare: usize) -> Cluster {
+        let ips = allocate_ips(n + spare);
+        let root = tempfile::Builder::new()
+            .prefix("etcd-pki-cluster")
+            .tempdir()
+            .unwrap();
+        let names = Names::new(&root.path().join("hosts"), &ips);
+        let dns: Vec<String> = names.of.iter().map(|(_, n)| n.clone()).collect();
+        let pki = Pki::cfssl_with_names(&root.path().join("admin-pki"), &ips, &dns);
+        let members: Vec<(String, IpAddr, Pki)> = ips[..n]
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| (format!("infra{i}"), *ip, pki.clone()))
+            .collect();
+        Cluster::start_with(root, pki, members, allocate_ports(&ips), true, Some(names))
+    }
+
+    /// The DNS names of the cluster, when it uses names.
+    pub fn names(&self) -> Option<&Names> {
+        self.names.as_ref()
     }
 
     /// A cluster of the given members, all with (their own copy of) the same PKI; `spare` are
@@ -497,7 +584,7 @@ impl Cluster {
             .map(|m| m.1)
             .chain(spare.iter().copied())
             .collect();
-        Cluster::start_with(root, pki, members, allocate_ports(&all), true)
+        Cluster::start_with(root, pki, members, allocate_ports(&all), true, None)
     }
 
     /// Like [`Cluster::start`], but returns as soon as every member answers, without the
@@ -514,7 +601,7 @@ impl Cluster {
             .iter()
             .map(|(n, ip)| (n.clone(), *ip, pki.clone()))
             .collect();
-        Cluster::start_with(root, pki, with_pki, allocate_ports(&ips), false)
+        Cluster::start_with(root, pki, with_pki, allocate_ports(&ips), false, None)
     }
 
     fn start_with(
@@ -523,6 +610,7 @@ impl Cluster {
         members: Vec<(String, IpAddr, Pki)>,
         ports: Ports,
         settle: bool,
+        names: Option<Names>,
     ) -> Cluster {
         let token = format!(
             "etcd-pki-test-{}",
@@ -534,10 +622,11 @@ impl Cluster {
             pki,
             token,
             members: Vec::new(),
+            names,
         };
         let initial = members
             .iter()
-            .map(|(name, ip, _)| format!("{name}={}", url(*ip, ports.peer)))
+            .map(|(name, ip, _)| format!("{name}={}", cluster.peer_url(*ip)))
             .collect::<Vec<_>>()
             .join(",");
         for (name, ip, pki) in &members {
@@ -559,9 +648,13 @@ impl Cluster {
         cluster
     }
 
-    /// The peer URL a member on `ip` has in this cluster.
+    /// The peer URL a member on `ip` has in this cluster (with its DNS name, when the cluster
+    /// uses names).
     pub fn peer_url(&self, ip: IpAddr) -> String {
-        url(ip, self.ports.peer)
+        match self.names.as_ref().and_then(|n| n.name(ip)) {
+            Some(name) => format!("https://{name}:{}", self.ports.peer),
+            None => url(ip, self.ports.peer),
+        }
     }
 
     /// The client URL a member on `ip` has in this cluster.
@@ -590,7 +683,19 @@ impl Cluster {
         let own_pki = pki.copy_to(&dir.join("pki"));
         let log = fs::File::create(dir.join("etcd.log")).unwrap();
         let (client, peer) = (url(ip, self.ports.client), url(ip, self.ports.peer));
-        let mut cmd = etcd_command();
+        let advertised_peer = self.peer_url(ip);
+        let mut cmd = match &self.names {
+            Some(names) => {
+                let mut cmd = names.command(&etcd_binaries().etcd);
+                for (key, _) in std::env::vars_os() {
+                    if key.to_string_lossy().starts_with("ETCD_") {
+                        cmd.env_remove(key);
+                    }
+                }
+                cmd
+            }
+            None => etcd_command(),
+        };
         match start {
             Start::Flags {
                 initial_cluster,
@@ -600,7 +705,7 @@ impl Cluster {
                     "--name",
                     name,
                     "--initial-advertise-peer-urls",
-                    &peer,
+                    &advertised_peer,
                     "--initial-cluster",
                     initial_cluster,
                     "--initial-cluster-state",
@@ -706,7 +811,26 @@ impl Cluster {
     /// `["member", "list"]`; the client certificate is members.pem (the runbook connects with
     /// it) when `as_peer`, client.pem otherwise.
     pub fn etcd_pki(&self, words: &[&str], as_peer: bool) -> Run {
-        crate::etcd_pki(self.etcd_pki_args(words, as_peer))
+        let args = self.etcd_pki_args(words, as_peer);
+        match &self.names {
+            // Inside the namespace where the members' names resolve.
+            Some(names) => {
+                let mut cmd = names.command(crate::bin());
+                cmd.args(args).stdin(Stdio::null());
+                for (key, _) in std::env::vars_os() {
+                    if key.to_string_lossy().starts_with("ETCDCTL_") {
+                        cmd.env_remove(key);
+                    }
+                }
+                let out = cmd.output().expect("run etcd-pki in the hosts namespace");
+                Run {
+                    code: out.status.code().unwrap_or(-1),
+                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                }
+            }
+            None => crate::etcd_pki(args),
+        }
     }
 
     /// [`Cluster::etcd_pki`] in the background, with client.pem.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use etcd_client::MemberAddOptions;
+use futures_util::future::join_all;
 use pki_core::{HostUrl, Status};
 use serde::Serialize;
 
@@ -17,7 +18,7 @@ use crate::cli::{
 use crate::etcd::connect::{block_on, Etcd};
 use crate::etcd::errors::EtcdError;
 use crate::etcd::state::{
-    client_endpoint, member_list, status, ClusterState, MemberInfo, MemberList,
+    client_endpoint, member_list, status_until, ClusterState, MemberInfo, MemberList,
 };
 use crate::exit::{usage, Code, Failure, Outcome, Result};
 use crate::membership::{check_add, check_remove};
@@ -160,9 +161,15 @@ fn add(etcd: &Etcd, conn: &ConnectionArgs, args: &AddArgs) -> Result<Outcome> {
     let state = block_on(ClusterState::fetch(etcd))??;
     let views = state.views();
     rows.extend(
-        check_add(&views, &args.name, &args.peer_urls, args.learner)
-            .into_iter()
-            .map(Row::from),
+        check_add(
+            &views,
+            &args.name,
+            &args.peer_urls,
+            args.learner,
+            state.learner_limit(),
+        )
+        .into_iter()
+        .map(Row::from),
     );
 
     let blocking: Vec<&Row> = rows
@@ -206,6 +213,16 @@ fn add(etcd: &Etcd, conn: &ConnectionArgs, args: &AddArgs) -> Result<Outcome> {
                     .collect::<Vec<_>>()
             )
         );
+    }
+
+    // Not blocking, but not to be lost either: e.g. client URLs whose certificate went unchecked.
+    let warnings: Vec<Row> = rows
+        .iter()
+        .filter(|r| r.status == Status::Warn)
+        .cloned()
+        .collect();
+    if !warnings.is_empty() && args.write_out == ChangeFormat::Simple {
+        eprint!("etcd-pki: warnings:\n{}", rows_text(&warnings));
     }
 
     let urls = args.peer_urls.clone();
@@ -301,9 +318,20 @@ pub(crate) enum Promotion {
     TimedOut { why: String },
 }
 
-/// Promotes a learner (by hex ID or name); with `wait`, first waits for it to start and catch up
-/// with the leader, showing its progress on stderr (redrawn on a terminal, a line at a time
-/// otherwise).
+/// How long a learner must be seen running and caught up, without a break, before it is
+/// promoted: a learner that starts, catches up at once and dies a second later (a crash loop, a
+/// wrong flag found late) must not become a dead voter.
+pub(crate) const LEARNER_SETTLE: Duration = Duration::from_secs(2);
+
+/// What etcd asks of a learner before promoting it (`isLearnerReady`: its log within 10% of the
+/// leader's); the same rule here, on the applied index it reports.
+const READY_FRACTION: f64 = 0.9;
+
+/// Promotes a learner (by hex ID or name). Without `wait`, the request goes out at once, as
+/// etcdctl sends it, and etcd judges. With `wait`, it waits for the learner to start and catch
+/// up with the leader, showing its progress on stderr (redrawn on a terminal, a line at a time
+/// otherwise), and promotes it only once it has been running and caught up for
+/// [`LEARNER_SETTLE`] without a break, checking once more just before the request is sent.
 pub(crate) async fn promote_when_ready(
     etcd: &Etcd,
     member: &str,
@@ -329,6 +357,7 @@ pub(crate) async fn promote_when_ready(
         }
     };
     let mut shown = false;
+    let mut ready_since: Option<Instant> = None;
     loop {
         let list = member_list(etcd).await?;
         let target = match list.resolve(member) {
@@ -357,38 +386,128 @@ pub(crate) async fn promote_when_ready(
             Err(e) => return Err(usage(anyhow!(e))),
         };
         let id = target.id;
-        match etcd
-            .change(|mut c| async move { c.member_promote(id).await })
-            .await
-        {
-            Ok(response) => {
-                end_line(shown);
-                let cluster_id = response
-                    .header()
-                    .map_or(list.cluster_id, |h| h.cluster_id());
-                return Ok(Promotion::Promoted { id, cluster_id });
+        // Without --wait the request goes out as etcdctl sends it, and etcd judges; a voter, or
+        // an ID the list does not show, is etcd's to answer for too.
+        let judge = wait && target.is_learner && list.members.iter().any(|m| m.id == id);
+        let ready = if judge {
+            readiness(etcd, &list, &target).await
+        } else {
+            Ok(String::new())
+        };
+        let line = match ready {
+            Err(why) => {
+                ready_since = None;
+                why
             }
-            Err(e)
-                if wait
-                    && e.etcd_message()
-                        .is_some_and(|m| m.contains("in sync with leader")) =>
-            {
-                let line = progress(etcd, &list, &target).await;
-                if Instant::now() >= deadline {
-                    end_line(shown);
-                    return Ok(Promotion::TimedOut {
-                        why: format!(
-                            "learner {} did not catch up within {timeout:?}: {line}; check that it runs (its log), that it reaches the other members on its peer URL, and that its certificates cover it (etcd-pki check --role peer)",
-                            target.label()
-                        ),
-                    });
+            Ok(line) => {
+                let since = *ready_since.get_or_insert_with(Instant::now);
+                if wait && since.elapsed() < LEARNER_SETTLE {
+                    format!(
+                        "{line}; running and caught up for {:.1}s of the {LEARNER_SETTLE:?} required",
+                        since.elapsed().as_secs_f64()
+                    )
+                } else {
+                    // Once more, just before the request: it may have died since the last look.
+                    let still = if judge {
+                        readiness(etcd, &list, &target).await
+                    } else {
+                        Ok(String::new())
+                    };
+                    match still {
+                        Err(why) => {
+                            ready_since = None;
+                            why
+                        }
+                        Ok(_) => match etcd
+                            .change(|mut c| async move { c.member_promote(id).await })
+                            .await
+                        {
+                            Ok(response) => {
+                                end_line(shown);
+                                let cluster_id = response
+                                    .header()
+                                    .map_or(list.cluster_id, |h| h.cluster_id());
+                                return Ok(Promotion::Promoted { id, cluster_id });
+                            }
+                            Err(e)
+                                if wait
+                                    && e.etcd_message()
+                                        .is_some_and(|m| m.contains("in sync with leader")) =>
+                            {
+                                ready_since = None;
+                                format!("{line}; etcd finds it not yet in sync")
+                            }
+                            Err(e) => return Err(e.into()),
+                        },
+                    }
                 }
-                show(line);
-                shown = true;
-                tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Err(e) => return Err(e.into()),
+        };
+        if Instant::now() >= deadline {
+            end_line(shown);
+            return Ok(Promotion::TimedOut {
+                why: format!(
+                    "learner {} was not running and caught up for {LEARNER_SETTLE:?} on end within {timeout:?} (last: {line}); check that it runs (its log), that it reaches the other members on its peer URL, and that its certificates cover it (etcd-pki check --role peer)",
+                    target.label()
+                ),
+            });
         }
+        show(line);
+        shown = true;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+}
+
+/// Whether a learner runs and has caught up with the leader: `Ok` with its progress, or why
+/// not. Its status and the voters' are asked together, within one deadline.
+async fn readiness(etcd: &Etcd, list: &MemberList, learner: &MemberInfo) -> Result<String, String> {
+    let Some(learner_url) = client_endpoint(learner) else {
+        return Err(format!(
+            "learner {:x} has not started yet (it has no client URL)",
+            learner.id
+        ));
+    };
+    let deadline = etcd.deadline();
+    let voter_urls: Vec<&str> = list
+        .members
+        .iter()
+        .filter(|m| !m.is_learner)
+        .filter_map(client_endpoint)
+        .collect();
+    let (learner_status, voters) = tokio::join!(
+        status_until(etcd, learner_url, deadline),
+        join_all(voter_urls.iter().map(|u| status_until(etcd, u, deadline)))
+    );
+    let l = match learner_status.status {
+        Ok(l) => l,
+        Err(e) => return Err(format!("learner {} does not answer: {e}", learner.label())),
+    };
+    let Some(leader) = voters
+        .iter()
+        .filter_map(|v| v.status.as_ref().ok())
+        .find(|s| s.leader != 0 && s.member_id == s.leader)
+    else {
+        return Err(format!(
+            "waiting for learner {}: the leader's status is not available",
+            learner.label()
+        ));
+    };
+    let fraction = if leader.raft_index == 0 {
+        1.0
+    } else {
+        l.raft_applied_index as f64 / leader.raft_index as f64
+    };
+    let progress = format!(
+        "learner {}: raft index {} of leader's {} ({:.0}%)",
+        learner.label(),
+        l.raft_applied_index,
+        leader.raft_index,
+        100.0 * fraction
+    );
+    if fraction >= READY_FRACTION {
+        Ok(progress)
+    } else {
+        Err(format!("waiting for {progress}"))
     }
 }
 
@@ -398,46 +517,6 @@ fn parse_id(text: &str) -> Option<u64> {
     (!t.is_empty() && t.len() <= 16 && t.chars().all(|c| c.is_ascii_hexdigit()))
         .then(|| u64::from_str_radix(t, 16).ok())
         .flatten()
-}
-
-/// "learner X: raft index A of leader's B (P%)", or why it is not known.
-async fn progress(etcd: &Etcd, list: &MemberList, learner: &MemberInfo) -> String {
-    let Some(learner_url) = client_endpoint(learner) else {
-        return format!(
-            "learner {:x} has not started yet (it has no client URL)",
-            learner.id
-        );
-    };
-    let learner_status = status(etcd, learner_url).await;
-    let leader_id = learner_status.status.as_ref().ok().map(|s| s.leader);
-    let leader = list.members.iter().find(|m| Some(m.id) == leader_id);
-    let leader_status = match leader.and_then(client_endpoint) {
-        Some(url) => Some(status(etcd, url).await),
-        None => None,
-    };
-    match (learner_status.status, leader_status.map(|s| s.status)) {
-        (Ok(l), Some(Ok(leader))) => {
-            let pct = if leader.raft_index == 0 {
-                100.0
-            } else {
-                100.0 * l.raft_index as f64 / leader.raft_index as f64
-            };
-            format!(
-                "waiting for learner {}: raft index {} of leader's {} ({pct:.0}%)",
-                learner.label(),
-                l.raft_index,
-                leader.raft_index
-            )
-        }
-        (Err(e), _) => format!(
-            "waiting for learner {}: its status is not available ({e})",
-            learner.label()
-        ),
-        (_, _) => format!(
-            "waiting for learner {}: the leader's status is not available",
-            learner.label()
-        ),
-    }
 }
 
 async fn remove(etcd: &Etcd, args: &RemoveArgs) -> Result<Outcome> {

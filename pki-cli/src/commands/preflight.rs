@@ -3,7 +3,6 @@
 
 use std::net::IpAddr;
 use std::path::Path;
-use std::time::Duration;
 
 use futures_util::future::join_all;
 use pki_core::{
@@ -14,9 +13,9 @@ use time::OffsetDateTime;
 
 use crate::checks::{certificate_rows, rows_text, NewMemberCerts, Row};
 use crate::cli::{ConnectionArgs, Format, NewMemberArgs, PreflightArgs};
-use crate::etcd::connect::{block_on, Etcd};
-use crate::etcd::peer_tls::{probe, Identity};
-use crate::etcd::state::{ClusterState, MemberInfo};
+use crate::etcd::connect::{block_on, Deadline, Etcd};
+use crate::etcd::peer_tls::{probe, Identity, PeerProbe};
+use crate::etcd::state::{member_list_until, ClusterState, MemberInfo};
 use crate::exit::{usage, Outcome, Result};
 use crate::membership::{check_add, quorum, tolerance, MemberView};
 use crate::nodefiles::default_client_urls;
@@ -115,7 +114,11 @@ pub fn summary(rows: &[Row]) -> String {
     }
 }
 
-/// Every preflight check.
+/// Every preflight check. The new member's files are read first (a bad file is bad input, exit
+/// 2, before any connection); then everything that talks to the cluster runs concurrently under
+/// one deadline (dial + command timeout): members' health and status, and one TLS connection to
+/// each member's peer port, which records the certificate it serves and, with the new member's
+/// peer key, tries the live handshake. A member that hangs costs that deadline once.
 pub async fn checks(
     etcd: &Etcd,
     conn: &ConnectionArgs,
@@ -123,9 +126,56 @@ pub async fn checks(
     urls: &Urls,
     learner: bool,
 ) -> Result<Vec<Row>> {
-    let state = ClusterState::fetch(etcd).await?;
-    let mut others: Vec<&MemberInfo> = state.list.members.iter().collect();
+    let peer_ca = member.peer_cacert.as_deref().or(conn.cacert.as_deref());
+    let certs = NewMemberCerts {
+        peer_cert: member.peer_cert.as_deref().or(conn.cert.as_deref()),
+        peer_key: member
+            .peer_key
+            .as_deref()
+            .or(if member.peer_cert.is_none() {
+                conn.key.as_deref()
+            } else {
+                None
+            }),
+        server_cert: member.server_cert.as_deref(),
+        cacert: peer_ca,
+        fail_within: Some(member.expires_within),
+    };
+    let certificate_rows = certificate_rows(&certs, &urls.peer, &urls.client)?;
+    let roots: Option<CertPool> = match peer_ca {
+        Some(ca) => Some(pki_core::load_certificates(ca)?.into_iter().collect()),
+        None => None,
+    };
+    // Who the probes present themselves as: the new member (its peer certificate and key: the
+    // live handshake), else the connection's client certificate (so that members do not log a
+    // connection without one), else nobody.
+    let new_identity = match (certs.peer_cert, certs.peer_key) {
+        (Some(cert), Some(key)) => Some(identity(cert, key)?),
+        _ => None,
+    };
+    let client_identity = match (&new_identity, &conn.cert, &conn.key) {
+        (None, Some(cert), Some(key)) => Some(identity(cert, key)?),
+        _ => None,
+    };
+
+    let deadline = etcd.deadline();
+    let source = match &new_identity {
+        Some(_) => new_member_source(&urls.peer, deadline).await,
+        None => None,
+    };
+    let list = member_list_until(etcd, deadline).await?;
+    let mut others: Vec<MemberInfo> = list.members.clone();
     others.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let targets = tls_peers(&others);
+    let probing = new_identity.as_ref().or(client_identity.as_ref());
+    let (state, probes) = tokio::join!(
+        ClusterState::of(etcd, list, deadline),
+        join_all(
+            targets
+                .iter()
+                .map(|(_, url)| probe(url, probing, source, deadline))
+        )
+    );
     let views: Vec<MemberView> = others.iter().map(|m| state.view(m)).collect();
 
     let mut rows = Vec::new();
@@ -146,43 +196,59 @@ pub async fn checks(
         None,
     ));
     rows.extend(
-        check_add(&views, &member.name, &member.peer_urls, learner)
-            .into_iter()
-            .map(Row::from),
-    );
-    rows.push(scheme_row(&others, &urls.peer));
-
-    let peer_ca = member.peer_cacert.as_deref().or(conn.cacert.as_deref());
-    let certs = NewMemberCerts {
-        peer_cert: member.peer_cert.as_deref().or(conn.cert.as_deref()),
-        peer_key: member
-            .peer_key
-            .as_deref()
-            .or(if member.peer_cert.is_none() {
-                conn.key.as_deref()
-            } else {
-                None
-            }),
-        server_cert: member.server_cert.as_deref(),
-        cacert: peer_ca,
-        fail_within: Some(member.expires_within),
-    };
-    rows.extend(certificate_rows(&certs, &urls.peer, &urls.client)?);
-    rows.extend(
-        served_rows(
-            &others,
-            peer_ca,
-            member.expires_within,
-            etcd.request_timeout(),
+        check_add(
+            &views,
+            &member.name,
+            &member.peer_urls,
+            learner,
+            state.learner_limit(),
         )
-        .await?,
+        .into_iter()
+        .map(Row::from),
     );
-    rows.extend(handshake_rows(&others, &certs, &urls.peer, etcd.request_timeout()).await?);
+    let other_refs: Vec<&MemberInfo> = others.iter().collect();
+    rows.push(scheme_row(&other_refs, &urls.peer));
+    rows.extend(certificate_rows);
+    rows.extend(served_rows(
+        &targets,
+        &probes,
+        roots.as_ref(),
+        member.expires_within,
+    ));
+    rows.extend(handshake_rows(
+        &targets,
+        &probes,
+        new_identity.is_some(),
+        source,
+        &urls.peer,
+    ));
     Ok(rows)
 }
 
+/// A probe identity from a certificate file and its key.
+fn identity(cert: &Path, key: &Path) -> Result<Identity> {
+    Ok(Identity {
+        certs_pem: pki_core::read_file(cert)?,
+        key_pem: zeroize::Zeroizing::new(pki_core::read_file(key)?),
+    })
+}
+
+/// The address the new member will connect from, when this host has it: its first peer URL's
+/// IP, or the address its DNS name resolves to (looked up within the deadline).
+async fn new_member_source(peer: &[HostUrl], deadline: Deadline) -> Option<IpAddr> {
+    let url = peer.first()?;
+    match &url.host {
+        Host::Ip(ip) => bindable(*ip).then_some(*ip),
+        Host::Dns(name) => {
+            let lookup = tokio::net::lookup_host((name.as_str(), url.port.unwrap_or(2380)));
+            let addrs = tokio::time::timeout_at(deadline, lookup).await.ok()?.ok()?;
+            addrs.map(|a| a.ip()).find(|ip| bindable(*ip))
+        }
+    }
+}
+
 /// The started members whose (first) peer URL is https: `(name, URL)`.
-fn tls_peers(others: &[&MemberInfo]) -> Vec<(String, HostUrl)> {
+fn tls_peers(others: &[MemberInfo]) -> Vec<(String, HostUrl)> {
     others
         .iter()
         .filter(|m| m.started())
@@ -218,28 +284,17 @@ fn scheme_row(others: &[&MemberInfo], peer: &[HostUrl]) -> Row {
 
 /// What every existing member serves on its peer port, judged by Go's rules against the peer CA
 /// and its own advertised peer host.
-async fn served_rows(
-    others: &[&MemberInfo],
-    peer_ca: Option<&Path>,
+fn served_rows(
+    targets: &[(String, HostUrl)],
+    probes: &[Result<PeerProbe, String>],
+    roots: Option<&CertPool>,
     window: time::Duration,
-    timeout: Duration,
-) -> Result<Vec<Row>> {
-    let roots: Option<CertPool> = match peer_ca {
-        Some(ca) => Some(pki_core::load_certificates(ca)?.into_iter().collect()),
-        None => None,
-    };
-    let targets = tls_peers(others);
-    let probes = join_all(
-        targets
-            .iter()
-            .map(|(_, url)| probe(url, None, None, timeout)),
-    )
-    .await;
+) -> Vec<Row> {
     let mut rows = Vec::new();
     for ((name, url), result) in targets.iter().zip(probes) {
         let check_name = format!("{name} serves");
         let served = match result {
-            Ok(p) if !p.served.is_empty() => p.served,
+            Ok(p) if !p.served.is_empty() => p.served.clone(),
             Ok(_) => {
                 rows.push(Row::from_parts(
                     Status::Fail,
@@ -254,10 +309,9 @@ async fn served_rows(
                     Status::Fail,
                     &check_name,
                     format!("cannot reach its peer port {}: {e}", url.url),
-                    Some(
-                        "check that the member runs and that its peer URL is reachable from here"
-                            .into(),
-                    ),
+                    Some(format!(
+                        "check that {name} runs and answers, and that its peer URL is reachable from here"
+                    )),
                 ));
                 continue;
             }
@@ -280,7 +334,7 @@ async fn served_rows(
             label: &label,
             chain: &chain,
             key: None,
-            roots: roots.as_ref(),
+            roots,
             role: Some(Role::Peer),
             hosts: std::slice::from_ref(&url.host),
             at: OffsetDateTime::now_utc(),
@@ -332,47 +386,33 @@ async fn served_rows(
             ),
         });
     }
-    Ok(rows)
+    rows
 }
 
-/// A live handshake with the new member's peer certificate and key to every existing member's
-/// peer port, from the new member's own address when this host has it.
-async fn handshake_rows(
-    others: &[&MemberInfo],
-    certs: &NewMemberCerts<'_>,
+/// The live handshake with the new member's peer certificate and key to every existing
+/// member's peer port, from the new member's own address when this host has it.
+fn handshake_rows(
+    targets: &[(String, HostUrl)],
+    probes: &[Result<PeerProbe, String>],
+    with_new_identity: bool,
+    source: Option<IpAddr>,
     peer: &[HostUrl],
-    timeout: Duration,
-) -> Result<Vec<Row>> {
-    let (Some(cert), Some(key)) = (certs.peer_cert, certs.peer_key) else {
-        return Ok(vec![Row::from_parts(
+) -> Vec<Row> {
+    if !with_new_identity {
+        return vec![Row::from_parts(
             Status::Warn,
             "handshake",
             "no peer key given: the live TLS handshake with the existing members was not tried".into(),
             Some("give --peer-key (with --peer-cert) to test the certificate against the running members".into()),
-        )]);
-    };
-    if !peer.iter().any(|u| u.scheme == "https") {
-        return Ok(vec![]);
+        )];
     }
-    let identity = Identity {
-        certs_pem: pki_core::read_file(cert)?,
-        key_pem: zeroize::Zeroizing::new(pki_core::read_file(key)?),
-    };
-    let source = peer.first().and_then(|u| match u.host {
-        Host::Ip(ip) if bindable(ip) => Some(ip),
-        _ => None,
-    });
-    let targets = tls_peers(others);
-    let probes = join_all(
-        targets
-            .iter()
-            .map(|(_, url)| probe(url, Some(&identity), source, timeout)),
-    )
-    .await;
+    if !peer.iter().any(|u| u.scheme == "https") {
+        return vec![];
+    }
     let mut rows = Vec::new();
     for ((name, url), result) in targets.iter().zip(probes) {
         let check_name = format!("handshake with {name}");
-        let from = match (&result, source) {
+        let from = match (result, source) {
             (_, Some(ip)) => format!("from {ip}, the new member's address"),
             (Ok(p), None) => format!(
                 "from {} (this host; run preflight on the new node to test from its own address)",
@@ -382,7 +422,7 @@ async fn handshake_rows(
             (Err(_), None) => "from this host".into(),
         };
         rows.push(match result {
-            Ok(p) => match p.accepted {
+            Ok(p) => match &p.accepted {
                 Ok(()) => Row::from_parts(
                     Status::Pass,
                     &check_name,
@@ -405,7 +445,7 @@ async fn handshake_rows(
             Err(e) => Row::from_parts(Status::Fail, &check_name, format!("{}: {e}", url.url), None),
         });
     }
-    Ok(rows)
+    rows
 }
 
 /// Whether this host has the address, so that a connection can come from it.

@@ -10,6 +10,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use anyhow::anyhow;
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
 use pki_core::display_path;
@@ -125,6 +127,14 @@ impl Etcd {
         options
     }
 
+    /// The deadline of one request started now: dial plus command timeout. Commands that
+    /// contact several members give all their waits this one deadline, so that a member that
+    /// hangs (accepts connections, never answers) costs dial + command timeout once, not once per
+    /// step.
+    pub fn deadline(&self) -> Deadline {
+        Instant::now() + self.request_timeout()
+    }
+
     /// A client for one endpoint, for long streams (snapshots) that bound their own waits.
     pub async fn connect(&self, endpoint: &str) -> Result<Client, EtcdError> {
         match tokio::time::timeout(
@@ -151,13 +161,27 @@ impl Etcd {
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Result<T, etcd_client::Error>>,
     {
+        self.on_until(endpoint, self.deadline(), op).await
+    }
+
+    /// Runs one request against one endpoint, bounded by `deadline`.
+    pub async fn on_until<T, F, Fut>(
+        &self,
+        endpoint: &str,
+        deadline: Deadline,
+        op: F,
+    ) -> Result<T, EtcdError>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<T, etcd_client::Error>>,
+    {
         let attempt = async {
             let client = Client::connect([endpoint], Some(self.options()))
                 .await
                 .map_err(|e| classify(endpoint, e, self))?;
             op(client).await.map_err(|e| classify(endpoint, e, self))
         };
-        match tokio::time::timeout(self.request_timeout(), attempt).await {
+        match tokio::time::timeout_at(deadline, attempt).await {
             Ok(result) => result,
             Err(_) => Err(EtcdError::Unreachable {
                 endpoint: endpoint.to_string(),
@@ -169,52 +193,92 @@ impl Etcd {
         }
     }
 
-    /// Runs a cluster-wide request on the first endpoint that answers. An endpoint that is
-    /// unreachable is skipped; an answer from etcd, even a refusal, is final.
-    pub async fn on_any<T, F, Fut>(&self, op: F) -> Result<T, EtcdError>
+    /// Runs a cluster-wide request on the first endpoint that answers before `deadline`, and
+    /// says which one it was. Endpoints are tried in order, but a next one does not wait for
+    /// an endpoint that hangs: it starts [`STAGGER`] later (or at once when the previous one
+    /// failed), and the first answer wins. An answer from etcd, even a refusal, is final.
+    pub async fn on_any_until<T, F, Fut>(
+        &self,
+        deadline: Deadline,
+        op: F,
+    ) -> Result<(String, T), EtcdError>
     where
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, etcd_client::Error>>,
     {
-        let mut causes = Vec::new();
-        for endpoint in &self.endpoints {
-            match self.on(endpoint, &op).await {
-                Err(EtcdError::Unreachable { endpoint, cause }) => causes.push((endpoint, cause)),
-                other => return other,
+        use futures_util::stream::{FuturesUnordered, StreamExt};
+        let op = &op;
+        let mut running = FuturesUnordered::new();
+        let mut causes: Vec<(usize, String, String)> = Vec::new();
+        let mut next = 0;
+        loop {
+            if next < self.endpoints.len() {
+                let index = next;
+                let endpoint = self.endpoints[index].as_str();
+                running.push(async move {
+                    let result = self.on_until(endpoint, deadline, op).await;
+                    (index, endpoint, result)
+                });
+                next += 1;
+            }
+            let stagger = tokio::time::sleep(STAGGER);
+            tokio::select! {
+                Some((index, endpoint, result)) = running.next() => match result {
+                    Err(EtcdError::Unreachable { endpoint, cause }) => {
+                        causes.push((index, endpoint, cause));
+                        if running.is_empty() && next >= self.endpoints.len() {
+                            causes.sort();
+                            return Err(EtcdError::NoneReachable {
+                                causes: causes.into_iter().map(|(_, e, c)| (e, c)).collect(),
+                            });
+                        }
+                    }
+                    Ok(t) => return Ok((endpoint.to_string(), t)),
+                    Err(other) => return Err(other),
+                },
+                _ = stagger, if next < self.endpoints.len() => {}
+                else => {
+                    causes.sort();
+                    return Err(EtcdError::NoneReachable {
+                        causes: causes.into_iter().map(|(_, e, c)| (e, c)).collect(),
+                    });
+                }
             }
         }
-        Err(EtcdError::NoneReachable { causes })
     }
 
     /// Runs a request that changes the cluster (member add, remove, promote): on the first
-    /// endpoint that answers a status request, once. It is never resent to another endpoint,
-    /// since a request that timed out may still have been applied; such a failure says so.
+    /// endpoint that answers a status request, once, all within one deadline. It is never
+    /// resent to another endpoint, since a request that timed out may still have been applied;
+    /// such a failure says so.
     pub async fn change<T, F, Fut>(&self, op: F) -> Result<T, EtcdError>
     where
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Result<T, etcd_client::Error>>,
     {
-        let mut causes = Vec::new();
-        for endpoint in &self.endpoints {
-            match self.on(endpoint, |mut c| async move { c.status().await }).await {
-                Ok(_) => {
-                    return self.on(endpoint, op).await.map_err(|e| match e {
-                        EtcdError::Unreachable { endpoint, cause } => EtcdError::Unreachable {
-                            endpoint,
-                            cause: format!(
-                                "{cause}; the change may still have been applied: check with etcd-pki member list before trying again"
-                            ),
-                        },
-                        other => other,
-                    })
-                }
-                Err(EtcdError::Unreachable { endpoint, cause }) => causes.push((endpoint, cause)),
-                Err(other) => return Err(other),
-            }
-        }
-        Err(EtcdError::NoneReachable { causes })
+        let deadline = self.deadline();
+        let (endpoint, _) = self
+            .on_any_until(deadline, |mut c| async move { c.status().await })
+            .await?;
+        self.on_until(&endpoint, deadline, op)
+            .await
+            .map_err(|e| match e {
+                EtcdError::Unreachable { endpoint, cause } => EtcdError::Unreachable {
+                    endpoint,
+                    cause: format!(
+                        "{cause}; the change may still have been applied: check with etcd-pki member list before trying again"
+                    ),
+                },
+                other => other,
+            })
     }
 }
+
+/// When every wait of an operation ends.
+pub type Deadline = tokio::time::Instant;
+
+/// How long a cluster-wide request waits for one endpoint before it asks the next one too.
+pub const STAGGER: Duration = Duration::from_millis(300);
 
 /// Runs an async block on a current-thread runtime: only commands that talk to etcd pay for it.
 pub fn block_on<F: Future>(future: F) -> Result<F::Output, Failure> {

@@ -179,7 +179,7 @@ pub fn advice(message: &str) -> Option<&'static str> {
     const ADVICE: &[(&str, &str)] = &[
         (
             "too many learner members in cluster",
-            "etcd allows one learner at a time. Promote the existing learner once it has caught up (etcd-pki member promote ID --wait) or remove it (etcd-pki member remove ID), then add the new member.",
+            "etcd 3.4 and 3.5 allow one learner at a time (3.6: as many as --max-learners, default 1). Promote the existing learner once it has caught up (etcd-pki member promote ID --wait) or remove it (etcd-pki member remove ID), then add the new member.",
         ),
         (
             "can only promote a learner member which is in sync with leader",

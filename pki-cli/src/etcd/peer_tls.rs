@@ -9,7 +9,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -19,6 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 
 use pki_core::{Host, HostUrl};
+
+use crate::etcd::connect::Deadline;
 
 /// Records the chain a server presents and accepts it; the handshake signature is still checked
 /// against the recorded certificate's key.
@@ -126,11 +127,15 @@ pub async fn probe(
     peer_url: &HostUrl,
     identity: Option<&Identity>,
     source: Option<IpAddr>,
-    timeout: Duration,
+    deadline: Deadline,
 ) -> Result<PeerProbe, String> {
-    match tokio::time::timeout(timeout, probe_inner(peer_url, identity, source)).await {
+    let started = tokio::time::Instant::now();
+    match tokio::time::timeout_at(deadline, probe_inner(peer_url, identity, source)).await {
         Ok(r) => r,
-        Err(_) => Err(format!("no TLS answer within {timeout:?}")),
+        Err(_) => Err(format!(
+            "no TLS answer within {:?}: the member accepts connections but does not answer (hung or overloaded?)",
+            deadline.saturating_duration_since(started)
+        )),
     }
 }
 

@@ -2,13 +2,15 @@
 //! health (a quorum read, as `etcdctl endpoint health` does) and status (version, leader, raft
 //! indexes), fetched from all members in parallel.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use etcd_client::{MemberListResponse, StatusResponse};
 use futures_util::future::join_all;
 use serde::Serialize;
 
-use crate::etcd::connect::Etcd;
+use crate::etcd::connect::{Deadline, Etcd};
 use crate::etcd::errors::EtcdError;
 use crate::membership::MemberView;
 
@@ -177,18 +179,23 @@ impl Status {
 
 /// Fetches the member list from the first endpoint that answers.
 pub async fn member_list(etcd: &Etcd) -> Result<MemberList, EtcdError> {
-    let response = etcd
-        .on_any(|mut c| async move { c.member_list().await })
+    member_list_until(etcd, etcd.deadline()).await
+}
+
+/// [`member_list`] within `deadline`.
+pub async fn member_list_until(etcd: &Etcd, deadline: Deadline) -> Result<MemberList, EtcdError> {
+    let (_, response) = etcd
+        .on_any_until(deadline, |mut c| async move { c.member_list().await })
         .await?;
     Ok(MemberList::from_response(&response))
 }
 
-/// Checks one endpoint's health as etcdctl does: a quorum read of the key "health" succeeds
-/// (permission denied counts as healthy: the cluster answered).
-pub async fn health(etcd: &Etcd, endpoint: &str) -> Health {
+/// Checks one endpoint's health as etcdctl does, within `deadline`: a quorum read of the key
+/// "health" succeeds (permission denied counts as healthy: the cluster answered).
+pub async fn health_until(etcd: &Etcd, endpoint: &str, deadline: Deadline) -> Health {
     let start = Instant::now();
     let mut result = etcd
-        .on(endpoint, |mut c| async move {
+        .on_until(endpoint, deadline, |mut c| async move {
             c.get("health", None).await.map(|_| ())
         })
         .await;
@@ -198,7 +205,7 @@ pub async fn health(etcd: &Etcd, endpoint: &str) -> Health {
             .is_some_and(|m| m.contains("not supported for learner"))
         {
             result = etcd
-                .on(endpoint, |mut c| async move {
+                .on_until(endpoint, deadline, |mut c| async move {
                     c.get(
                         "health",
                         Some(etcd_client::GetOptions::new().with_serializable()),
@@ -230,8 +237,13 @@ pub async fn health(etcd: &Etcd, endpoint: &str) -> Health {
 
 /// Fetches one endpoint's status.
 pub async fn status(etcd: &Etcd, endpoint: &str) -> EndpointStatus {
+    status_until(etcd, endpoint, etcd.deadline()).await
+}
+
+/// [`status`] within `deadline`.
+pub async fn status_until(etcd: &Etcd, endpoint: &str, deadline: Deadline) -> EndpointStatus {
     let result = etcd
-        .on(endpoint, |mut c| async move { c.status().await })
+        .on_until(endpoint, deadline, |mut c| async move { c.status().await })
         .await;
     EndpointStatus {
         endpoint: endpoint.to_string(),
@@ -241,14 +253,16 @@ pub async fn status(etcd: &Etcd, endpoint: &str) -> EndpointStatus {
     }
 }
 
-/// Health of many endpoints, in parallel.
+/// Health of many endpoints, in parallel, within one deadline.
 pub async fn health_all(etcd: &Etcd, endpoints: &[String]) -> Vec<Health> {
-    join_all(endpoints.iter().map(|e| health(etcd, e))).await
+    let deadline = etcd.deadline();
+    join_all(endpoints.iter().map(|e| health_until(etcd, e, deadline))).await
 }
 
-/// Status of many endpoints, in parallel.
+/// Status of many endpoints, in parallel, within one deadline.
 pub async fn status_all(etcd: &Etcd, endpoints: &[String]) -> Vec<EndpointStatus> {
-    join_all(endpoints.iter().map(|e| status(etcd, e))).await
+    let deadline = etcd.deadline();
+    join_all(endpoints.iter().map(|e| status_until(etcd, e, deadline))).await
 }
 
 /// The client URL etcd-pki talks to a member on (its first).
@@ -268,22 +282,30 @@ pub struct ClusterState {
 }
 
 impl ClusterState {
-    /// Fetches the member list, then every started member's health and status in parallel.
+    /// Fetches the member list, then every started member's health and status in parallel,
+    /// all within one deadline.
     pub async fn fetch(etcd: &Etcd) -> Result<ClusterState, EtcdError> {
-        let list = member_list(etcd).await?;
+        let deadline = etcd.deadline();
+        let list = member_list_until(etcd, deadline).await?;
+        Ok(ClusterState::of(etcd, list, deadline).await)
+    }
+
+    /// The health and status of every started member of `list`, in parallel, by `deadline`.
+    pub async fn of(etcd: &Etcd, list: MemberList, deadline: Deadline) -> ClusterState {
         let started: Vec<(u64, String)> = list
             .members
             .iter()
             .filter_map(|m| client_endpoint(m).map(|e| (m.id, e.to_string())))
             .collect();
-        let endpoints: Vec<String> = started.iter().map(|(_, e)| e.clone()).collect();
-        let (healths, statuses) =
-            tokio::join!(health_all(etcd, &endpoints), status_all(etcd, &endpoints));
-        Ok(ClusterState {
+        let (healths, statuses) = tokio::join!(
+            join_all(started.iter().map(|(_, e)| health_until(etcd, e, deadline))),
+            join_all(started.iter().map(|(_, e)| status_until(etcd, e, deadline)))
+        );
+        ClusterState {
             health: started.iter().map(|(id, _)| *id).zip(healths).collect(),
             status: started.iter().map(|(id, _)| *id).zip(statuses).collect(),
             list,
-        })
+        }
     }
 
     /// A member as the membership rules see it.
@@ -300,6 +322,16 @@ impl ClusterState {
     /// Every member as the membership rules see it.
     pub fn views(&self) -> Vec<MemberView> {
         self.list.members.iter().map(|m| self.view(m)).collect()
+    }
+
+    /// How many learners the members' etcd accepts (from the versions they report).
+    pub fn learner_limit(&self) -> crate::membership::LearnerLimit {
+        crate::membership::LearnerLimit::of_versions(
+            self.status
+                .iter()
+                .filter_map(|(_, s)| s.status.as_ref().ok())
+                .map(|s| s.version.as_str()),
+        )
     }
 
     /// Whether a member answered its health check.

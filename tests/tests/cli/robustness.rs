@@ -346,3 +346,56 @@ fn edge_inputs_are_bad_input_not_panics() {
         .expect_code(1)
         .stdout_has("cannot be read");
 }
+
+/// Names no resolver returns and no client dials are refused before anything is signed:
+/// RFC 1035's 63-byte label and 253-byte name, and X.520's 64-character common name for member
+/// and CA names.
+#[test]
+fn overlong_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let label64 = format!("{}.example.test", "a".repeat(64));
+    let name254 = [
+        &"a".repeat(63)[..],
+        &"b".repeat(63),
+        &"c".repeat(63),
+        &"d".repeat(62),
+    ]
+    .join(".");
+    for dns in [&label64, &name254] {
+        etcd_pki([
+            "reissue",
+            "--cacert",
+            fx("cfssl/ca.pem"),
+            "--ca-key",
+            fx("cfssl/ca-key.pem"),
+            "--cert",
+            fx("cfssl/members.pem"),
+            "--add-dns",
+            dns,
+            "--dry-run",
+        ])
+        .expect_code(2)
+        .stderr_has("at most");
+        let out = dir.path().join("pki");
+        etcd_pki([
+            "init",
+            out.to_str().unwrap(),
+            "--member",
+            &format!("infra0=10.0.0.1,{dns}"),
+        ])
+        .expect_code(2)
+        .stderr_has("at most");
+        assert!(!out.join("ca.pem").exists());
+    }
+    let long = "x".repeat(65);
+    for args in [
+        vec!["--member", "infra0=10.0.0.1", "--ca-name", long.as_str()],
+        vec!["--member", &format!("{long}=10.0.0.1")],
+    ] {
+        let out = dir.path().join("pki2");
+        let mut all = vec!["init", out.to_str().unwrap()];
+        all.extend(args.iter().copied());
+        etcd_pki(&all).expect_code(2).stderr_has("64");
+        assert!(!out.join("ca.pem").exists());
+    }
+}

@@ -4,4 +4,5 @@
 mod go_oracle;
 mod membership;
 mod pki;
+mod robustness;
 mod workflow;

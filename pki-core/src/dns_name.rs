@@ -1,0 +1,88 @@
+//! DNS names a certificate may list in its SANs: what Go's `validHostnamePattern` accepts for a
+//! SAN that can ever match (letters, digits, `-` not first, `_`; `*` only as the whole first
+//! label), ASCII (a dNSName is an IA5String: international names go in as punycode), and the
+//! lengths of RFC 1035 §2.3.4: a label of at most 63 bytes and a name of at most 253 (255 on
+//! the wire). A longer name is one no resolver returns and no client dials.
+
+use std::net::IpAddr;
+
+/// The longest label.
+pub(crate) const MAX_LABEL: usize = 63;
+/// The longest name (without a trailing dot).
+pub(crate) const MAX_NAME: usize = 253;
+
+/// Why `name` cannot be a DNS SAN, if it cannot.
+pub(crate) fn validate_dns(name: &str) -> Result<(), String> {
+    if name.is_empty() || !name.is_ascii() {
+        return Err(
+            "a DNS name must be non-empty ASCII (use punycode for international names)".into(),
+        );
+    }
+    if name.parse::<IpAddr>().is_ok() {
+        return Err(
+            "this is an IP address: give it as an IP, since Go never matches an IP against a DNS SAN"
+                .into(),
+        );
+    }
+    if name.len() > MAX_NAME {
+        return Err(format!(
+            "it is {} bytes long; a DNS name has at most {MAX_NAME}",
+            name.len()
+        ));
+    }
+    for (i, label) in name.split('.').enumerate() {
+        if label.len() > MAX_LABEL {
+            return Err(format!(
+                "label {:?}... is {} bytes long; a DNS label has at most {MAX_LABEL}",
+                &label[..16],
+                label.len()
+            ));
+        }
+        let ok = !label.is_empty()
+            && ((i == 0 && label == "*")
+                || label
+                    .chars()
+                    .enumerate()
+                    .all(|(j, c)| c.is_ascii_alphanumeric() || c == '_' || (c == '-' && j != 0)));
+        if !ok {
+            return Err(format!(
+                "label {label:?} is not a valid host name label (letters, digits, '-' not first; '*' only as the whole first label)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_follow_rfc_1035() {
+        let label63 = "a".repeat(63);
+        assert!(validate_dns(&format!("{label63}.example.test")).is_ok());
+        let err = validate_dns(&format!("{}.example.test", "a".repeat(64))).unwrap_err();
+        assert!(err.contains("at most 63"), "{err}");
+        let name253 = [
+            &"a".repeat(63)[..],
+            &"b".repeat(63),
+            &"c".repeat(63),
+            &"d".repeat(61),
+        ]
+        .join(".");
+        assert_eq!(name253.len(), 253);
+        assert!(validate_dns(&name253).is_ok());
+        let err = validate_dns(&format!("{name253}e")).unwrap_err();
+        assert!(err.contains("at most 253"), "{err}");
+    }
+
+    #[test]
+    fn go_patterns() {
+        for ok in ["etcd-0.example.com", "*.example.com", "a_b.test", "x"] {
+            assert!(validate_dns(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a.test", "a..b", "a.*.b", "10.0.0.1", "é.test", "a b"] {
+            assert!(validate_dns(bad).is_err(), "{bad}");
+        }
+    }
+}
