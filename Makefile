@@ -26,7 +26,7 @@ ETCD35_BIN := $(CURDIR)/$(ETCD35_DIR)/root/usr/bin
 # run once.
 OTHER_TEST_TARGETS := $(filter-out cluster,$(basename $(notdir $(wildcard tests/tests/*))))
 
-.PHONY: deps demo test build fixtures bench etcd35
+.PHONY: deps demo test build fixtures bench etcd35 lint-deps
 
 ## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go, strace)
 deps:
@@ -70,6 +70,12 @@ bench: deps
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(BENCH_PACKAGES) >/dev/null; \
 	fi
 	./bench/compare.sh
+
+## lint-deps: licences, bans and sources of every dependency (cargo-deny, installed if missing;
+## not part of `test`: building cargo-deny takes minutes on a fresh machine)
+lint-deps:
+	@command -v cargo-deny >/dev/null || $(CARGO) install --locked cargo-deny
+	$(CARGO) deny check bans licenses sources
 
 ## fixtures: regenerate fixtures/ with openssl and cfssl
 fixtures: deps

@@ -82,7 +82,7 @@ pub fn certificate_rows(
         }
         None => None,
     };
-    let mut rows = Vec::new();
+    let mut rows = unfinished_rows(certs);
     let https = peer.iter().any(|u| u.scheme == "https");
     match (https, certs.peer_cert) {
         (false, _) => rows.push(Row {
@@ -140,6 +140,55 @@ pub fn certificate_rows(
         (None, true) => {}
     }
     Ok(rows)
+}
+
+/// A FAIL for each unfinished write beside the new member's files: until it is recovered, a
+/// certificate there may not match its key.
+fn unfinished_rows(certs: &NewMemberCerts<'_>) -> Vec<Row> {
+    let files: Vec<&Path> = [
+        certs.peer_cert,
+        certs.peer_key,
+        certs.server_cert,
+        certs.cacert,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut dirs: Vec<&Path> = files
+        .iter()
+        .map(|f| match f.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs.into_iter()
+        .flat_map(|dir| {
+            pki_core::interrupted_writes(dir)
+                .into_iter()
+                .map(move |w| Row {
+                    status: Status::Fail,
+                    check: "unfinished write".into(),
+                    message: format!(
+                        "{} {} in {}: the files there may be a mix of old and new",
+                        w.operation.as_deref().unwrap_or("a write"),
+                        if w.in_progress {
+                            "is running"
+                        } else {
+                            "was interrupted"
+                        },
+                        pki_core::display_path(dir)
+                    ),
+                    fix: Some(if w.in_progress {
+                        "wait until it has finished, then check again".into()
+                    } else {
+                        format!("etcd-pki recover {}", pki_core::display_path(dir))
+                    }),
+                    certificate: false,
+                })
+        })
+        .collect()
 }
 
 fn role_rows(

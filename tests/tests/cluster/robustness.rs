@@ -214,6 +214,30 @@ fn preflight_on_dns_names_tests_from_the_new_members_address_and_logs_no_noise()
         )
         .expect_code(0)
         .stdout_has("WARN  handshake: no peer key given");
+    // A write interrupted beside the new member's certificate: refused until it is recovered.
+    let planted = cluster
+        .pki
+        .peer
+        .parent()
+        .unwrap()
+        .join(".members.pem.tmp-4194305-1");
+    std::fs::write(&planted, "half a certificate").unwrap();
+    cluster
+        .etcd_pki(
+            &[
+                "preflight",
+                "infra3",
+                "--peer-urls",
+                &new_url,
+                "--peer-cert",
+                &peer,
+            ],
+            false,
+        )
+        .expect_code(1)
+        .stdout_has("FAIL  unfinished write")
+        .stdout_has("fix: etcd-pki recover");
+    std::fs::remove_file(&planted).unwrap();
     for m in ["infra0", "infra1", "infra2"] {
         let log = cluster.log_of(m);
         assert!(
