@@ -11,32 +11,62 @@ pub(crate) const MAX_LABEL: usize = 63;
 /// The longest name (without a trailing dot).
 pub(crate) const MAX_NAME: usize = 253;
 
+/// Why a name cannot be a DNS SAN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DnsNameProblem {
+    /// Empty, or not ASCII.
+    NotAscii,
+    /// It is an IP address, which Go never matches against a DNS SAN.
+    IsAnIp,
+    /// Longer than [`MAX_NAME`] bytes.
+    TooLong(usize),
+    /// A label longer than [`MAX_LABEL`] bytes.
+    LabelTooLong { start: String, len: usize },
+    /// A label Go's pattern refuses.
+    BadLabel(String),
+}
+
+impl std::fmt::Display for DnsNameProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DnsNameProblem::NotAscii => f.write_str(
+                "a DNS name must be non-empty ASCII (use punycode for international names)",
+            ),
+            DnsNameProblem::IsAnIp => f.write_str(
+                "this is an IP address: give it as an IP, since Go never matches an IP against a DNS SAN",
+            ),
+            DnsNameProblem::TooLong(len) => {
+                write!(f, "it is {len} bytes long; a DNS name has at most {MAX_NAME}")
+            }
+            DnsNameProblem::LabelTooLong { start, len } => write!(
+                f,
+                "label {start:?}... is {len} bytes long; a DNS label has at most {MAX_LABEL}"
+            ),
+            DnsNameProblem::BadLabel(label) => write!(
+                f,
+                "label {label:?} is not a valid host name label (letters, digits, '-' not first; '*' only as the whole first label)"
+            ),
+        }
+    }
+}
+
 /// Why `name` cannot be a DNS SAN, if it cannot.
-pub(crate) fn validate_dns(name: &str) -> Result<(), String> {
+pub(crate) fn validate_dns(name: &str) -> Result<(), DnsNameProblem> {
     if name.is_empty() || !name.is_ascii() {
-        return Err(
-            "a DNS name must be non-empty ASCII (use punycode for international names)".into(),
-        );
+        return Err(DnsNameProblem::NotAscii);
     }
     if name.parse::<IpAddr>().is_ok() {
-        return Err(
-            "this is an IP address: give it as an IP, since Go never matches an IP against a DNS SAN"
-                .into(),
-        );
+        return Err(DnsNameProblem::IsAnIp);
     }
     if name.len() > MAX_NAME {
-        return Err(format!(
-            "it is {} bytes long; a DNS name has at most {MAX_NAME}",
-            name.len()
-        ));
+        return Err(DnsNameProblem::TooLong(name.len()));
     }
     for (i, label) in name.split('.').enumerate() {
         if label.len() > MAX_LABEL {
-            return Err(format!(
-                "label {:?}... is {} bytes long; a DNS label has at most {MAX_LABEL}",
-                &label[..16],
-                label.len()
-            ));
+            return Err(DnsNameProblem::LabelTooLong {
+                start: label[..16].to_string(),
+                len: label.len(),
+            });
         }
         let ok = !label.is_empty()
             && ((i == 0 && label == "*")
@@ -45,9 +75,7 @@ pub(crate) fn validate_dns(name: &str) -> Result<(), String> {
                     .enumerate()
                     .all(|(j, c)| c.is_ascii_alphanumeric() || c == '_' || (c == '-' && j != 0)));
         if !ok {
-            return Err(format!(
-                "label {label:?} is not a valid host name label (letters, digits, '-' not first; '*' only as the whole first label)"
-            ));
+            return Err(DnsNameProblem::BadLabel(label.to_string()));
         }
     }
     Ok(())
@@ -62,7 +90,7 @@ mod tests {
         let label63 = "a".repeat(63);
         assert!(validate_dns(&format!("{label63}.example.test")).is_ok());
         let err = validate_dns(&format!("{}.example.test", "a".repeat(64))).unwrap_err();
-        assert!(err.contains("at most 63"), "{err}");
+        assert!(err.to_string().contains("at most 63"), "{err}");
         let name253 = [
             &"a".repeat(63)[..],
             &"b".repeat(63),
@@ -73,7 +101,7 @@ mod tests {
         assert_eq!(name253.len(), 253);
         assert!(validate_dns(&name253).is_ok());
         let err = validate_dns(&format!("{name253}e")).unwrap_err();
-        assert!(err.contains("at most 253"), "{err}");
+        assert!(err.to_string().contains("at most 253"), "{err}");
     }
 
     #[test]

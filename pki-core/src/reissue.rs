@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 use crate::ca::{sha1_key_id, CertificateAuthority};
 use crate::cert::Certificate;
 use crate::coverage::{covers, go_ip_string, ip_equal};
-use crate::dns_name::validate_dns;
+use crate::dns_name::{validate_dns, DnsNameProblem};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::key::{KeyAlgorithm, KeyFormat, PrivateKey};
@@ -156,7 +156,14 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
         });
     }
     for dns in &req.add_dns {
-        validate_dns(dns).map_err(|reason| invalid(format!("--add-dns {dns:?}: {reason}")))?;
+        validate_dns(dns).map_err(|problem| {
+            invalid(match problem {
+                DnsNameProblem::IsAnIp => format!(
+                    "--add-dns {dns:?}: this is an IP address: use --add-ip, since Go never matches an IP against a DNS SAN"
+                ),
+                other => format!("--add-dns {dns:?}: {other}"),
+            })
+        })?;
     }
 
     let old_elements = match old_san_value(old)? {
@@ -795,7 +802,7 @@ mod tests {
             add_dns: vec!["10.0.12.157".into()],
             ..ReissueRequest::renew(now())
         });
-        assert!(err.to_string().contains("give it as an IP"), "{err}");
+        assert!(err.to_string().contains("use --add-ip"), "{err}");
         let err = bad(ReissueRequest {
             add_dns: vec![format!("{}.example.test", "a".repeat(64))],
             ..ReissueRequest::renew(now())
