@@ -73,7 +73,7 @@ pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<P
     for line in lines_inclusive(bytes) {
         let start = offset;
         offset += line.len();
-        let trimmed = trim_ascii(line);
+        let trimmed = line.trim_ascii();
         match open {
             None => {
                 if let Some(label) = begin_label(trimmed) {
@@ -144,7 +144,7 @@ pub(crate) fn decode_public_block(text: &[u8]) -> std::result::Result<Vec<u8>, S
     use base64::Engine;
     let mut body = Vec::with_capacity(text.len());
     for line in lines_inclusive(text).skip(1) {
-        let line = trim_ascii(line);
+        let line = line.trim_ascii();
         if line.starts_with(b"-----END ") {
             break;
         }
@@ -178,18 +178,6 @@ fn is_known_label(label: &str) -> bool {
             | "X509 CRL"
             | "PUBLIC KEY"
     )
-}
-
-fn trim_ascii(line: &[u8]) -> &[u8] {
-    let start = line
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(line.len());
-    let end = line
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    &line[start..end.max(start)]
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
