@@ -19,7 +19,7 @@ use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
-use crate::key::{bit_length, Curve, KeyAlgorithm, PublicKeyData};
+use crate::key::{bit_length, Curve, KeyAlgorithm, PrivateKey, PublicKeyData};
 use crate::signature::SignatureAlgorithm;
 use crate::usage::ExtKeyUsage;
 
@@ -528,6 +528,15 @@ impl Certificate {
             fingerprint_sha256: hex(&self.fingerprint_sha256(), ":").to_uppercase(),
             self_issued: self.is_self_issued(),
         }
+    }
+}
+
+impl PrivateKey {
+    /// Whether this key is the private half of the certificate's public key, compared as Go's
+    /// `tls.X509KeyPair` compares them.
+    pub fn matches(&self, cert: &Certificate) -> bool {
+        let public = self.public_key_data();
+        *public != PublicKeyData::Unsupported && public == cert.public_key_data()
     }
 }
 
