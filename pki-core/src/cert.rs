@@ -20,7 +20,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
 use crate::key::{bit_length, Curve, KeyAlgorithm, PrivateKey, PublicKeyData};
-use crate::signature::SignatureAlgorithm;
+use crate::signature_algorithm::SignatureAlgorithm;
 use crate::usage::ExtKeyUsage;
 
 /// The subject alternative names of a certificate, by kind, in certificate order.

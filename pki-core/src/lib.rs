@@ -72,6 +72,7 @@ mod reissue;
 mod renew;
 mod scan;
 mod signature;
+mod signature_algorithm;
 mod tbs;
 #[cfg(test)]
 mod test_support;
@@ -107,7 +108,8 @@ pub use scan::{
     is_backup, key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
     Skipped,
 };
-pub use signature::{SignatureAlgorithm, SignatureError};
+pub use signature::SignatureError;
+pub use signature_algorithm::SignatureAlgorithm;
 pub use time_fmt::{rfc3339, short_duration};
 pub use usage::{chain_permits, permits, ExtKeyUsage, Role, Usage};
 pub use verify::{find_issuer, verify, CertPool, Chain, VerifyError, VerifyOptions};

@@ -872,7 +872,7 @@ mod tests {
         let old = cert("openssl/sha1-leaf.crt");
         assert_eq!(
             old.signature_algorithm(),
-            &crate::signature::SignatureAlgorithm::Sha1Rsa
+            &crate::signature_algorithm::SignatureAlgorithm::Sha1Rsa
         );
         let out = reissue(
             &old,
@@ -883,7 +883,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out.certificate.signature_algorithm(),
-            &crate::signature::SignatureAlgorithm::Sha256Rsa
+            &crate::signature_algorithm::SignatureAlgorithm::Sha256Rsa
         );
     }
 
