@@ -19,9 +19,9 @@ use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
+use crate::ext_key_usage::ExtKeyUsage;
 use crate::key::{bit_length, Curve, KeyAlgorithm, PrivateKey, PublicKeyData};
 use crate::signature_algorithm::SignatureAlgorithm;
-use crate::usage::ExtKeyUsage;
 
 /// The subject alternative names of a certificate, by kind, in certificate order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

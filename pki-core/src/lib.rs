@@ -60,6 +60,7 @@ mod check;
 mod coverage;
 mod dns_name;
 mod error;
+mod ext_key_usage;
 mod files;
 mod host;
 mod init;
@@ -88,6 +89,7 @@ pub use check::{
 };
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
 pub use error::{Error, Found, Result};
+pub use ext_key_usage::ExtKeyUsage;
 pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
 pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
@@ -111,5 +113,5 @@ pub use scan::{
 pub use signature::SignatureError;
 pub use signature_algorithm::SignatureAlgorithm;
 pub use time_fmt::{rfc3339, short_duration};
-pub use usage::{chain_permits, permits, ExtKeyUsage, Role, Usage};
+pub use usage::{chain_permits, permits, Role, Usage};
 pub use verify::{find_issuer, verify, CertPool, Chain, VerifyError, VerifyOptions};

@@ -577,8 +577,8 @@ pub fn key_pem(key: &PrivateKey, like: Option<KeyFormat>) -> Result<Zeroizing<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ext_key_usage::ExtKeyUsage;
     use crate::test_support::{cert, fixture, key};
-    use crate::usage::ExtKeyUsage;
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::now_utc()
