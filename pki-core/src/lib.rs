@@ -74,6 +74,7 @@ mod renew;
 mod scan;
 mod signature;
 mod signature_algorithm;
+mod summary;
 mod tbs;
 #[cfg(test)]
 mod test_support;
@@ -83,7 +84,7 @@ mod verify;
 pub mod write;
 
 pub use ca::CertificateAuthority;
-pub use cert::{BasicConstraints, Certificate, PublicKeySummary, SubjectAltNames, Summary};
+pub use cert::{BasicConstraints, Certificate, SubjectAltNames};
 pub use check::{
     check, CheckInput, CheckKind, EtcdFiles, Finding, Remedy, Report, Status, DEFAULT_WARN_WITHIN,
 };
@@ -112,6 +113,7 @@ pub use scan::{
 };
 pub use signature::SignatureError;
 pub use signature_algorithm::SignatureAlgorithm;
+pub use summary::{PublicKeySummary, Summary};
 pub use time_fmt::{rfc3339, short_duration};
 pub use usage::{chain_permits, permits, Role, Usage};
 pub use verify::{find_issuer, verify, CertPool, Chain, VerifyError, VerifyOptions};
