@@ -67,6 +67,7 @@ mod init;
 mod journal;
 mod key;
 mod load;
+mod name_constraints;
 mod path_text;
 mod pem;
 mod reissue;
