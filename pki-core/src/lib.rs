@@ -72,6 +72,7 @@ mod path_text;
 mod pem;
 mod reissue;
 mod renew;
+mod san;
 mod scan;
 mod signature;
 mod signature_algorithm;
