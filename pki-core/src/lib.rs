@@ -83,6 +83,7 @@ mod test_support;
 mod time_fmt;
 mod usage;
 mod verify;
+mod walk;
 pub mod write;
 
 pub use ca::CertificateAuthority;
@@ -110,8 +111,7 @@ pub use pem::encode as pem_encode;
 pub use reissue::{key_pem, plan, reissue, KeyChange, Plan, ReissueRequest, Reissued, BACKDATE};
 pub use renew::{reissue_writes, renew, RenewItem, RenewOptions, RenewOutcome, RenewReport};
 pub use scan::{
-    is_backup, key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
-    Skipped,
+    key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
 };
 pub use signature::SignatureError;
 pub use signature_algorithm::SignatureAlgorithm;
@@ -119,3 +119,4 @@ pub use summary::{PublicKeySummary, Summary};
 pub use time_fmt::{rfc3339, short_duration};
 pub use usage::{chain_permits, permits, Role, Usage};
 pub use verify::{find_issuer, verify, CertPool, Chain, VerifyError, VerifyOptions};
+pub use walk::{is_backup, Skipped};

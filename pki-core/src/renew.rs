@@ -22,9 +22,9 @@ use crate::journal::{
 use crate::key::KeyFormat;
 use crate::load::{certificates_from_bytes, read_file};
 use crate::reissue::{key_pem, plan, reissue, Plan, ReissueRequest, Reissued};
-use crate::scan::{is_backup, list_files};
 use crate::time_fmt::rfc3339;
 use crate::verify::{find_issuer, CertPool};
+use crate::walk::{is_backup, list_files};
 use crate::write::{write_all_as, FileWrite};
 
 /// The writes that put a reissued certificate (and its new key, if any) in place.
