@@ -64,6 +64,7 @@ mod ext_key_usage;
 mod files;
 mod host;
 mod init;
+mod issuer_match;
 mod journal;
 mod key;
 mod load;

@@ -9,16 +9,7 @@
 //! row and what names its issuer (whole certificates only for CAs and where a signature will be
 //! checked); the second, once every CA is known, finds issuers and the keys beside them. A file
 //! is read a second time only where the name and key identifier of a certificate match a CA's
-//! name but do not single it out, and its signature must decide.
-//!
-//! Issuers are matched as Go selects parents: by name, then key identifier (the certificate's
-//! authority key ID against the CA's subject key ID). Where those identify exactly one CA that
-//! may issue, that CA is named without checking the signature, as `kubeadm certs
-//! check-expiration` does; otherwise (no key identifiers, several candidates) the signature
-//! decides, so a certificate from a foreign CA with the same name is not mistaken for one of
-//! ours either way. [`ScanOptions::verify_signatures`] checks every signature: it proves each
-//! chain link, at the cost of one signature verification per certificate (most of a scan's
-//! time with ECDSA CAs).
+//! name but do not single it out, and its signature must decide (see [`crate::issuer_match`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -29,11 +20,12 @@ use time::{Duration, OffsetDateTime};
 
 use crate::cert::Certificate;
 use crate::error::{Error, Found};
+use crate::issuer_match::{identify_issuer, identify_leaf_issuer, Leaf};
 use crate::key::{PrivateKey, PublicKeyData};
 use crate::load::{parse_contents, read_file};
 use crate::path_text::display_path;
 use crate::time_fmt::{rfc3339, short_duration};
-use crate::verify::{display_name, find_issuer, may_issue, CertPool, VerifyError};
+use crate::verify::{display_name, may_issue, CertPool};
 use crate::walk::{files_to_scan, Listing, Skipped};
 
 /// What to scan for.
@@ -228,17 +220,6 @@ enum Link {
     /// check the signature: a foreign CA of the same name, or a CA renewed with its old key
     /// while both copies sit in the trees (then every leaf it issued is read twice).
     Leaf(Leaf),
-}
-
-struct Leaf {
-    /// The issuer name as shown (for "not chained").
-    issuer: String,
-    raw_issuer: Vec<u8>,
-    authority_key_id: Vec<u8>,
-    /// With the issuer, names this certificate: a file read again must still hold it.
-    serial: Vec<u8>,
-    /// For the key beside it.
-    public: PublicKeyData,
 }
 
 /// Scans the trees under `roots`.
@@ -444,90 +425,6 @@ fn issuer_name(link: &Link) -> String {
     }
 }
 
-/// Why no CA was found: the closest candidate and why it did not fit, if there was one.
-type NotFound = Option<String>;
-
-fn not_found(e: VerifyError) -> NotFound {
-    match e {
-        VerifyError::UnknownAuthority {
-            hint: Some((candidate, reason)),
-        } => Some(format!("CA \"{candidate}\" found but {reason}")),
-        _ => None,
-    }
-}
-
-/// The CA in `cas` that issued `cert`: the one CA its name and authority key ID single out, or
-/// with `verify_all` (and wherever they do not) the one whose key verifies its signature.
-fn identify_issuer<'a>(
-    cert: &Certificate,
-    cas: &'a CertPool,
-    verify_all: bool,
-) -> Result<&'a Certificate, NotFound> {
-    if !verify_all {
-        if let Some(ca) = identified_by_key_id(cert.raw_issuer(), cert.authority_key_id(), cas) {
-            return Ok(ca);
-        }
-    }
-    find_issuer(cert, cas).map_err(not_found)
-}
-
-/// [`identify_issuer`] for a certificate of which the first pass kept only a [`Leaf`].
-fn identify_leaf_issuer<'a>(
-    path: &Path,
-    index: usize,
-    leaf: &Leaf,
-    cas: &'a CertPool,
-) -> Result<&'a Certificate, NotFound> {
-    let aki = Some(leaf.authority_key_id.as_slice());
-    if let Some(ca) = identified_by_key_id(&leaf.raw_issuer, aki, cas) {
-        return Ok(ca);
-    }
-    if cas.parents_of(&leaf.raw_issuer, aki).is_empty() {
-        // No CA of that name: no signature to check.
-        return Err(None);
-    }
-    match reread(path, index, leaf) {
-        Some(cert) => find_issuer(&cert, cas).map_err(not_found),
-        None => Err(Some(
-            "the file changed during the scan; scan again".to_string(),
-        )),
-    }
-}
-
-/// The one CA that may issue, whose subject is `raw_issuer` and whose subject key ID is `aki`.
-fn identified_by_key_id<'a>(
-    raw_issuer: &[u8],
-    aki: Option<&[u8]>,
-    cas: &'a CertPool,
-) -> Option<&'a Certificate> {
-    aki?;
-    let identified: Vec<&Certificate> = cas
-        .parents_of(raw_issuer, aki)
-        .into_iter()
-        .filter(|ca| ca.subject_key_id() == aki)
-        .collect();
-    match identified.as_slice() {
-        [ca] if crate::verify::check_parent(ca).is_ok() => Some(ca),
-        _ => None,
-    }
-}
-
-/// Certificate `index` of `path` read again, if it is still the one the first pass saw (same
-/// issuer, key identifier and serial). Only that certificate is parsed; no key is.
-fn reread(path: &Path, index: usize, leaf: &Leaf) -> Option<Certificate> {
-    let bytes = zeroize::Zeroizing::new(read_file(path).ok()?);
-    let der = parse_contents(&bytes)
-        .ok()?
-        .certificates
-        .into_iter()
-        .nth(index)?;
-    Certificate::from_der(der).ok().filter(|c| {
-        c.raw_issuer() == leaf.raw_issuer.as_slice()
-            && c.authority_key_id() == Some(leaf.authority_key_id.as_slice())
-            && c.serial_bytes() == leaf.serial.as_slice()
-    })
-}
-
 fn read_one(path: &Path, opts: &ScanOptions) -> FileResult {
     match parse_file(path) {
         Ok((certs, key)) => FileResult::Certs(
@@ -674,6 +571,7 @@ mod fixture_tests {
     use std::fs;
 
     use super::*;
+    use crate::issuer_match::reread;
     use crate::test_support::{cert, fixture};
 
     fn copy(rel: &str, dir: &Path, name: &str) {
