@@ -48,6 +48,25 @@
 //! - usage ([`Role`], [`Usage`]): what etcd needs of peer, server and client certificates;
 //! - [`check()`]: all of the above for one certificate, as findings;
 //! - [`scan()`]: every certificate under directory trees, with issuer and problems.
+//!
+//! The modules themselves are private (what they offer is re-exported here) and layered: each
+//! imports only from layers below its own, so that they form a DAG. From the top:
+//!
+//! | Layer | Modules |
+//! |---|---|
+//! | 9. whole jobs | `init` (a new PKI), `renew` (due leaves under trees), `scan` |
+//! | 8. one certificate | `check` (its findings), `reissue`, `issuer_match` (its CA in a scan) |
+//! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs) |
+//! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
+//! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s) |
+//! | 5. the certificate | `cert` (parsed, and refused where Go's `ParseCertificate` refuses) |
+//! | 4. keys, writes, walks | `key`, `write` (journaled), `walk` (the directory walk of a scan) |
+//! | 3. PEM, hosts, journal | `pem` (framing, encoding), `host`, `journal` (unfinished writes) |
+//! | 2. errors and paths | `error`, `files` (what a path is; these two still import each other) |
+//! | 1. vocabulary | `ext_key_usage`, `signature_algorithm` (Go's names), `dns_name` (syntax) |
+//! | 1. text and DER | `time_fmt`, `path_text`, `tbs` (DER of a rebuilt certificate) |
+//!
+//! A unit test (`module_graph`) reads the imports from the sources and fails on a new cycle.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -68,6 +87,8 @@ mod issuer_match;
 mod journal;
 mod key;
 mod load;
+#[cfg(test)]
+mod module_graph;
 mod name_constraints;
 mod path_text;
 mod pem;
