@@ -1,8 +1,8 @@
 //! Name constraints as Go's `crypto/x509` checks them (`checkNameConstraints` and its
 //! matchers): a CA's permitted and excluded subtrees against the DNS, IP, email and URI SANs of
 //! every certificate below it in a chain. Other name forms are ignored, as Go ignores them. The
-//! constraints are read from the certificate in [`crate::cert`]; [`crate::verify`] applies this
-//! to each CA of a chain it builds.
+//! constraints are read from the certificate in [`crate::cert`]; [`verify`](mod@crate::verify)
+//! applies this to each CA of a chain it builds.
 
 use crate::cert::{Certificate, NameConstraint, NameConstraints};
 

@@ -128,7 +128,7 @@ pub struct RenewReport {
 /// Renews, under `paths` (files or directory trees), every leaf `ca` issued that expires within
 /// the window. Files that hold no certificate, backups, and the temporary files and journals of
 /// writes are ignored. Writes interrupted in those directories are first recovered (see
-/// [`recover`](crate::recover)); a dry run only reports them.
+/// [`crate::recover`]); a dry run only reports them.
 pub fn renew(
     paths: &[PathBuf],
     ca: &CertificateAuthority,
