@@ -522,11 +522,8 @@ impl PrivateKey {
         &self.algorithm
     }
 
-    /// Whether this key is the private half of the certificate's public key, compared as Go's
-    /// `tls.X509KeyPair` compares them.
-    pub fn matches(&self, cert: &crate::cert::Certificate) -> bool {
-        self.public != PublicKeyData::Unsupported && self.public == *cert.public_key_data()
-    }
+    // `matches`, which pairs a key with a certificate, is in `crate::cert`: certificates are
+    // parsed above keys.
 
     /// The key as PKCS#8 DER, for signing. Zeroed when dropped.
     pub(crate) fn pkcs8_der(&self) -> &[u8] {

@@ -48,6 +48,25 @@
 //! - usage ([`Role`], [`Usage`]): what etcd needs of peer, server and client certificates;
 //! - [`check()`]: all of the above for one certificate, as findings;
 //! - [`scan()`]: every certificate under directory trees, with issuer and problems.
+//!
+//! The modules themselves are private (what they offer is re-exported here) and layered: each
+//! imports only from layers below its own, so that they form a DAG. From the top:
+//!
+//! | Layer | Modules |
+//! |---|---|
+//! | 9. whole jobs | `init` (a new PKI), `renew` (due leaves under trees), `scan` |
+//! | 8. one certificate | `check` (its findings), `reissue`, `issuer_match` (its CA in a scan) |
+//! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs) |
+//! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
+//! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s) |
+//! | 5. the certificate | `cert` (parsed, and refused where Go's `ParseCertificate` refuses) |
+//! | 4. keys, writes, walks | `key`, `write` (journaled), `walk` (the directory walk of a scan) |
+//! | 3. PEM, hosts, journal | `pem` (framing, encoding), `host`, `journal` (unfinished writes) |
+//! | 2. errors and paths | `error`, `files` (what a path is; these two still import each other) |
+//! | 1. vocabulary | `ext_key_usage`, `signature_algorithm` (Go's names), `dns_name` (syntax) |
+//! | 1. text and DER | `time_fmt`, `path_text`, `tbs` (DER of a rebuilt certificate) |
+//!
+//! A unit test (`module_graph`) reads the imports from the sources and fails on a new cycle.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -60,33 +79,43 @@ mod check;
 mod coverage;
 mod dns_name;
 mod error;
+mod ext_key_usage;
 mod files;
 mod host;
 mod init;
+mod issuer_match;
 mod journal;
 mod key;
 mod load;
+#[cfg(test)]
+mod module_graph;
+mod name_constraints;
 mod path_text;
 mod pem;
 mod reissue;
 mod renew;
+mod san;
 mod scan;
 mod signature;
+mod signature_algorithm;
+mod summary;
 mod tbs;
 #[cfg(test)]
 mod test_support;
 mod time_fmt;
 mod usage;
 mod verify;
+mod walk;
 pub mod write;
 
 pub use ca::CertificateAuthority;
-pub use cert::{BasicConstraints, Certificate, PublicKeySummary, SubjectAltNames, Summary};
+pub use cert::{BasicConstraints, Certificate, SubjectAltNames};
 pub use check::{
     check, CheckInput, CheckKind, EtcdFiles, Finding, Remedy, Report, Status, DEFAULT_WARN_WITHIN,
 };
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
 pub use error::{Error, Found, Result};
+pub use ext_key_usage::ExtKeyUsage;
 pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
 pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
@@ -104,10 +133,12 @@ pub use pem::encode as pem_encode;
 pub use reissue::{key_pem, plan, reissue, KeyChange, Plan, ReissueRequest, Reissued, BACKDATE};
 pub use renew::{reissue_writes, renew, RenewItem, RenewOptions, RenewOutcome, RenewReport};
 pub use scan::{
-    is_backup, key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
-    Skipped,
+    key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
 };
-pub use signature::{SignatureAlgorithm, SignatureError};
+pub use signature::SignatureError;
+pub use signature_algorithm::SignatureAlgorithm;
+pub use summary::{PublicKeySummary, Summary};
 pub use time_fmt::{rfc3339, short_duration};
-pub use usage::{chain_permits, permits, ExtKeyUsage, Role, Usage};
+pub use usage::{chain_permits, permits, Role, Usage};
 pub use verify::{find_issuer, verify, CertPool, Chain, VerifyError, VerifyOptions};
+pub use walk::{is_backup, Skipped};

@@ -3,8 +3,9 @@
 //! Real etcd hosts hold PEM files with one or many blocks (cfssl's `ca.pem`, kubeadm's
 //! `server.crt`, bundles of a leaf and its intermediates, a certificate and its key in one file)
 //! and sometimes DER. The format is sniffed from the content, never from the file name. PEM
-//! framing is done here so that every block's label is known (an encrypted key or a CSR is
-//! named in the error, not silently skipped); base64 decoding is rustls-pki-types' `PemObject`.
+//! framing is [`crate::pem`]'s, so that every block's label is known (an encrypted key or a CSR
+//! is named in the error, not silently skipped); keys are base64-decoded by rustls-pki-types'
+//! `PemObject`.
 
 use std::io::Read;
 use std::path::Path;
@@ -15,6 +16,7 @@ use zeroize::Zeroizing;
 use crate::cert::Certificate;
 use crate::error::{Error, Found, Result};
 use crate::key::{KeyFormat, PrivateKey};
+use crate::pem::{decode_public_block, frame_pem, split_pem};
 
 /// Files larger than this are not read: no certificate or key file is anywhere near it, and a
 /// directory scan must not slurp an etcd database that happens to sit in the tree.
@@ -224,7 +226,7 @@ pub enum EtcdFile {
 /// parses every PEM block as a certificate (another block stops etcd at start-up) and yields an
 /// empty pool for a file with no PEM (every handshake then fails).
 pub fn etcd_file_problem(bytes: &[u8], kind: EtcdFile) -> Option<String> {
-    let pem = find(bytes, b"-----BEGIN ").is_some();
+    let pem = memchr::memmem::find(bytes, b"-----BEGIN ").is_some();
     let sections = split_pem(bytes).ok();
     match kind {
         EtcdFile::Certificate if !pem => Some(
@@ -260,7 +262,7 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(contents);
     }
-    if find(bytes, b"-----BEGIN ").is_some() {
+    if memchr::memmem::find(bytes, b"-----BEGIN ").is_some() {
         // Damaged blocks are skipped as Go skips them; they make the file malformed only if
         // nothing usable is left.
         let mut damaged = Vec::new();
@@ -416,184 +418,6 @@ fn looks_like_signed_object(bytes: &[u8]) -> bool {
             .is_some_and(|first| first.as_sequence().is_ok()),
         Err(_) => false,
     }
-}
-
-/// One PEM block as framed in the text.
-pub(crate) struct PemSection<'a> {
-    /// The label between `BEGIN ` and the dashes.
-    pub(crate) label: &'a str,
-    /// The text from the BEGIN line through the END line.
-    pub(crate) text: &'a [u8],
-    /// Whether RFC 1421 headers say the body is encrypted (`Proc-Type: 4,ENCRYPTED`).
-    encrypted: bool,
-}
-
-/// Splits text into PEM blocks; text between blocks (openssl's "Bag Attributes", comments) is
-/// ignored as OpenSSL and Go do. A file in which no block can be framed but one was damaged is
-/// malformed; see [`frame_pem`].
-pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
-    let mut damaged = Vec::new();
-    let sections = frame_pem(bytes, &mut damaged);
-    match damaged.into_iter().next() {
-        Some(reason) if sections.is_empty() => Err(Error::MalformedPem { path: None, reason }),
-        _ => Ok(sections),
-    }
-}
-
-/// The PEM blocks of a text, framed as Go's `pem.Decode` finds them: a block that cannot be
-/// framed (no END line, or an END line of another label) is skipped, and the search goes on
-/// after its BEGIN line, so that a file holding a good certificate and a damaged block yields
-/// the certificate, as it does for etcd. Why each skipped block of a label this crate reads (or
-/// names) was skipped is added to `damaged`, for files in which nothing else is found.
-pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<PemSection<'a>> {
-    let mut sections = Vec::new();
-    let mut offset = 0;
-    let mut open: Option<(usize, &str, bool)> = None;
-    let begin_label = |trimmed: &'a [u8]| {
-        trimmed
-            .strip_prefix(b"-----BEGIN ")
-            .and_then(|rest| rest.strip_suffix(b"-----"))
-    };
-    for line in lines_inclusive(bytes) {
-        let start = offset;
-        offset += line.len();
-        let trimmed = trim_ascii(line);
-        match open {
-            None => {
-                if let Some(label) = begin_label(trimmed) {
-                    match std::str::from_utf8(label) {
-                        Ok(label) => open = Some((start, label, false)),
-                        Err(_) => damaged.push("a BEGIN line has a label that is not text".into()),
-                    }
-                }
-            }
-            Some((begin, label, encrypted)) => {
-                if let Some(end_label) = trimmed
-                    .strip_prefix(b"-----END ")
-                    .and_then(|rest| rest.strip_suffix(b"-----"))
-                {
-                    if end_label == label.as_bytes() {
-                        sections.push(PemSection {
-                            label,
-                            text: &bytes[begin..offset],
-                            encrypted,
-                        });
-                    } else {
-                        damaged.push(format!(
-                            "BEGIN {label} is closed by END {}",
-                            String::from_utf8_lossy(end_label)
-                        ));
-                    }
-                    open = None;
-                } else if let Some(next) = begin_label(trimmed) {
-                    if is_known_label(label) {
-                        damaged.push(format!(
-                            "BEGIN {label} has no END line before the next block"
-                        ));
-                    }
-                    // Start over at the new BEGIN line, as Go's search does.
-                    open = std::str::from_utf8(next)
-                        .ok()
-                        .map(|next| (start, next, false));
-                } else if trimmed.starts_with(b"Proc-Type:")
-                    && find(trimmed, b"ENCRYPTED").is_some()
-                {
-                    open = Some((begin, label, true));
-                }
-            }
-        }
-    }
-    if let Some((_, label, _)) = open {
-        if is_known_label(label) {
-            damaged.push(format!(
-                "BEGIN {label} has no END line (is the file truncated?)"
-            ));
-        }
-    }
-    sections
-}
-
-/// Base64 as Go's `encoding/pem` decodes it: standard alphabet, padding required, non-zero
-/// trailing bits accepted.
-const PEM_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
-);
-
-/// Decodes the body of a PEM block of public data (a certificate) from its BEGIN line to its
-/// END line: header lines (`Name: value`) are skipped, whitespace is ignored, as Go does.
-fn decode_public_block(text: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    use base64::Engine;
-    let mut body = Vec::with_capacity(text.len());
-    for line in lines_inclusive(text).skip(1) {
-        let line = trim_ascii(line);
-        if line.starts_with(b"-----END ") {
-            break;
-        }
-        if memchr::memchr(b':', line).is_some() {
-            continue;
-        }
-        if memchr::memchr3(b' ', b'\t', b'\r', line).is_some() {
-            body.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
-        } else {
-            body.extend_from_slice(line);
-        }
-    }
-    PEM_BASE64
-        .decode(&body)
-        .map_err(|e| format!("invalid base64 ({e})"))
-}
-
-/// Labels of blocks this crate reads or names; an unterminated block with another label is
-/// just text (a script or a document that mentions a BEGIN line).
-fn is_known_label(label: &str) -> bool {
-    matches!(
-        label,
-        "CERTIFICATE"
-            | "TRUSTED CERTIFICATE"
-            | "PRIVATE KEY"
-            | "RSA PRIVATE KEY"
-            | "EC PRIVATE KEY"
-            | "ENCRYPTED PRIVATE KEY"
-            | "CERTIFICATE REQUEST"
-            | "NEW CERTIFICATE REQUEST"
-            | "X509 CRL"
-            | "PUBLIC KEY"
-    )
-}
-
-fn trim_ascii(line: &[u8]) -> &[u8] {
-    let start = line
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(line.len());
-    let end = line
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    &line[start..end.max(start)]
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(haystack, needle)
-}
-
-/// The lines of `bytes`, each with its `\n` (the last one may lack it), found with memchr.
-fn lines_inclusive(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut start = 0;
-    memchr::memchr_iter(b'\n', bytes)
-        .map(|i| i + 1)
-        .chain(std::iter::once(bytes.len()))
-        .filter_map(move |end| {
-            if end <= start {
-                return None;
-            }
-            let line = &bytes[start..end];
-            start = end;
-            Some(line)
-        })
 }
 
 #[cfg(test)]

@@ -21,11 +21,12 @@ use zeroize::Zeroizing;
 
 use crate::ca::{sha1_key_id, CertificateAuthority};
 use crate::cert::Certificate;
-use crate::coverage::{covers, go_ip_string, ip_equal};
+use crate::coverage::covers;
 use crate::dns_name::{validate_dns, DnsNameProblem};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::key::{KeyAlgorithm, KeyFormat, PrivateKey};
+use crate::san;
 use crate::tbs::{self, Extension, OID_AKI, OID_SAN, OID_SKI};
 use crate::time_fmt::rfc3339;
 use crate::verify::{find_issuer, verify, CertPool, VerifyOptions};
@@ -166,90 +167,13 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
         })?;
     }
 
-    let old_elements = match old_san_value(old)? {
-        Some(value) => tbs::sequence_elements(&value)
-            .map_err(|e| invalid(format!("its subjectAltName does not parse: {e}")))?,
-        None => Vec::new(),
-    };
-    let sans = old.sans();
-    let mut already_present = Vec::new();
-    let mut added = Vec::new();
-    let mut removed = Vec::new();
-
-    // Removals: every requested name must be there.
-    for ip in &req.remove_ips {
-        if !sans.ip.iter().any(|s| ip_equal(s, ip)) {
-            return Err(invalid(format!(
-                "--remove-ip {ip}: the certificate has no such IP SAN"
-            )));
-        }
-        removed.push(format!("IP:{}", go_ip_string(ip)));
-    }
-    for dns in &req.remove_dns {
-        if !sans.dns.iter().any(|s| s.eq_ignore_ascii_case(dns)) {
-            return Err(invalid(format!(
-                "--remove-dns {dns}: the certificate has no such DNS SAN"
-            )));
-        }
-        removed.push(format!("DNS:{dns}"));
-    }
-    let removed_ip = |ip: &IpAddr| req.remove_ips.iter().any(|r| ip_equal(r, ip));
-    let removed_dns = |d: &str| req.remove_dns.iter().any(|r| r.eq_ignore_ascii_case(d));
-
-    // Keep the old names in order, except removed ones; names of other kinds stay as they are.
-    let mut elements = Vec::new();
-    let mut sans_after = Vec::new();
-    let mut expected_hosts = Vec::new();
-    for element in &old_elements {
-        match decode_name(element) {
-            Some(Name::Ip(ip)) if removed_ip(&ip) => continue,
-            Some(Name::Dns(d)) if removed_dns(&d) => continue,
-            Some(Name::Ip(ip)) => {
-                sans_after.push(format!("IP:{}", go_ip_string(&ip)));
-                expected_hosts.push(Host::Ip(ip));
-            }
-            Some(Name::Dns(d)) => {
-                sans_after.push(format!("DNS:{d}"));
-                if !d.starts_with("*.") {
-                    expected_hosts.push(Host::Dns(d));
-                }
-            }
-            None => sans_after.push(describe_other(element)),
-        }
-        elements.push(element.clone());
-    }
-    for ip in &req.add_ips {
-        let present = sans.ip.iter().any(|s| ip_equal(s, ip)) && !removed_ip(ip);
-        let label = format!("IP:{}", go_ip_string(ip));
-        if present || added.contains(&label) {
-            already_present.push(label);
-            continue;
-        }
-        elements.push(tbs::ip_address(ip));
-        sans_after.push(label.clone());
-        added.push(label);
-        expected_hosts.push(Host::Ip(*ip));
-    }
-    for dns in &req.add_dns {
-        let present = sans.dns.iter().any(|s| s.eq_ignore_ascii_case(dns)) && !removed_dns(dns);
-        let label = format!("DNS:{dns}");
-        if present || added.iter().any(|a| a.eq_ignore_ascii_case(&label)) {
-            already_present.push(label);
-            continue;
-        }
-        elements.push(tbs::dns_name(dns));
-        sans_after.push(label.clone());
-        added.push(label);
-        if !dns.starts_with("*.") {
-            expected_hosts.push(Host::Dns(dns.clone()));
-        }
-    }
-    if elements.is_empty() && !old_elements.is_empty() {
-        return Err(invalid(
-            "removing every SAN would leave a certificate that covers no host".into(),
-        ));
-    }
-    let san_value = (!elements.is_empty()).then(|| tbs::general_names(&elements));
+    let edited = san::edit(
+        old,
+        &req.add_ips,
+        &req.add_dns,
+        &req.remove_ips,
+        &req.remove_dns,
+    )?;
 
     // Validity: the old lifetime (or the given days) from now, backdated, within the CA's.
     let lifetime = match req.days {
@@ -282,11 +206,11 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
     let plan = Plan {
         subject: old.subject().to_string(),
         ca: ca.certificate().subject().to_string(),
-        sans_before: sans.to_strings(),
-        sans_after,
-        added,
-        removed,
-        already_present,
+        sans_before: old.sans().to_strings(),
+        sans_after: edited.after,
+        added: edited.added,
+        removed: edited.removed,
+        already_present: edited.already_present,
         old_not_after: rfc3339(old.not_after()),
         not_before: rfc3339(not_before),
         not_after: rfc3339(not_after),
@@ -299,10 +223,10 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
     };
     Ok(Prepared {
         plan,
-        san_value,
+        san_value: edited.value,
         not_before,
         not_after,
-        expected_hosts,
+        expected_hosts: edited.expected_hosts,
     })
 }
 
@@ -471,67 +395,6 @@ fn rebuild_extensions(
     Ok(out)
 }
 
-fn old_san_value(old: &Certificate) -> Result<Option<Vec<u8>>> {
-    use x509_parser::prelude::FromDer;
-    let (_, x509) =
-        x509_parser::certificate::X509Certificate::from_der(old.der()).map_err(|e| {
-            Error::InvalidRequest {
-                path: None,
-                reason: format!("the certificate does not parse: {e}"),
-            }
-        })?;
-    Ok(x509
-        .extensions()
-        .iter()
-        .find(|e| e.oid.to_id_string() == "2.5.29.17")
-        .map(|e| e.value.to_vec()))
-}
-
-enum Name {
-    Ip(IpAddr),
-    Dns(String),
-}
-
-fn decode_name(element: &[u8]) -> Option<Name> {
-    let (&tag, rest) = element.split_first()?;
-    let (&len, content) = rest.split_first()?;
-    if len & 0x80 != 0 && tag != 0x82 {
-        return None;
-    }
-    let content = if len & 0x80 != 0 {
-        let n = (len & 0x7f) as usize;
-        content.get(n..)?
-    } else {
-        content
-    };
-    match tag {
-        0x82 => std::str::from_utf8(content)
-            .ok()
-            .map(|s| Name::Dns(s.to_string())),
-        0x87 => match content.len() {
-            4 => Some(Name::Ip(IpAddr::from(<[u8; 4]>::try_from(content).ok()?))),
-            16 => Some(Name::Ip(IpAddr::from(<[u8; 16]>::try_from(content).ok()?))),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn describe_other(element: &[u8]) -> String {
-    match element.first() {
-        Some(0x81) => format!(
-            "email:{}",
-            String::from_utf8_lossy(element.get(2..).unwrap_or_default())
-        ),
-        Some(0x86) => format!(
-            "URI:{}",
-            String::from_utf8_lossy(element.get(2..).unwrap_or_default())
-        ),
-        Some(tag) => format!("other name (tag {:#04x}, kept)", tag),
-        None => "empty name".into(),
-    }
-}
-
 /// A positive random 128-bit serial, as Go's `rand.Int(2^128)` and cfssl produce.
 fn random_serial() -> Result<Vec<u8>> {
     use aws_lc_rs::rand::SecureRandom;
@@ -584,8 +447,8 @@ pub fn key_pem(key: &PrivateKey, like: Option<KeyFormat>) -> Result<Zeroizing<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ext_key_usage::ExtKeyUsage;
     use crate::test_support::{cert, fixture, key};
-    use crate::usage::ExtKeyUsage;
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::now_utc()
@@ -879,7 +742,7 @@ mod tests {
         let old = cert("openssl/sha1-leaf.crt");
         assert_eq!(
             old.signature_algorithm(),
-            &crate::signature::SignatureAlgorithm::Sha1Rsa
+            &crate::signature_algorithm::SignatureAlgorithm::Sha1Rsa
         );
         let out = reissue(
             &old,
@@ -890,7 +753,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out.certificate.signature_algorithm(),
-            &crate::signature::SignatureAlgorithm::Sha256Rsa
+            &crate::signature_algorithm::SignatureAlgorithm::Sha256Rsa
         );
     }
 

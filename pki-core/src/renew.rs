@@ -22,9 +22,9 @@ use crate::journal::{
 use crate::key::KeyFormat;
 use crate::load::{certificates_from_bytes, read_file};
 use crate::reissue::{key_pem, plan, reissue, Plan, ReissueRequest, Reissued};
-use crate::scan::{is_backup, list_files};
 use crate::time_fmt::rfc3339;
 use crate::verify::{find_issuer, CertPool};
+use crate::walk::{is_backup, list_files};
 use crate::write::{write_all_as, FileWrite};
 
 /// The writes that put a reissued certificate (and its new key, if any) in place.
@@ -128,7 +128,7 @@ pub struct RenewReport {
 /// Renews, under `paths` (files or directory trees), every leaf `ca` issued that expires within
 /// the window. Files that hold no certificate, backups, and the temporary files and journals of
 /// writes are ignored. Writes interrupted in those directories are first recovered (see
-/// [`crate::journal`]); a dry run only reports them.
+/// [`crate::recover`]); a dry run only reports them.
 pub fn renew(
     paths: &[PathBuf],
     ca: &CertificateAuthority,

@@ -2,28 +2,17 @@
 //! layout: every certificate found, its expiry, the CA in the same trees that issued it, and the
 //! problems an operator must act on.
 //!
-//! The walk follows symbolic links (certbot- and kubeadm-style `*-current.pem` links are common)
-//! but never enters a directory twice, so link loops end. Files are read and parsed in parallel
-//! (rayon); anything that is not a certificate is listed as skipped with the reason, never fatal.
+//! The files come from [`crate::walk`], which follows symbolic links without entering a directory
+//! twice. Files are read and parsed in parallel (rayon); anything that is not a certificate is
+//! listed as skipped with the reason, never fatal.
 //! A scan makes two passes: the first reads every file once and keeps, of each certificate, its
 //! row and what names its issuer (whole certificates only for CAs and where a signature will be
 //! checked); the second, once every CA is known, finds issuers and the keys beside them. A file
 //! is read a second time only where the name and key identifier of a certificate match a CA's
-//! name but do not single it out, and its signature must decide.
-//!
-//! Issuers are matched as Go selects parents: by name, then key identifier (the certificate's
-//! authority key ID against the CA's subject key ID). Where those identify exactly one CA that
-//! may issue, that CA is named without checking the signature, as `kubeadm certs
-//! check-expiration` does; otherwise (no key identifiers, several candidates) the signature
-//! decides, so a certificate from a foreign CA with the same name is not mistaken for one of
-//! ours either way. [`ScanOptions::verify_signatures`] checks every signature: it proves each
-//! chain link, at the cost of one signature verification per certificate (most of a scan's
-//! time with ECDSA CAs).
+//! name but do not single it out, and its signature must decide (see [`crate::issuer_match`]).
 
 use std::collections::{HashMap, HashSet};
-use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -31,13 +20,13 @@ use time::{Duration, OffsetDateTime};
 
 use crate::cert::Certificate;
 use crate::error::{Error, Found};
-use crate::files::FileKind;
-use crate::journal::is_transient;
+use crate::issuer_match::{identify_issuer, identify_leaf_issuer, Leaf};
 use crate::key::{PrivateKey, PublicKeyData};
 use crate::load::{parse_contents, read_file};
 use crate::path_text::display_path;
 use crate::time_fmt::{rfc3339, short_duration};
-use crate::verify::{display_name, find_issuer, may_issue, CertPool, VerifyError};
+use crate::verify::{display_name, may_issue, CertPool};
+use crate::walk::{files_to_scan, Listing, Skipped};
 
 /// What to scan for.
 #[derive(Debug, Clone)]
@@ -171,16 +160,6 @@ pub struct ScannedCertificate {
     pub problems: Vec<Problem>,
 }
 
-/// A file that holds no certificate.
-#[derive(Debug, Clone, Serialize)]
-pub struct Skipped {
-    /// The file.
-    #[serde(serialize_with = "crate::path_text::serde_path::path")]
-    pub path: PathBuf,
-    /// What it is, or why it could not be read.
-    pub reason: String,
-}
-
 /// The result of a scan.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ScanReport {
@@ -243,46 +222,21 @@ enum Link {
     Leaf(Leaf),
 }
 
-struct Leaf {
-    /// The issuer name as shown (for "not chained").
-    issuer: String,
-    raw_issuer: Vec<u8>,
-    authority_key_id: Vec<u8>,
-    /// With the issuer, names this certificate: a file read again must still hold it.
-    serial: Vec<u8>,
-    /// For the key beside it.
-    public: PublicKeyData,
-}
-
 /// Scans the trees under `roots`.
 ///
 /// # Errors
 /// A root that does not exist or cannot be read is an error (it is the operator's input);
 /// everything below a root is reported in the result instead.
 pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> {
-    let (files, mut skipped) = list_files(roots)?;
-    let (backups, files): (Vec<PathBuf>, Vec<PathBuf>) =
-        files.into_iter().partition(|p| is_backup(p));
-    skipped.extend(backups.into_iter().map(|path| Skipped {
-        path,
-        reason: "a backup made by etcd-pki when the file was replaced".into(),
-    }));
-    let (transient, files): (Vec<PathBuf>, Vec<PathBuf>) =
-        files.into_iter().partition(|p| is_transient(p));
-    let mut interrupted_dirs: Vec<PathBuf> = transient
-        .iter()
-        .map(|p| crate::journal::parent(p).to_path_buf())
-        .collect();
-    interrupted_dirs.sort();
-    interrupted_dirs.dedup();
+    let Listing {
+        files,
+        mut skipped,
+        interrupted_dirs,
+    } = files_to_scan(roots)?;
     let interrupted: Vec<_> = interrupted_dirs
         .iter()
         .flat_map(crate::journal::interrupted_writes)
         .collect();
-    skipped.extend(transient.into_iter().map(|path| Skipped {
-        path,
-        reason: "a temporary file or journal of an unfinished write by etcd-pki: the directory needs a recovery".into(),
-    }));
 
     // First pass: read and parse every file once, in parallel.
     let results: Vec<(PathBuf, FileResult)> = files
@@ -471,90 +425,6 @@ fn issuer_name(link: &Link) -> String {
     }
 }
 
-/// Why no CA was found: the closest candidate and why it did not fit, if there was one.
-type NotFound = Option<String>;
-
-fn not_found(e: VerifyError) -> NotFound {
-    match e {
-        VerifyError::UnknownAuthority {
-            hint: Some((candidate, reason)),
-        } => Some(format!("CA \"{candidate}\" found but {reason}")),
-        _ => None,
-    }
-}
-
-/// The CA in `cas` that issued `cert`: the one CA its name and authority key ID single out, or
-/// with `verify_all` (and wherever they do not) the one whose key verifies its signature.
-fn identify_issuer<'a>(
-    cert: &Certificate,
-    cas: &'a CertPool,
-    verify_all: bool,
-) -> Result<&'a Certificate, NotFound> {
-    if !verify_all {
-        if let Some(ca) = identified_by_key_id(cert.raw_issuer(), cert.authority_key_id(), cas) {
-            return Ok(ca);
-        }
-    }
-    find_issuer(cert, cas).map_err(not_found)
-}
-
-/// [`identify_issuer`] for a certificate of which the first pass kept only a [`Leaf`].
-fn identify_leaf_issuer<'a>(
-    path: &Path,
-    index: usize,
-    leaf: &Leaf,
-    cas: &'a CertPool,
-) -> Result<&'a Certificate, NotFound> {
-    let aki = Some(leaf.authority_key_id.as_slice());
-    if let Some(ca) = identified_by_key_id(&leaf.raw_issuer, aki, cas) {
-        return Ok(ca);
-    }
-    if cas.parents_of(&leaf.raw_issuer, aki).is_empty() {
-        // No CA of that name: no signature to check.
-        return Err(None);
-    }
-    match reread(path, index, leaf) {
-        Some(cert) => find_issuer(&cert, cas).map_err(not_found),
-        None => Err(Some(
-            "the file changed during the scan; scan again".to_string(),
-        )),
-    }
-}
-
-/// The one CA that may issue, whose subject is `raw_issuer` and whose subject key ID is `aki`.
-fn identified_by_key_id<'a>(
-    raw_issuer: &[u8],
-    aki: Option<&[u8]>,
-    cas: &'a CertPool,
-) -> Option<&'a Certificate> {
-    aki?;
-    let identified: Vec<&Certificate> = cas
-        .parents_of(raw_issuer, aki)
-        .into_iter()
-        .filter(|ca| ca.subject_key_id() == aki)
-        .collect();
-    match identified.as_slice() {
-        [ca] if crate::verify::check_parent(ca).is_ok() => Some(ca),
-        _ => None,
-    }
-}
-
-/// Certificate `index` of `path` read again, if it is still the one the first pass saw (same
-/// issuer, key identifier and serial). Only that certificate is parsed; no key is.
-fn reread(path: &Path, index: usize, leaf: &Leaf) -> Option<Certificate> {
-    let bytes = zeroize::Zeroizing::new(read_file(path).ok()?);
-    let der = parse_contents(&bytes)
-        .ok()?
-        .certificates
-        .into_iter()
-        .nth(index)?;
-    Certificate::from_der(der).ok().filter(|c| {
-        c.raw_issuer() == leaf.raw_issuer.as_slice()
-            && c.authority_key_id() == Some(leaf.authority_key_id.as_slice())
-            && c.serial_bytes() == leaf.serial.as_slice()
-    })
-}
-
 fn read_one(path: &Path, opts: &ScanOptions) -> FileResult {
     match parse_file(path) {
         Ok((certs, key)) => FileResult::Certs(
@@ -673,144 +543,6 @@ pub fn key_candidates(cert: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Every regular file under `roots` (files given directly are taken as they are), sorted, with
-/// what the walk had to skip (unreadable directories, broken links).
-pub(crate) fn list_files(roots: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Skipped>), Error> {
-    let mut files = Vec::new();
-    let mut skipped = Vec::new();
-    let visited = Mutex::new(HashSet::new());
-    for root in roots {
-        let meta = fs::metadata(root).map_err(|source| Error::Read {
-            path: root.clone(),
-            error: source,
-        })?;
-        if meta.is_dir() {
-            let (f, s) = walk(root, &visited);
-            files.extend(f);
-            skipped.extend(s);
-        } else if let Some(kind) = FileKind::of(&meta) {
-            // An operator's argument that is a pipe or a device: refused, never read.
-            return Err(Error::NotRegularFile {
-                path: root.clone(),
-                kind,
-            });
-        } else {
-            files.push(root.clone());
-        }
-    }
-    files.sort();
-    files.dedup();
-    Ok((files, skipped))
-}
-
-/// Whether a file is a backup written by [`crate::write`]: `NAME.bak.YYYYMMDDTHHMMSSZ[.N]`.
-pub fn is_backup(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    let Some((_, stamp)) = name.rsplit_once(".bak.").or_else(|| {
-        // NAME.bak.STAMP.N
-        name.rsplit_once('.')
-            .and_then(|(head, n)| n.bytes().all(|b| b.is_ascii_digit()).then_some(head))
-            .and_then(|head| head.rsplit_once(".bak."))
-    }) else {
-        return false;
-    };
-    let stamp = stamp.split('.').next().unwrap_or("");
-    stamp.len() == 16
-        && stamp.ends_with('Z')
-        && stamp.as_bytes()[8] == b'T'
-        && stamp
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| i == 8 || i == 15 || b.is_ascii_digit())
-}
-
-/// A pipe, device or socket met in a tree: listed, never opened.
-fn not_regular(path: PathBuf, meta: &fs::Metadata) -> Skipped {
-    let kind = FileKind::of(meta).unwrap_or(FileKind::Other);
-    Skipped {
-        path,
-        reason: format!("{kind}, not a regular file: not read"),
-    }
-}
-
-/// Walks a tree, subdirectories in parallel, following links but entering each directory once
-/// (by device and inode): the files found, and what could not be read.
-fn walk(dir: &Path, visited: &Mutex<HashSet<(u64, u64)>>) -> (Vec<PathBuf>, Vec<Skipped>) {
-    let mut files = Vec::new();
-    let mut skipped = Vec::new();
-    let Ok(meta) = fs::metadata(dir) else {
-        return (files, skipped);
-    };
-    let first_visit = visited
-        .lock()
-        .map(|mut v| v.insert(dir_id(&meta)))
-        .unwrap_or(false);
-    if !first_visit {
-        return (files, skipped);
-    }
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            skipped.push(Skipped {
-                path: dir.to_path_buf(),
-                reason: format!("cannot read directory: {e}"),
-            });
-            return (files, skipped);
-        }
-    };
-    let mut subdirs = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            subdirs.push(path);
-        } else if file_type.is_file() {
-            files.push(path);
-        } else if file_type.is_symlink() {
-            match fs::metadata(&path) {
-                Ok(m) if m.is_dir() => subdirs.push(path),
-                Ok(m) if m.is_file() => files.push(path),
-                Ok(m) => skipped.push(not_regular(path, &m)),
-                Err(e) => skipped.push(Skipped {
-                    path,
-                    reason: format!("broken symbolic link: {e}"),
-                }),
-            }
-        } else if let Ok(m) = fs::symlink_metadata(&path) {
-            skipped.push(not_regular(path, &m));
-        }
-    }
-    let nested: Vec<(Vec<PathBuf>, Vec<Skipped>)> =
-        subdirs.par_iter().map(|sub| walk(sub, visited)).collect();
-    for (f, s) in nested {
-        files.extend(f);
-        skipped.extend(s);
-    }
-    (files, skipped)
-}
-
-#[cfg(unix)]
-fn dir_id(meta: &fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (meta.dev(), meta.ino())
-}
-
-#[cfg(not(unix))]
-fn dir_id(meta: &fs::Metadata) -> (u64, u64) {
-    // Without inode numbers, fall back to the modification time and length: loops still end
-    // because a directory reached again has the same values.
-    let t = meta
-        .modified()
-        .ok()
-        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos() as u64);
-    (t, meta.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -820,53 +552,6 @@ mod tests {
             .into_iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
             .collect()
-    }
-
-    #[test]
-    fn backups_are_recognised() {
-        assert!(is_backup(Path::new("/x/members.pem.bak.20261125T112211Z")));
-        assert!(is_backup(Path::new("members.pem.bak.20261125T112211Z.3")));
-        assert!(!is_backup(Path::new("members.pem")));
-        assert!(!is_backup(Path::new("members.bak.pem")));
-        assert!(!is_backup(Path::new("x.bak.2026")));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn sockets_and_devices_in_a_tree_are_listed_unread() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path();
-        let _socket = std::os::unix::net::UnixListener::bind(root.join("socket.pem")).unwrap();
-        std::os::unix::fs::symlink("/dev/null", root.join("null.pem")).unwrap();
-        std::os::unix::fs::symlink("socket.pem", root.join("to-socket.pem")).unwrap();
-        fs::write(root.join("file.pem"), b"").unwrap();
-        let (files, skipped) = list_files(&[root.to_path_buf()]).unwrap();
-        assert_eq!(files, [root.join("file.pem")]);
-        let mut skipped: Vec<(String, String)> = skipped
-            .into_iter()
-            .map(|s| {
-                let name = s.path.file_name().unwrap().to_string_lossy().into_owned();
-                (name, s.reason)
-            })
-            .collect();
-        skipped.sort();
-        assert_eq!(
-            skipped,
-            [
-                (
-                    "null.pem".into(),
-                    "a character device, not a regular file: not read".into()
-                ),
-                (
-                    "socket.pem".into(),
-                    "a socket, not a regular file: not read".into()
-                ),
-                (
-                    "to-socket.pem".into(),
-                    "a socket, not a regular file: not read".into()
-                ),
-            ]
-        );
     }
 
     #[test]
@@ -883,7 +568,10 @@ mod tests {
 
 #[cfg(test)]
 mod fixture_tests {
+    use std::fs;
+
     use super::*;
+    use crate::issuer_match::reread;
     use crate::test_support::{cert, fixture};
 
     fn copy(rel: &str, dir: &Path, name: &str) {

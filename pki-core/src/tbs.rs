@@ -110,14 +110,14 @@ pub(crate) fn encode_certificate(
 
 /// A GeneralName as DER: either kept from the old certificate byte for byte, or new.
 pub(crate) fn dns_name(name: &str) -> Vec<u8> {
-    tagged(0x82, name.as_bytes())
+    context_primitive(2, name.as_bytes())
 }
 
 /// An iPAddress GeneralName: 4 bytes for IPv4, 16 for IPv6.
 pub(crate) fn ip_address(ip: &IpAddr) -> Vec<u8> {
     match ip {
-        IpAddr::V4(v4) => tagged(0x87, &v4.octets()),
-        IpAddr::V6(v6) => tagged(0x87, &v6.octets()),
+        IpAddr::V4(v4) => context_primitive(7, &v4.octets()),
+        IpAddr::V6(v6) => context_primitive(7, &v6.octets()),
     }
 }
 
@@ -164,19 +164,12 @@ pub(crate) fn sequence_elements(der: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
-fn tagged(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
+/// A primitive value with context-specific tag `[number]` and `content` as its bytes: the
+/// encoding of GeneralName's IMPLICIT-tagged strings (dNSName `[2]`, iPAddress `[7]`).
+fn context_primitive(number: u64, content: &[u8]) -> Vec<u8> {
+    yasna::construct_der(|w| {
+        w.write_tagged_implicit(Tag::context(number), |w| w.write_bytes(content))
+    })
 }
 
 #[cfg(test)]
