@@ -4,14 +4,13 @@
 //! chain, and maps outcomes to exit codes (0 ok, 1 a check found a problem, 2 bad input or usage,
 //! 3 etcd unreachable or refused). Offline commands never start an async runtime.
 
-mod checks;
 mod cli;
 mod commands;
-mod etcd;
+mod connection;
+mod exec;
 mod exit;
-mod membership;
-mod nodefiles;
 mod output;
+mod render;
 mod unfinished;
 
 use std::process::ExitCode;

@@ -4,7 +4,6 @@
 //!
 //! This is the engine behind `etcd-pki check` and, later, the certificate rows of `preflight`.
 
-use std::fmt;
 use std::net::IpAddr;
 
 use serde::Serialize;
@@ -12,124 +11,13 @@ use time::{Duration, OffsetDateTime};
 
 use crate::cert::Certificate;
 use crate::coverage::{covers, go_ip_string, Coverage};
+use crate::finding::{CheckId, Finding, Remedy, Status};
 use crate::host::Host;
 use crate::key::PrivateKey;
 use crate::load::{etcd_file_problem, EtcdFile};
 use crate::time_fmt::{rfc3339, short_duration};
-use crate::usage::{chain_permits, Role, Usage};
+use crate::usage::{chain_permits, Role};
 use crate::verify::{display_name, verify, CertPool, VerifyError, VerifyOptions};
-
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Status {
-    /// The check passed.
-    Pass,
-    /// Not a failure, but worth a look (expiring soon, something not checked).
-    Warn,
-    /// The certificate will not work as asked.
-    Fail,
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Pass => "PASS",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
-        })
-    }
-}
-
-/// Which aspect a finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum CheckKind {
-    /// The private key matches the certificate.
-    KeyPair,
-    /// The validity period, now and within the expiry window.
-    Validity,
-    /// The chain to the CA bundle.
-    Chain,
-    /// The extended key usages the role needs.
-    Usage,
-    /// SAN coverage of a host.
-    Coverage,
-    /// Whether etcd can read the files as they are (PEM, no stray blocks in a CA file).
-    Format,
-}
-
-impl fmt::Display for CheckKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CheckKind::KeyPair => "key-pair",
-            CheckKind::Validity => "validity",
-            CheckKind::Chain => "chain",
-            CheckKind::Usage => "usage",
-            CheckKind::Coverage => "coverage",
-            CheckKind::Format => "format",
-        })
-    }
-}
-
-/// What fixes a failure. [`Remedy::Reissue`] is structured so that a front end can print the
-/// exact command with its file names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Remedy {
-    /// Reissue the certificate from its CA, adding these SANs and keeping everything else.
-    Reissue {
-        /// IP SANs to add.
-        add_ips: Vec<IpAddr>,
-        /// DNS SANs to add.
-        add_dns: Vec<String>,
-    },
-    /// Renew the certificate from its CA (same SANs, new validity).
-    Renew,
-    /// Anything else, in words.
-    Advice {
-        /// What to do.
-        text: String,
-    },
-}
-
-impl fmt::Display for Remedy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Remedy::Reissue { add_ips, add_dns } => {
-                let names: Vec<String> = add_ips
-                    .iter()
-                    .map(go_ip_string)
-                    .chain(add_dns.iter().cloned())
-                    .collect();
-                write!(
-                    f,
-                    "reissue the certificate from its CA with {} added to its SANs",
-                    names.join(", ")
-                )
-            }
-            Remedy::Renew => f.write_str("renew the certificate from its CA"),
-            Remedy::Advice { text } => f.write_str(text),
-        }
-    }
-}
-
-/// One check's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    /// Which check.
-    pub check: CheckKind,
-    /// PASS, WARN or FAIL.
-    pub status: Status,
-    /// What it is about (a host, a usage), when there are several of a kind.
-    pub target: Option<String>,
-    /// What was found.
-    pub message: String,
-    /// How to fix it, for WARN and FAIL.
-    pub remedy: Option<Remedy>,
-}
 
 /// All findings of one certificate.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -141,11 +29,7 @@ pub struct Report {
 impl Report {
     /// The worst status (PASS when there are no findings).
     pub fn status(&self) -> Status {
-        self.findings
-            .iter()
-            .map(|f| f.status)
-            .max()
-            .unwrap_or(Status::Pass)
+        crate::finding::worst(&self.findings)
     }
 
     /// Whether any check failed.
@@ -176,19 +60,15 @@ impl Report {
 
     fn push(
         &mut self,
-        check: CheckKind,
+        check: CheckId,
         status: Status,
         target: Option<String>,
         message: String,
         remedy: Option<Remedy>,
     ) {
-        self.findings.push(Finding {
-            check,
-            status,
-            target,
-            message,
-            remedy,
-        });
+        let mut finding = Finding::new(check, status, message).remedy_opt(remedy);
+        finding.target = target;
+        self.findings.push(finding);
     }
 }
 
@@ -264,13 +144,11 @@ fn check_files(input: &CheckInput<'_>, report: &mut Report) {
         let Some(bytes) = bytes else { continue };
         if let Some(problem) = etcd_file_problem(bytes, kind) {
             report.push(
-                CheckKind::Format,
+                CheckId::Format,
                 Status::Fail,
                 Some(what.to_string()),
                 problem,
-                Some(Remedy::Advice {
-                    text: "give etcd the file in the form it reads (PEM, certificates only in a CA file)".into(),
-                }),
+                Some(Remedy::FixFileFormat),
             );
         }
     }
@@ -280,7 +158,7 @@ fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
     let Some(key) = input.key else { return };
     if key.matches(leaf) {
         report.push(
-            CheckKind::KeyPair,
+            CheckId::KeyPair,
             Status::Pass,
             None,
             format!(
@@ -292,7 +170,7 @@ fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
         );
     } else {
         report.push(
-            CheckKind::KeyPair,
+            CheckId::KeyPair,
             Status::Fail,
             None,
             format!(
@@ -301,9 +179,7 @@ fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
                 input.label,
                 leaf.key_algorithm()
             ),
-            Some(Remedy::Advice {
-                text: "use the key file generated together with this certificate".into(),
-            }),
+            Some(Remedy::UseMatchingKey),
         );
     }
 }
@@ -312,7 +188,7 @@ fn check_validity(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
     let at = input.at;
     if at < leaf.not_before() {
         report.push(
-            CheckKind::Validity,
+            CheckId::Validity,
             Status::Fail,
             None,
             format!(
@@ -320,16 +196,14 @@ fn check_validity(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
                 rfc3339(leaf.not_before()),
                 rfc3339(at)
             ),
-            Some(Remedy::Advice {
-                text: "check the clocks of the CA host and of this host (NTP)".into(),
-            }),
+            Some(Remedy::FixClocks),
         );
         return;
     }
     let left = leaf.not_after() - at;
     if left.is_negative() {
         report.push(
-            CheckKind::Validity,
+            CheckId::Validity,
             Status::Fail,
             None,
             format!("expired on {}", rfc3339(leaf.not_after())),
@@ -344,7 +218,7 @@ fn check_validity(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
     );
     if let Some(window) = input.fail_within.filter(|w| left <= *w) {
         report.push(
-            CheckKind::Validity,
+            CheckId::Validity,
             Status::Fail,
             None,
             format!("{until}: expires within {}", short_duration(window)),
@@ -352,7 +226,7 @@ fn check_validity(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
         );
     } else if left <= input.warn_within {
         report.push(
-            CheckKind::Validity,
+            CheckId::Validity,
             Status::Warn,
             None,
             format!(
@@ -362,7 +236,7 @@ fn check_validity(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
             Some(Remedy::Renew),
         );
     } else {
-        report.push(CheckKind::Validity, Status::Pass, None, until, None);
+        report.push(CheckId::Validity, Status::Pass, None, until, None);
     }
 }
 
@@ -376,13 +250,11 @@ fn check_chain(
     let fallback = vec![input.chain.to_vec()];
     let Some(roots) = input.roots else {
         report.push(
-            CheckKind::Chain,
+            CheckId::Chain,
             Status::Warn,
             None,
             "no CA given: the chain was not checked".into(),
-            Some(Remedy::Advice {
-                text: "pass the cluster's CA certificate (--cacert) to check the chain".into(),
-            }),
+            Some(Remedy::GiveCa),
         );
         return fallback;
     };
@@ -396,7 +268,7 @@ fn check_chain(
             let chain = &chains[0];
             let path: Vec<String> = chain.certs.iter().map(|c| display_name(c)).collect();
             report.push(
-                CheckKind::Chain,
+                CheckId::Chain,
                 Status::Pass,
                 None,
                 format!("chains to the CA: {}", path.join(" <- ")),
@@ -410,12 +282,10 @@ fn check_chain(
         Err(e) => {
             let remedy = match e {
                 VerifyError::Expired { .. } => Remedy::Renew,
-                _ => Remedy::Advice {
-                    text: "use a certificate issued by the cluster's CA, or the CA file that issued this one".into(),
-                },
+                _ => Remedy::UseClusterCa,
             };
             report.push(
-                CheckKind::Chain,
+                CheckId::Chain,
                 Status::Fail,
                 None,
                 e.to_string(),
@@ -432,7 +302,7 @@ fn check_usage(input: &CheckInput<'_>, chains: &[Vec<Certificate>], report: &mut
     for &usage in role.required_usages() {
         if chains.iter().any(|c| chain_permits(c, usage)) {
             report.push(
-                CheckKind::Usage,
+                CheckId::Usage,
                 Status::Pass,
                 Some(usage.to_string()),
                 format!("permitted, as a {role} certificate needs"),
@@ -446,22 +316,15 @@ fn check_usage(input: &CheckInput<'_>, chains: &[Vec<Certificate>], report: &mut
                 "an issuing CA's extended key usage".to_string()
             };
             report.push(
-                CheckKind::Usage,
+                CheckId::Usage,
                 Status::Fail,
                 Some(usage.to_string()),
                 format!(
                     "{whose} does not permit {usage} ({}); Go reports \"x509: certificate specifies an incompatible key usage\"",
                     role.why(usage)
                 ),
-                Some(Remedy::Advice {
-                    text: format!(
-                        "issue a new certificate whose extended key usage includes {}",
-                        role.required_usages()
-                            .iter()
-                            .map(Usage::to_string)
-                            .collect::<Vec<_>>()
-                            .join(" and ")
-                    ),
+                Some(Remedy::IssueWithUsages {
+                    usages: role.required_usages().to_vec(),
                 }),
             );
         }
@@ -472,7 +335,7 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
     if input.role == Some(Role::Client) {
         if !input.hosts.is_empty() {
             report.push(
-                CheckKind::Coverage,
+                CheckId::Coverage,
                 Status::Warn,
                 None,
                 "hosts are not checked for a client certificate: etcd does not match client certificates against host names unless --client-cert-allowed-hostname is set".into(),
@@ -484,13 +347,11 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
     if input.hosts.is_empty() {
         if input.role.is_some() {
             report.push(
-                CheckKind::Coverage,
+                CheckId::Coverage,
                 Status::Warn,
                 None,
                 "no host given: SAN coverage was not checked".into(),
-                Some(Remedy::Advice {
-                    text: "pass the member's URL (--url https://IP:2380) or --host".into(),
-                }),
+                Some(Remedy::GiveHost),
             );
         }
         return;
@@ -499,7 +360,7 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
     for host in input.hosts {
         match covers(leaf, host) {
             Coverage::Covered { by } => report.push(
-                CheckKind::Coverage,
+                CheckId::Coverage,
                 Status::Pass,
                 Some(host.to_string()),
                 format!("covers {host} ({by})"),
@@ -526,7 +387,7 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
                     Host::Dns(d) => (vec![], vec![d.clone()]),
                 };
                 report.push(
-                    CheckKind::Coverage,
+                    CheckId::Coverage,
                     Status::Fail,
                     Some(host.to_string()),
                     message,
@@ -536,7 +397,7 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
         }
         if input.role == Some(Role::Peer) && !host.is_ip() && !leaf.sans().ip.is_empty() {
             report.push(
-                CheckKind::Coverage,
+                CheckId::Coverage,
                 Status::Warn,
                 Some(host.to_string()),
                 format!(
@@ -577,7 +438,7 @@ mod tests {
         })
     }
 
-    fn statuses(report: &Report, kind: CheckKind) -> Vec<Status> {
+    fn statuses(report: &Report, kind: CheckId) -> Vec<Status> {
         report
             .findings
             .iter()
@@ -598,14 +459,14 @@ mod tests {
         );
         assert_eq!(report.status(), Status::Fail);
         assert_eq!(
-            statuses(&report, CheckKind::Coverage),
+            statuses(&report, CheckId::Coverage),
             [Status::Fail, Status::Pass]
         );
         assert_eq!(
-            statuses(&report, CheckKind::Usage),
+            statuses(&report, CheckId::Usage),
             [Status::Pass, Status::Pass]
         );
-        assert_eq!(statuses(&report, CheckKind::Chain), [Status::Pass]);
+        assert_eq!(statuses(&report, CheckId::Chain), [Status::Pass]);
         let failure = report
             .findings
             .iter()
@@ -647,7 +508,7 @@ mod tests {
             NOW,
         );
         assert_eq!(
-            statuses(&report, CheckKind::Usage),
+            statuses(&report, CheckId::Usage),
             [Status::Pass, Status::Fail]
         );
         let report = run(
@@ -657,7 +518,7 @@ mod tests {
             NOW,
         );
         assert_eq!(
-            statuses(&report, CheckKind::Usage),
+            statuses(&report, CheckId::Usage),
             [Status::Pass, Status::Fail],
             "etcd-io/etcd#9785"
         );
@@ -676,17 +537,17 @@ mod tests {
             &[],
             not_after - Duration::days(45),
         );
-        assert_eq!(statuses(&report, CheckKind::Validity), [Status::Warn]);
+        assert_eq!(statuses(&report, CheckId::Validity), [Status::Warn]);
         let report = run(
             "cfssl/members.pem",
             None,
             &[],
             not_after - Duration::days(10),
         );
-        assert_eq!(statuses(&report, CheckKind::Validity), [Status::Fail]);
+        assert_eq!(statuses(&report, CheckId::Validity), [Status::Fail]);
         let report = run("openssl/expired.crt", None, &[], NOW);
-        assert_eq!(statuses(&report, CheckKind::Validity), [Status::Fail]);
-        assert_eq!(statuses(&report, CheckKind::Chain), [Status::Fail]);
+        assert_eq!(statuses(&report, CheckId::Validity), [Status::Fail]);
+        assert_eq!(statuses(&report, CheckId::Chain), [Status::Fail]);
     }
 
     #[test]
@@ -705,9 +566,9 @@ mod tests {
             fail_within: None,
             warn_within: DEFAULT_WARN_WITHIN,
         });
-        assert_eq!(statuses(&report, CheckKind::KeyPair), [Status::Fail]);
-        assert_eq!(statuses(&report, CheckKind::Chain), [Status::Warn]);
-        assert_eq!(statuses(&report, CheckKind::Coverage), [Status::Warn]);
+        assert_eq!(statuses(&report, CheckId::KeyPair), [Status::Fail]);
+        assert_eq!(statuses(&report, CheckId::Chain), [Status::Warn]);
+        assert_eq!(statuses(&report, CheckId::Coverage), [Status::Warn]);
     }
 
     #[test]
@@ -718,7 +579,7 @@ mod tests {
             &["https://etcd-1.etcd.example.com:2380"],
             NOW,
         );
-        assert_eq!(statuses(&report, CheckKind::Coverage), [Status::Pass]);
+        assert_eq!(statuses(&report, CheckId::Coverage), [Status::Pass]);
         let chain = certs("kubeadm/peer.crt");
         let roots: CertPool = certs("kubeadm/ca.crt").into_iter().collect();
         let hosts = [Host::parse("node-1").unwrap()];
@@ -735,7 +596,7 @@ mod tests {
             warn_within: DEFAULT_WARN_WITHIN,
         });
         assert_eq!(
-            statuses(&report, CheckKind::Coverage),
+            statuses(&report, CheckId::Coverage),
             [Status::Pass, Status::Warn]
         );
     }

@@ -27,8 +27,9 @@ use zeroize::Zeroizing;
 
 use crate::ca::{sha1_key_id, SigningAlgorithm};
 use crate::cert::Certificate;
-use crate::check::{check, CheckInput, Status};
+use crate::check::{check, CheckInput};
 use crate::error::{Error, Result};
+use crate::finding::Status;
 use crate::host::Host;
 use crate::key::{KeyAlgorithm, PrivateKey};
 use crate::reissue::BACKDATE;

@@ -81,6 +81,7 @@ mod dns_name;
 mod error;
 mod ext_key_usage;
 mod files;
+mod finding;
 mod host;
 mod init;
 mod issuer_match;
@@ -110,13 +111,12 @@ pub mod write;
 
 pub use ca::CertificateAuthority;
 pub use cert::{BasicConstraints, Certificate, SubjectAltNames};
-pub use check::{
-    check, CheckInput, CheckKind, EtcdFiles, Finding, Remedy, Report, Status, DEFAULT_WARN_WITHIN,
-};
+pub use check::{check, CheckInput, EtcdFiles, Report, DEFAULT_WARN_WITHIN};
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
 pub use error::{Error, Found, Result};
 pub use ext_key_usage::ExtKeyUsage;
 pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
+pub use finding::{worst, CheckId, Finding, Remedy, Status, Subject};
 pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
 pub use journal::{

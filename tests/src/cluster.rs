@@ -929,6 +929,21 @@ impl Cluster {
         out
     }
 
+    /// The name of the current leader, as the members' status reports it.
+    pub fn leader_name(&self) -> Option<String> {
+        let run = self.etcdctl(&["endpoint", "status", "-w", "json"]);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).ok()?;
+        let leader = json
+            .as_array()?
+            .iter()
+            .find_map(|e| e["Status"]["leader"].as_u64())?;
+        let hex = format!("{leader:x}");
+        self.member_list()
+            .into_iter()
+            .find(|m| m.id == hex)
+            .map(|m| m.name)
+    }
+
     /// Waits until every running member answers `endpoint health`, then until five more seconds
     /// have passed (etcd refuses membership changes until its members have been connected that
     /// long: "unhealthy cluster").

@@ -1,11 +1,10 @@
 //! `etcd-pki check`: one certificate against what an etcd member needs of it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pki_core::{
-    certificates_from_bytes, check, display_path, key_candidates, private_key_from_bytes,
-    read_file, CertPool, CheckInput, EtcdFiles, Finding, Host, HostUrl, Remedy, Report, Role,
-    Status, DEFAULT_WARN_WITHIN,
+    certificates_from_bytes, check, display_path, private_key_from_bytes, read_file, CertPool,
+    CheckInput, EtcdFiles, Finding, Host, HostUrl, Report, Role, Status, DEFAULT_WARN_WITHIN,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -14,6 +13,7 @@ use zeroize::Zeroizing;
 use crate::cli::{CheckArgs, Format};
 use crate::exit::{usage, Outcome, Result};
 use crate::output::{print, print_json, Table};
+use crate::render::{fix_command, FixFiles};
 use crate::unfinished::report_unfinished;
 
 #[derive(Serialize)]
@@ -91,7 +91,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
     };
     let report = check(&input);
     let files = FixFiles {
-        cert: &args.cert,
+        cert: Some(&args.cert),
         key: args.key.as_deref(),
         cacert: args.cacert.as_deref(),
     };
@@ -194,59 +194,6 @@ fn simple(
         (f, _) => format!("FAIL: {f} of {total} checks failed\n"),
     });
     text
-}
-
-/// The files a fix command names.
-pub(crate) struct FixFiles<'a> {
-    /// The certificate.
-    pub cert: &'a Path,
-    /// Its key, if known.
-    pub key: Option<&'a Path>,
-    /// The CA certificate, if known.
-    pub cacert: Option<&'a Path>,
-}
-
-/// The command that fixes a finding, with the invocation's file names filled in.
-pub(crate) fn fix_command(remedy: &Remedy, files: &FixFiles<'_>) -> String {
-    let ca = files
-        .cacert
-        .map_or_else(|| "CA.pem".to_string(), |p| display_path(p).to_string());
-    let ca_key = files.cacert.and_then(guess_key).map_or_else(
-        || "CA-KEY.pem".to_string(),
-        |p| display_path(&p).to_string(),
-    );
-    match remedy {
-        Remedy::Reissue { add_ips, add_dns } => {
-            let mut cmd = format!(
-                "etcd-pki reissue --cacert {ca} --ca-key {ca_key} --cert {}",
-                display_path(files.cert)
-            );
-            if let Some(key) = files
-                .key
-                .map(Path::to_path_buf)
-                .or_else(|| guess_key(files.cert))
-            {
-                cmd.push_str(&format!(" --key {}", display_path(&key)));
-            }
-            for ip in add_ips {
-                cmd.push_str(&format!(" --add-ip {ip}"));
-            }
-            for dns in add_dns {
-                cmd.push_str(&format!(" --add-dns {dns}"));
-            }
-            cmd
-        }
-        Remedy::Renew => format!(
-            "etcd-pki renew {} --cacert {ca} --ca-key {ca_key}",
-            display_path(files.cert)
-        ),
-        other => other.to_string(),
-    }
-}
-
-/// The CA key file beside a CA certificate, by cfssl's and kubeadm's naming, if it exists.
-fn guess_key(ca: &Path) -> Option<PathBuf> {
-    key_candidates(ca).into_iter().find(|p| p.is_file())
 }
 
 pub(crate) fn file_label(path: &Path) -> String {

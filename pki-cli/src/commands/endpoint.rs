@@ -2,15 +2,15 @@
 
 use serde::Serialize;
 
+use pki_cluster::{health_all, member_list, status_all, Connection, Error, Health, MemberStatus};
+
 use crate::cli::{EndpointArgs, EndpointCommand, EndpointQueryArgs, Format};
-use crate::etcd::connect::{block_on, Etcd};
-use crate::etcd::errors::EtcdError;
-use crate::etcd::state::{health_all, member_list, status_all, Health, Status};
+use crate::connection::{block_on, connect, error_text};
 use crate::exit::{Failure, Outcome, Result};
 use crate::output::{print, print_json, Table};
 
 pub fn run(args: &EndpointArgs) -> Result<Outcome> {
-    let etcd = Etcd::from_args(&args.connection)?;
+    let etcd = connect(&args.connection)?;
     block_on(async {
         match &args.command {
             EndpointCommand::Health(a) => health(&etcd, a).await,
@@ -20,7 +20,7 @@ pub fn run(args: &EndpointArgs) -> Result<Outcome> {
 }
 
 /// The endpoints to ask: the given ones, or with --cluster every member's client URLs.
-async fn endpoints(etcd: &Etcd, args: &EndpointQueryArgs) -> Result<Vec<String>, EtcdError> {
+async fn endpoints(etcd: &Connection, args: &EndpointQueryArgs) -> Result<Vec<String>, Error> {
     if !args.cluster {
         return Ok(etcd.endpoints().to_vec());
     }
@@ -40,20 +40,34 @@ pub(crate) fn health_text(results: &[Health]) -> String {
     for h in results {
         if h.health {
             text.push_str(&format!(
-                "{} is healthy: successfully committed proposal: took = {}\n",
+                "{} is healthy: successfully committed proposal: took = {:?}\n",
                 h.endpoint, h.took
             ));
         } else {
             text.push_str(&format!(
                 "{} is unhealthy: failed to commit proposal: {}\n",
-                h.endpoint, h.error
+                h.endpoint,
+                health_error(h)
             ));
         }
     }
     text
 }
 
-async fn health(etcd: &Etcd, args: &EndpointQueryArgs) -> Result<Outcome> {
+fn health_error(h: &Health) -> String {
+    h.error.as_ref().map(error_text).unwrap_or_default()
+}
+
+/// etcdctl's JSON of one health check.
+#[derive(Serialize)]
+struct HealthJson<'a> {
+    endpoint: &'a str,
+    health: bool,
+    took: String,
+    error: String,
+}
+
+async fn health(etcd: &Connection, args: &EndpointQueryArgs) -> Result<Outcome> {
     let endpoints = endpoints(etcd, args).await?;
     let results = health_all(etcd, &endpoints).await;
     match args.write_out {
@@ -64,13 +78,23 @@ async fn health(etcd: &Etcd, args: &EndpointQueryArgs) -> Result<Outcome> {
                 table.row([
                     h.endpoint.clone(),
                     h.health.to_string(),
-                    h.took.clone(),
-                    h.error.clone(),
+                    format!("{:?}", h.took),
+                    health_error(h),
                 ]);
             }
             print(&table.render())?;
         }
-        Format::Json => print_json(&results)?,
+        Format::Json => print_json(
+            &results
+                .iter()
+                .map(|h| HealthJson {
+                    endpoint: &h.endpoint,
+                    health: h.health,
+                    took: format!("{:?}", h.took),
+                    error: health_error(h),
+                })
+                .collect::<Vec<_>>(),
+        )?,
     }
     if results.iter().all(|h| h.health) {
         Ok(Outcome::Ok)
@@ -89,12 +113,12 @@ struct StatusJson<'a> {
     #[serde(rename = "Endpoint")]
     endpoint: &'a str,
     #[serde(rename = "Status")]
-    status: Option<&'a Status>,
+    status: Option<&'a MemberStatus>,
     #[serde(rename = "Error")]
-    error: Option<&'a str>,
+    error: Option<String>,
 }
 
-async fn status(etcd: &Etcd, args: &EndpointQueryArgs) -> Result<Outcome> {
+async fn status(etcd: &Connection, args: &EndpointQueryArgs) -> Result<Outcome> {
     let endpoints = endpoints(etcd, args).await?;
     let results = status_all(etcd, &endpoints).await;
     match args.write_out {
@@ -156,7 +180,7 @@ async fn status(etcd: &Etcd, args: &EndpointQueryArgs) -> Result<Outcome> {
                 .map(|r| StatusJson {
                     endpoint: &r.endpoint,
                     status: r.status.as_ref().ok(),
-                    error: r.status.as_ref().err().map(String::as_str),
+                    error: r.status.as_ref().err().map(error_text),
                 })
                 .collect::<Vec<_>>(),
         )?,
@@ -166,14 +190,14 @@ async fn status(etcd: &Etcd, args: &EndpointQueryArgs) -> Result<Outcome> {
         .filter_map(|r| r.status.as_ref().err().map(|e| (&r.endpoint, e)))
         .collect();
     for (endpoint, error) in &failed {
-        eprintln!("etcd-pki: failed to get the status of {endpoint}: {error}");
+        eprintln!(
+            "etcd-pki: failed to get the status of {endpoint}: {}",
+            error_text(error)
+        );
     }
     if !failed.is_empty() && failed.len() == results.len() {
-        return Err(Failure::from(EtcdError::NoneReachable {
-            causes: failed
-                .iter()
-                .map(|(e, c)| ((*e).clone(), (*c).clone()))
-                .collect(),
+        return Err(Failure::from(Error::NoneReachable {
+            causes: failed.iter().map(|(_, e)| (*e).clone()).collect(),
         }));
     }
     Ok(if failed.is_empty() {

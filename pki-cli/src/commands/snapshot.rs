@@ -3,18 +3,19 @@
 
 use pki_core::{display_path, refuse_outputs_over_inputs, write::check_target, NamedInput};
 
+use pki_cluster::{save_snapshot, SavedSnapshot};
+
 use crate::cli::{ConnectionArgs, SnapshotArgs, SnapshotCommand};
-use crate::etcd::connect::{block_on, Etcd};
-use crate::etcd::snapshot::{save, Saved};
+use crate::connection::{block_on, connect};
 use crate::exit::{Outcome, Result};
 use crate::output::print;
 
 pub fn run(args: &SnapshotArgs) -> Result<Outcome> {
-    let etcd = Etcd::from_args(&args.connection)?;
+    let etcd = connect(&args.connection)?;
     match &args.command {
         SnapshotCommand::Save(save_args) => {
             check_output(&save_args.file, &args.connection)?;
-            let saved = block_on(save(&etcd, &save_args.file))??;
+            let saved = block_on(save_snapshot(&etcd, &save_args.file))??;
             print(&saved_text(&saved))?;
             Ok(Outcome::Ok)
         }
@@ -38,7 +39,7 @@ pub fn check_output(file: &std::path::Path, conn: &ConnectionArgs) -> Result<()>
 }
 
 /// What `etcdctl snapshot save` says, with the revision and the backup added.
-pub fn saved_text(saved: &Saved) -> String {
+pub fn saved_text(saved: &SavedSnapshot) -> String {
     let mut text = format!(
         "Snapshot saved at {} ({} bytes, revision {}, from {}; SHA-256 verified)\n",
         display_path(&saved.path),

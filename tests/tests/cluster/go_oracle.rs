@@ -87,8 +87,10 @@ fn go_verdict(case: &Case) -> (bool, String) {
         }
         // Serving, not just listening: a single member elects itself first, and under load that
         // can take longer than etcdctl's timeouts would allow for.
-        let ready = std::fs::read_to_string(dir.path().join("etcd.log"))
-            .is_ok_and(|log| log.contains("ready to serve client requests"));
+        let ready = std::fs::read_to_string(dir.path().join("etcd.log")).is_ok_and(|log| {
+            log.contains("published local member to cluster")
+                || log.contains("ready to serve client requests")
+        });
         if ready && TcpStream::connect((case.listen, client_port)).is_ok() {
             break;
         }

@@ -1,16 +1,17 @@
 //! The rules a membership change must pass before it is sent to etcd, as pure functions of the
-//! cluster's state, so that they can be tested without a cluster.
+//! cluster's state: usable without a cluster or an async runtime, and tested that way. Each rule
+//! yields a [`Finding`] of the shared vocabulary.
 //!
 //! Quorum is a majority of voters (learners do not vote): `voters / 2 + 1`; fault tolerance is
 //! how many voters may fail with the rest still a quorum. A voter added before it runs counts
 //! toward the quorum but not toward the healthy members, which is how the runbook's mistake
 //! loses fault tolerance; a learner does not.
 
-use pki_core::Status;
-use serde::Serialize;
+use pki_core::{CheckId, Finding, Remedy};
 
 /// What the rules need to know of a member.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MemberView {
     /// Member ID.
     pub id: u64,
@@ -25,6 +26,23 @@ pub struct MemberView {
 }
 
 impl MemberView {
+    /// A member as the rules see it.
+    pub fn new(
+        id: u64,
+        name: impl Into<String>,
+        peer_urls: Vec<String>,
+        is_learner: bool,
+        healthy: bool,
+    ) -> MemberView {
+        MemberView {
+            id,
+            name: name.into(),
+            peer_urls,
+            is_learner,
+            healthy,
+        }
+    }
+
     fn started(&self) -> bool {
         !self.name.is_empty()
     }
@@ -34,48 +52,6 @@ impl MemberView {
             format!("{:x}", self.id)
         } else {
             format!("{} ({:x})", self.name, self.id)
-        }
-    }
-}
-
-/// One rule's verdict.
-#[derive(Debug, Clone, Serialize)]
-pub struct Verdict {
-    /// PASS, WARN or FAIL.
-    pub status: Status,
-    /// Which rule.
-    pub check: &'static str,
-    /// What was found.
-    pub message: String,
-    /// What to do, for WARN and FAIL.
-    pub fix: Option<String>,
-}
-
-impl Verdict {
-    fn pass(check: &'static str, message: String) -> Verdict {
-        Verdict {
-            status: Status::Pass,
-            check,
-            message,
-            fix: None,
-        }
-    }
-
-    fn warn(check: &'static str, message: String, fix: String) -> Verdict {
-        Verdict {
-            status: Status::Warn,
-            check,
-            message,
-            fix: Some(fix),
-        }
-    }
-
-    fn fail(check: &'static str, message: String, fix: String) -> Verdict {
-        Verdict {
-            status: Status::Fail,
-            check,
-            message,
-            fix: Some(fix),
         }
     }
 }
@@ -141,12 +117,15 @@ pub fn check_add(
     peer_urls: &[String],
     learner: bool,
     limit: LearnerLimit,
-) -> Vec<Verdict> {
+) -> Vec<Finding> {
     let mut out = Vec::new();
 
     let unstarted: Vec<&MemberView> = members.iter().filter(|m| !m.started()).collect();
     out.push(if unstarted.is_empty() {
-        Verdict::pass("members started", format!("all {} members have started", members.len()))
+        Finding::pass(
+            CheckId::MembersStarted,
+            format!("all {} members have started", members.len()),
+        )
     } else {
         let ids: Vec<String> = unstarted.iter().map(|m| format!("{:x}", m.id)).collect();
         let counts = if unstarted.iter().any(|m| !m.is_learner) {
@@ -154,18 +133,21 @@ pub fn check_add(
         } else {
             " (as a learner)"
         };
-        Verdict::fail(
-            "members started",
+        Finding::fail(
+            CheckId::MembersStarted,
             format!(
                 "{} added but never started (peer URLs {}){counts}",
                 ids.join(", "),
-                unstarted.iter().flat_map(|m| m.peer_urls.clone()).collect::<Vec<_>>().join(", ")
-            ),
-            format!(
-                "start it with ETCD_INITIAL_CLUSTER_STATE=existing, or remove it: etcd-pki member remove {}",
-                ids[0]
+                unstarted
+                    .iter()
+                    .flat_map(|m| m.peer_urls.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
+        .remedy(Remedy::StartOrRemoveMember {
+            id: unstarted[0].id,
+        })
     });
 
     let unhealthy: Vec<&MemberView> = members
@@ -174,37 +156,36 @@ pub fn check_add(
         .collect();
     let started = members.iter().filter(|m| m.started()).count();
     out.push(if unhealthy.is_empty() {
-        Verdict::pass("members healthy", format!("every started member is healthy ({started})"))
+        Finding::pass(CheckId::MembersHealthy, format!("every started member is healthy ({started})"))
     } else if unhealthy.len() == started {
         // Not one member can serve a linearizable read: there is no leader. Right after a member
         // stops this is an election (about a second); if it lasts, quorum is lost.
-        Verdict::fail(
-            "members healthy",
+        Finding::fail(
+            CheckId::MembersHealthy,
             format!(
                 "no started member is healthy ({}): the cluster has no leader, an election is in progress or quorum is lost",
                 unhealthy.iter().map(|m| m.label()).collect::<Vec<_>>().join(", ")
             ),
-            "retry in a few seconds; if it persists, etcd-pki endpoint health --cluster shows which members are down, and no member can be added before quorum is back".to_string(),
         )
+        .remedy(Remedy::RetryLater)
     } else {
-        Verdict::fail(
-            "members healthy",
+        Finding::fail(
+            CheckId::MembersHealthy,
             format!(
                 "unhealthy: {}; adding now would cut fault tolerance further",
                 unhealthy.iter().map(|m| m.label()).collect::<Vec<_>>().join(", ")
             ),
-            format!(
-                "bring it back (etcd-pki endpoint health --cluster shows why) or remove it first: etcd-pki member remove {}",
-                unhealthy[0].name
-            ),
         )
+        .remedy(Remedy::RepairOrRemoveMember {
+            name: unhealthy[0].name.clone(),
+        })
     });
 
     let (v, h) = voters(members);
     let now = tolerance(v, h);
     if learner {
-        out.push(Verdict::pass(
-            "fault tolerance",
+        out.push(Finding::pass(
+            CheckId::FaultTolerance,
             format!(
                 "a learner does not vote: {v} voters still tolerate {} failure(s)",
                 now.max(0)
@@ -213,28 +194,28 @@ pub fn check_add(
     } else {
         let after = tolerance(v + 1, h);
         out.push(if after < 0 {
-            Verdict::fail(
-                "fault tolerance",
+            Finding::fail(
+                CheckId::FaultTolerance,
                 format!(
                     "{v} voters, {h} healthy: with a new voter that has not started, {} of {} votes are needed and only {h} can vote: the cluster would stop until it joins",
                     quorum(v + 1),
                     v + 1
                 ),
-                "add it as a learner (--learner), start it, then promote it: etcd-pki member promote NAME --wait".into(),
             )
+            .remedy(Remedy::AddAsLearner)
         } else if after < now {
-            Verdict::warn(
-                "fault tolerance",
+            Finding::warn(
+                CheckId::FaultTolerance,
                 format!(
                     "until the new voter has started, {} voters need {} and tolerate {after} failure(s) instead of {now}",
                     v + 1,
                     quorum(v + 1)
                 ),
-                "prefer --learner: a learner joins without voting, then etcd-pki member promote NAME --wait".into(),
             )
+            .remedy(Remedy::AddAsLearner)
         } else {
-            Verdict::pass(
-                "fault tolerance",
+            Finding::pass(
+                CheckId::FaultTolerance,
                 format!("{} voters will tolerate {after} failure(s), as now", v + 1),
             )
         });
@@ -244,46 +225,42 @@ pub fn check_add(
         let learners: Vec<&MemberView> = members.iter().filter(|m| m.is_learner).collect();
         out.push(match (learners.first(), limit) {
             (None, LearnerLimit::One) => {
-                Verdict::pass("learner limit", "no learner yet (this etcd allows one)".into())
+                Finding::pass(CheckId::LearnerLimit, "no learner yet (this etcd allows one)")
             }
-            (None, LearnerLimit::Configurable) => Verdict::pass(
-                "learner limit",
-                "no learner yet (etcd 3.6 allows --max-learners, default 1)".into(),
+            (None, LearnerLimit::Configurable) => Finding::pass(
+                CheckId::LearnerLimit,
+                "no learner yet (etcd 3.6 allows as many as its learner limit, default 1)",
             ),
-            (Some(first), LearnerLimit::One) => Verdict::fail(
-                "learner limit",
+            (Some(first), LearnerLimit::One) => Finding::fail(
+                CheckId::LearnerLimit,
                 format!(
                     "{} is already a learner and this etcd allows one (\"too many learner members in cluster\")",
                     first.label()
                 ),
+            )
+            .remedy(Remedy::PromoteOrRemoveLearner { id: first.id }),
+            (Some(first), LearnerLimit::Configurable) => Finding::warn(
+                CheckId::LearnerLimit,
                 format!(
-                    "promote it once it has caught up (etcd-pki member promote {:x} --wait) or remove it",
-                    first.id
-                ),
-            ),
-            (Some(first), LearnerLimit::Configurable) => Verdict::warn(
-                "learner limit",
-                format!(
-                    "{} learner(s) already ({}); etcd 3.6 allows as many as its --max-learners (default 1), which it does not report: it refuses the add with \"too many learner members in cluster\" past it",
+                    "{} learner(s) already ({}); etcd 3.6 allows as many as its learner limit (default 1), which it does not report: it refuses the add with \"too many learner members in cluster\" past it",
                     learners.len(),
                     first.label()
                 ),
-                format!(
-                    "promote it once it has caught up (etcd-pki member promote {:x} --wait), or make sure --max-learners allows {}",
-                    first.id,
-                    learners.len() + 1
-                ),
-            ),
+            )
+            .remedy(Remedy::PromoteLearnerOrRaiseLimit {
+                id: first.id,
+                learners: learners.len() + 1,
+            }),
         });
     }
 
     out.push(match members.iter().find(|m| m.name == name) {
-        Some(m) => Verdict::fail(
-            "name unused",
+        Some(m) => Finding::fail(
+            CheckId::NameUnused,
             format!("a member is already named {name} ({:x})", m.id),
-            "choose another name, or remove the old member first if it is being replaced".into(),
-        ),
-        None => Verdict::pass("name unused", format!("no member is named {name}")),
+        )
+        .remedy(Remedy::ChooseAnotherName),
+        None => Finding::pass(CheckId::NameUnused, format!("no member is named {name}")),
     });
 
     let taken: Vec<(String, &MemberView)> = peer_urls
@@ -300,54 +277,55 @@ pub fn check_add(
         })
         .collect();
     out.push(match taken.first() {
-        Some((url, m)) => Verdict::fail(
-            "peer URL unused",
+        Some((url, m)) => Finding::fail(
+            CheckId::PeerUrlUnused,
             format!("{url} is already the peer URL of {}", m.label()),
-            format!("if that member is a failed earlier add, remove it first: etcd-pki member remove {:x}", m.id),
+        )
+        .remedy(Remedy::RemoveStaleMember { id: m.id }),
+        None => Finding::pass(
+            CheckId::PeerUrlUnused,
+            format!("no member uses {}", peer_urls.join(", ")),
         ),
-        None => Verdict::pass("peer URL unused", format!("no member uses {}", peer_urls.join(", "))),
     });
     out
 }
-
-/// The check that refuses to remove the leader.
-pub const NOT_THE_LEADER: &str = "not the leader";
 
 /// The rules for removing `target`; `leader` is the current leader's ID if known.
 pub fn check_remove(
     members: &[MemberView],
     target: &MemberView,
     leader: Option<u64>,
-) -> Vec<Verdict> {
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let (v, h) = voters(members);
     if target.is_learner {
-        out.push(Verdict::pass(
-            "quorum after removal",
-            "a learner does not vote: quorum is unaffected".into(),
+        out.push(Finding::pass(
+            CheckId::QuorumAfterRemoval,
+            "a learner does not vote: quorum is unaffected",
         ));
     } else if v == 1 {
-        out.push(Verdict::fail(
-            "quorum after removal",
-            "it is the only voting member: removing it would leave no cluster".into(),
-            "add and promote another member first, or take a snapshot and decommission the cluster"
-                .into(),
-        ));
+        out.push(
+            Finding::fail(
+                CheckId::QuorumAfterRemoval,
+                "it is the only voting member: removing it would leave no cluster",
+            )
+            .remedy(Remedy::AddMemberFirst),
+        );
     } else {
         let healthy_after = if target.healthy { h - 1 } else { h };
         let need = quorum(v - 1);
         out.push(if healthy_after < need {
-            Verdict::fail(
-                "quorum after removal",
+            Finding::fail(
+                CheckId::QuorumAfterRemoval,
                 format!(
                     "after removing it, {} voters need {need} and only {healthy_after} are healthy: the cluster would stop",
                     v - 1
                 ),
-                "start or repair the unhealthy members first, then remove".into(),
             )
+            .remedy(Remedy::RepairMembersFirst)
         } else {
-            Verdict::pass(
-                "quorum after removal",
+            Finding::pass(
+                CheckId::QuorumAfterRemoval,
                 format!(
                     "{} voters remain, {healthy_after} healthy, tolerating {} failure(s)",
                     v - 1,
@@ -357,11 +335,13 @@ pub fn check_remove(
         });
     }
     if leader == Some(target.id) {
-        out.push(Verdict::fail(
-            NOT_THE_LEADER,
-            format!("{} is the current leader: removing it forces an election, with no writes until it ends", target.label()),
-            "move leadership first (etcdctl move-leader ID), or use etcd-pki scale-in, which does; or pass --force to remove it anyway".into(),
-        ));
+        out.push(
+            Finding::fail(
+                CheckId::NotTheLeader,
+                format!("{} is the current leader: removing it forces an election, with no writes until it ends", target.label()),
+            )
+            .remedy(Remedy::MoveLeadershipFirst),
+        );
     }
     out
 }
@@ -370,17 +350,19 @@ pub fn check_remove(
 mod tests {
     use super::*;
 
+    use pki_core::Status;
+
     fn m(id: u64, name: &str, learner: bool, healthy: bool) -> MemberView {
-        MemberView {
+        MemberView::new(
             id,
-            name: name.into(),
-            peer_urls: vec![format!("https://10.0.0.{id}:2380")],
-            is_learner: learner,
+            name,
+            vec![format!("https://10.0.0.{id}:2380")],
+            learner,
             healthy,
-        }
+        )
     }
 
-    fn status_of(v: &[Verdict], check: &str) -> Status {
+    fn status_of(v: &[Finding], check: CheckId) -> Status {
         v.iter()
             .find(|x| x.check == check)
             .unwrap_or_else(|| panic!("{check}: {v:?}"))
@@ -432,7 +414,7 @@ mod tests {
         ];
         let urls = vec!["https://10.0.0.4:2380".to_string()];
         let voter = check_add(&three, "d", &urls, false, LearnerLimit::One);
-        assert_eq!(status_of(&voter, "fault tolerance"), Status::Warn);
+        assert_eq!(status_of(&voter, CheckId::FaultTolerance), Status::Warn);
         let learner = check_add(&three, "d", &urls, true, LearnerLimit::One);
         assert!(
             learner.iter().all(|v| v.status == Status::Pass),
@@ -450,8 +432,8 @@ mod tests {
             false,
             LearnerLimit::One,
         );
-        assert_eq!(status_of(&v, "fault tolerance"), Status::Fail);
-        assert_eq!(status_of(&v, "members healthy"), Status::Fail);
+        assert_eq!(status_of(&v, CheckId::FaultTolerance), Status::Fail);
+        assert_eq!(status_of(&v, CheckId::MembersHealthy), Status::Fail);
     }
 
     #[test]
@@ -471,16 +453,17 @@ mod tests {
             );
             let row = v
                 .into_iter()
-                .find(|x| x.check == "members healthy")
+                .find(|x| x.check == CheckId::MembersHealthy)
                 .unwrap();
             assert_eq!(row.status, Status::Fail);
-            (row.message, row.fix.unwrap())
+            (row.message, row.remedy.unwrap())
         };
-        let (message, _) = health(&one_down);
+        let (message, remedy) = health(&one_down);
         assert!(message.starts_with("unhealthy: c "), "{message}");
-        let (message, fix) = health(&[m(1, "a", false, false), m(2, "b", false, false)]);
+        assert_eq!(remedy, Remedy::RepairOrRemoveMember { name: "c".into() });
+        let (message, remedy) = health(&[m(1, "a", false, false), m(2, "b", false, false)]);
         assert!(message.contains("no leader"), "{message}");
-        assert!(fix.starts_with("retry"), "{fix}");
+        assert_eq!(remedy, Remedy::RetryLater);
     }
 
     #[test]
@@ -504,19 +487,18 @@ mod tests {
             true,
             LearnerLimit::Configurable,
         );
-        assert_eq!(status_of(&v36, "learner limit"), Status::Warn);
-        assert_eq!(status_of(&v, "members started"), Status::Fail);
-        assert_eq!(status_of(&v, "learner limit"), Status::Fail);
-        assert_eq!(status_of(&v, "name unused"), Status::Fail);
-        assert_eq!(status_of(&v, "peer URL unused"), Status::Fail);
-        assert!(v
-            .iter()
-            .find(|x| x.check == "members started")
-            .unwrap()
-            .fix
-            .as_ref()
-            .unwrap()
-            .contains("member remove 2"));
+        assert_eq!(status_of(&v36, CheckId::LearnerLimit), Status::Warn);
+        assert_eq!(status_of(&v, CheckId::MembersStarted), Status::Fail);
+        assert_eq!(status_of(&v, CheckId::LearnerLimit), Status::Fail);
+        assert_eq!(status_of(&v, CheckId::NameUnused), Status::Fail);
+        assert_eq!(status_of(&v, CheckId::PeerUrlUnused), Status::Fail);
+        assert_eq!(
+            v.iter()
+                .find(|x| x.check == CheckId::MembersStarted)
+                .unwrap()
+                .remedy,
+            Some(Remedy::StartOrRemoveMember { id: 2 })
+        );
     }
 
     #[test]
@@ -528,13 +510,13 @@ mod tests {
         ];
         let v = check_remove(&three, &three[0], None);
         assert_eq!(
-            status_of(&v, "quorum after removal"),
+            status_of(&v, CheckId::QuorumAfterRemoval),
             Status::Fail,
             "b alone cannot be a quorum of 2"
         );
         let v = check_remove(&three, &three[2], Some(1));
         assert_eq!(
-            status_of(&v, "quorum after removal"),
+            status_of(&v, CheckId::QuorumAfterRemoval),
             Status::Pass,
             "removing the dead member helps"
         );
@@ -545,15 +527,15 @@ mod tests {
             m(4, "d", true, false),
         ];
         let v = check_remove(&healthy, &healthy[0], Some(1));
-        assert_eq!(status_of(&v, "not the leader"), Status::Fail);
-        assert_eq!(status_of(&v, "quorum after removal"), Status::Pass);
+        assert_eq!(status_of(&v, CheckId::NotTheLeader), Status::Fail);
+        assert_eq!(status_of(&v, CheckId::QuorumAfterRemoval), Status::Pass);
         let v = check_remove(&healthy, &healthy[3], Some(1));
         assert!(v.iter().all(|x| x.status == Status::Pass));
         let one = [m(1, "a", false, true)];
         assert_eq!(
             status_of(
                 &check_remove(&one, &one[0], Some(1)),
-                "quorum after removal"
+                CheckId::QuorumAfterRemoval
             ),
             Status::Fail
         );

@@ -19,7 +19,8 @@ use tokio::net::TcpSocket;
 
 use pki_core::{Host, HostUrl};
 
-use crate::etcd::connect::Deadline;
+use crate::connection::Deadline;
+use crate::error::Error;
 
 /// Records the chain a server presents and accepts it; the handshake signature is still checked
 /// against the recorded certificate's key.
@@ -85,24 +86,51 @@ impl ServerCertVerifier for Recorder {
 pub struct Identity {
     /// The certificate file's contents (leaf first).
     pub certs_pem: Vec<u8>,
-    /// The key file's contents.
+    /// The key file's contents (zeroed when dropped, never printed).
     pub key_pem: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl Identity {
+    /// Reads a certificate file and its key file (regular files only; see pki-core).
+    ///
+    /// # Errors
+    /// [`Error::File`] when either cannot be read.
+    pub fn from_files(
+        cert: impl AsRef<std::path::Path>,
+        key: impl AsRef<std::path::Path>,
+    ) -> Result<Identity, Error> {
+        Ok(Identity {
+            certs_pem: pki_core::read_file(cert.as_ref())?,
+            key_pem: zeroize::Zeroizing::new(pki_core::read_file(key.as_ref())?),
+        })
+    }
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("certs_pem", &format_args!("{} bytes", self.certs_pem.len()))
+            .field("key_pem", &"<redacted>")
+            .finish()
+    }
 }
 
 /// What a connection to a peer port showed.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PeerProbe {
     /// The chain the member served (DER, leaf first); empty if it sent none.
     pub served: Vec<Vec<u8>>,
     /// With an identity: whether the member accepted it, or why not.
-    pub accepted: Result<(), Refusal>,
+    pub accepted: Result<(), ProbeRefusal>,
     /// The local address the connection came from.
     pub source: Option<SocketAddr>,
 }
 
 /// Why a member refused a client certificate.
 #[derive(Debug, Clone)]
-pub struct Refusal {
+#[non_exhaustive]
+pub struct ProbeRefusal {
     /// What happened.
     pub reason: String,
     /// Whether the refusal may depend on the address the connection came from (etcd's check
@@ -111,9 +139,9 @@ pub struct Refusal {
     pub depends_on_address: bool,
 }
 
-impl Refusal {
-    fn alert(reason: String) -> Refusal {
-        Refusal {
+impl ProbeRefusal {
+    fn alert(reason: String) -> ProbeRefusal {
+        ProbeRefusal {
             reason,
             depends_on_address: false,
         }
@@ -128,14 +156,15 @@ pub async fn probe(
     identity: Option<&Identity>,
     source: Option<IpAddr>,
     deadline: Deadline,
-) -> Result<PeerProbe, String> {
+) -> Result<PeerProbe, Error> {
     let started = tokio::time::Instant::now();
     match tokio::time::timeout_at(deadline, probe_inner(peer_url, identity, source)).await {
         Ok(r) => r,
-        Err(_) => Err(format!(
-            "no TLS answer within {:?}: the member accepts connections but does not answer (hung or overloaded?)",
-            deadline.saturating_duration_since(started)
-        )),
+        Err(_) => Err(Error::Timeout {
+            endpoint: peer_url.url.clone(),
+            after: deadline.saturating_duration_since(started),
+            connected: true,
+        }),
     }
 }
 
@@ -143,7 +172,11 @@ async fn probe_inner(
     peer_url: &HostUrl,
     identity: Option<&Identity>,
     source: Option<IpAddr>,
-) -> Result<PeerProbe, String> {
+) -> Result<PeerProbe, Error> {
+    let unreachable = |cause: String| Error::Unreachable {
+        endpoint: peer_url.url.clone(),
+        cause,
+    };
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let recorder = Arc::new(Recorder {
         provider: provider.clone(),
@@ -151,7 +184,7 @@ async fn probe_inner(
     });
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| Error::Settings(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(recorder.clone());
     let config = match identity {
@@ -159,14 +192,14 @@ async fn probe_inner(
             let certs: Vec<CertificateDer<'static>> =
                 rustls_pki_types::pem::PemObject::pem_slice_iter(&id.certs_pem)
                     .collect::<Result<_, _>>()
-                    .map_err(|e| format!("the peer certificate file: {e}"))?;
+                    .map_err(|e| Error::Settings(format!("the probe's certificate file: {e}")))?;
             let key = <PrivateKeyDer<'static> as rustls_pki_types::pem::PemObject>::from_pem_slice(
                 &id.key_pem,
             )
-            .map_err(|e| format!("the peer key file: {e}"))?;
+            .map_err(|e| Error::Settings(format!("the probe's key file: {e}")))?;
             builder
                 .with_client_auth_cert(certs, key)
-                .map_err(|e| format!("the peer certificate and key: {e}"))?
+                .map_err(|e| Error::Settings(format!("the probe's certificate and key: {e}")))?
         }
         None => builder.with_no_client_auth(),
     };
@@ -177,35 +210,37 @@ async fn probe_inner(
         Host::Ip(ip) => SocketAddr::new(*ip, port),
         Host::Dns(name) => tokio::net::lookup_host((name.as_str(), port))
             .await
-            .map_err(|e| format!("cannot resolve {name}: {e}"))?
+            .map_err(|e| unreachable(format!("cannot resolve {name}: {e}")))?
             .next()
-            .ok_or_else(|| format!("{name} resolves to no address"))?,
+            .ok_or_else(|| unreachable(format!("{name} resolves to no address")))?,
     };
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
     } else {
         TcpSocket::new_v6()
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| unreachable(e.to_string()))?;
     if let Some(ip) = source {
         socket
             .bind(SocketAddr::new(ip, 0))
-            .map_err(|e| format!("cannot connect from {ip}: {e}"))?;
+            .map_err(|e| unreachable(format!("cannot connect from {ip}: {e}")))?;
     }
     let stream = socket
         .connect(addr)
         .await
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+        .map_err(|e| unreachable(format!("cannot connect to {addr}: {e}")))?;
     let local = stream.local_addr().ok();
     let server_name = match &peer_url.host {
         Host::Ip(ip) => ServerName::IpAddress((*ip).into()),
-        Host::Dns(name) => ServerName::try_from(name.clone()).map_err(|e| e.to_string())?,
+        Host::Dns(name) => {
+            ServerName::try_from(name.clone()).map_err(|e| unreachable(e.to_string()))?
+        }
     };
     let handshake = connector.connect(server_name, stream).await;
     let served = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
     let accepted = match (identity, handshake) {
-        (_, Err(e)) if identity.is_none() => Err(Refusal::alert(e.to_string())),
-        (_, Err(e)) => Err(Refusal::alert(describe_rejection(&e.to_string()))),
+        (_, Err(e)) if identity.is_none() => Err(ProbeRefusal::alert(e.to_string())),
+        (_, Err(e)) => Err(ProbeRefusal::alert(describe_rejection(&e.to_string()))),
         (None, Ok(_)) => Ok(()),
         (Some(_), Ok(mut tls)) => {
             // TLS 1.3 servers judge the client certificate after the handshake: ask for /version.
@@ -226,18 +261,18 @@ async fn probe_inner(
                 Ok(n) if buf[..n].starts_with(b"HTTP/1.") => Ok(()),
                 // etcd's peer listener completes the handshake, then checks that the client
                 // certificate covers the connecting address and closes the connection if not.
-                Ok(0) => Err(Refusal {
+                Ok(0) => Err(ProbeRefusal {
                     reason: format!(
                         "the member completed the TLS handshake, then closed the connection without answering: etcd does that when the peer certificate does not cover the address it connects from ({}; the member logs \"rejected connection\")",
                         local.map_or("this host".to_string(), |a| a.ip().to_string())
                     ),
                     depends_on_address: true,
                 }),
-                Ok(n) => Err(Refusal::alert(format!(
+                Ok(n) => Err(ProbeRefusal::alert(format!(
                     "unexpected answer: {:?}",
                     String::from_utf8_lossy(&buf[..n])
                 ))),
-                Err(e) => Err(Refusal::alert(describe_rejection(&e.to_string()))),
+                Err(e) => Err(ProbeRefusal::alert(describe_rejection(&e.to_string()))),
             }
         }
     };

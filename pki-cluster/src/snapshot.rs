@@ -9,17 +9,16 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use pki_core::display_path;
 use pki_core::write::{AtomicFile, Secrecy};
 use serde::Serialize;
 
-use crate::etcd::connect::Etcd;
-use crate::etcd::errors::{classify, EtcdError};
-use crate::exit::{usage, Failure};
+use crate::connection::Connection;
+use crate::error::{classify, Error, Result};
 
 /// A saved snapshot.
 #[derive(Debug, Clone, Serialize)]
-pub struct Saved {
+#[non_exhaustive]
+pub struct SavedSnapshot {
     /// The file.
     #[serde(serialize_with = "pki_core::serde_path::path")]
     pub path: PathBuf,
@@ -34,34 +33,26 @@ pub struct Saved {
     pub backup: Option<PathBuf>,
 }
 
-/// Saves a snapshot from the first endpoint that answers.
-pub async fn save(etcd: &Etcd, path: &Path) -> Result<Saved, Failure> {
+/// Streams a snapshot from the first endpoint that answers into `path` (see the module docs).
+///
+/// # Errors
+/// A `path` that is a pipe or a device, or one the file cannot be written to, is [`Error::File`]
+/// or [`Error::Write`]; no endpoint answering is [`Error::NoneReachable`]; a stream that is
+/// not a database followed by its SHA-256 is [`Error::BadSnapshot`] (nothing is written then).
+pub async fn save_snapshot(etcd: &Connection, path: impl AsRef<Path>) -> Result<SavedSnapshot> {
+    let path = path.as_ref();
     let mut causes = Vec::new();
     for endpoint in etcd.endpoints() {
         match save_from(etcd, endpoint, path).await {
             Ok(saved) => return Ok(saved),
-            Err(SaveError::Etcd(EtcdError::Unreachable { endpoint, cause })) => {
-                causes.push((endpoint, cause))
-            }
-            Err(SaveError::Etcd(e)) => return Err(e.into()),
-            Err(SaveError::Other(f)) => return Err(f),
+            Err(e) if e.is_unreachable() => causes.push(e),
+            Err(e) => return Err(e),
         }
     }
-    Err(EtcdError::NoneReachable { causes }.into())
+    Err(Error::NoneReachable { causes })
 }
 
-enum SaveError {
-    Etcd(EtcdError),
-    Other(Failure),
-}
-
-impl From<EtcdError> for SaveError {
-    fn from(e: EtcdError) -> Self {
-        SaveError::Etcd(e)
-    }
-}
-
-async fn save_from(etcd: &Etcd, endpoint: &str, path: &Path) -> Result<Saved, SaveError> {
+async fn save_from(etcd: &Connection, endpoint: &str, path: &Path) -> Result<SavedSnapshot> {
     let mut client = etcd.connect(endpoint).await?;
     let wait = etcd.request_timeout();
     // etcd 3.4 sends snapshot messages without a header: the revision comes from a status
@@ -72,46 +63,45 @@ async fn save_from(etcd: &Etcd, endpoint: &str, path: &Path) -> Result<Saved, Sa
         .and_then(Result::ok)
         .and_then(|s| s.header().map(|h| h.revision()))
         .unwrap_or(0);
-    let stalled = || EtcdError::Unreachable {
+    let stalled = || Error::Timeout {
         endpoint: endpoint.to_string(),
-        cause: format!("the snapshot stream stalled for {wait:?}"),
+        after: wait,
+        connected: true,
     };
     let mut stream = tokio::time::timeout(wait, client.snapshot())
         .await
         .map_err(|_| stalled())?
-        .map_err(|e| classify(endpoint, e, etcd))?;
-    let mut file =
-        AtomicFile::create(path, Secrecy::Secret).map_err(|e| SaveError::Other(usage(e)))?;
+        .map_err(|e| classify(endpoint, e, etcd.command_timeout()))?;
+    let mut file = AtomicFile::create(path, Secrecy::Secret)?;
     let mut size: u64 = 0;
     let mut revision = 0;
     loop {
         let message = tokio::time::timeout(wait, stream.message())
             .await
             .map_err(|_| stalled())?
-            .map_err(|e| classify(endpoint, e, etcd))?;
+            .map_err(|e| classify(endpoint, e, etcd.command_timeout()))?;
         let Some(message) = message else { break };
         if revision == 0 {
             revision = message.header().map_or(0, |h| h.revision());
         }
         file.file()
             .write_all(message.blob())
-            .map_err(|e| SaveError::Other(write_error(path, e)))?;
+            .map_err(|e| Error::Write {
+                path: path.to_path_buf(),
+                cause: e.to_string(),
+            })?;
         size += message.blob().len() as u64;
     }
     if revision == 0 {
         revision = before;
     }
-    verify(file.temp_path(), size).map_err(|why| {
-        SaveError::Other(Failure {
-            code: crate::exit::Code::Etcd,
-            error: anyhow::anyhow!(
-                "the snapshot from {endpoint} is not intact ({why}); nothing was written to {}",
-                display_path(path)
-            ),
-        })
+    verify(file.temp_path(), size).map_err(|why| Error::BadSnapshot {
+        endpoint: endpoint.to_string(),
+        path: path.to_path_buf(),
+        why,
     })?;
-    let backup = file.commit().map_err(|e| SaveError::Other(usage(e)))?;
-    Ok(Saved {
+    let backup = file.commit()?;
+    Ok(SavedSnapshot {
         path: path.to_path_buf(),
         size,
         revision,
@@ -122,7 +112,7 @@ async fn save_from(etcd: &Etcd, endpoint: &str, path: &Path) -> Result<Saved, Sa
 
 /// etcd's own test: a snapshot with a hash is 512-byte pages plus 32 bytes, and those 32 bytes
 /// are the SHA-256 of the rest.
-fn verify(temp: &Path, size: u64) -> Result<(), String> {
+fn verify(temp: &Path, size: u64) -> std::result::Result<(), String> {
     const HASH: u64 = 32;
     if size < HASH || size % 512 != HASH {
         return Err(format!(
@@ -152,13 +142,6 @@ fn verify(temp: &Path, size: u64) -> Result<(), String> {
     Ok(())
 }
 
-fn write_error(path: &Path, error: std::io::Error) -> Failure {
-    usage(pki_core::Error::Write {
-        path: path.to_path_buf(),
-        error,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::verify;
@@ -170,7 +153,7 @@ mod tests {
         [db, hash.as_ref().to_vec()].concat()
     }
 
-    fn check(bytes: &[u8], size: u64) -> Result<(), String> {
+    fn check(bytes: &[u8], size: u64) -> std::result::Result<(), String> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
         std::fs::write(&path, bytes).unwrap();

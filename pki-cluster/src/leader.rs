@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use crate::etcd::connect::Etcd;
-use crate::etcd::errors::EtcdError;
-use crate::etcd::state::{client_endpoint, status, ClusterState, MemberInfo};
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::state::{client_endpoint, status, ClusterState, MemberInfo};
 
 /// The voter that should take over from `leader`: started, healthy, not a learner, with the
 /// highest applied raft index. `None` when there is none (only possible with `--force`).
@@ -34,19 +34,25 @@ pub fn successor(state: &ClusterState, leader: u64) -> Option<&MemberInfo> {
 /// The leader cannot be reached or refuses, or leadership has not moved within a few seconds;
 /// the cluster is then as it was, or has only changed leader.
 pub async fn move_leadership(
-    etcd: &Etcd,
+    etcd: &Connection,
     leader: &MemberInfo,
     to: &MemberInfo,
-) -> Result<(), EtcdError> {
+) -> Result<()> {
     let Some(endpoint) = client_endpoint(leader) else {
-        return Err(EtcdError::Unreachable {
-            endpoint: leader.label(),
-            cause: "the leader lists no client URL to send move-leader to".into(),
+        return Err(Error::Leadership {
+            from: leader.label(),
+            to: to.label(),
+            what: "the leader lists no client URL to send the transfer to".into(),
         });
     };
     let target = to.id;
     etcd.on(endpoint, |mut c| async move { c.move_leader(target).await })
-        .await?;
+        .await
+        .map_err(|e| Error::Leadership {
+            from: leader.label(),
+            to: to.label(),
+            what: e.to_string(),
+        })?;
     // etcd answers once the transfer is done; confirm it from the new leader's side.
     let Some(to_endpoint) = client_endpoint(to) else {
         return Ok(());
@@ -59,10 +65,11 @@ pub async fn move_leadership(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    Err(EtcdError::Unreachable {
-        endpoint: to_endpoint.to_string(),
-        cause: format!(
-            "{} accepted move-leader but {} has not reported itself leader within 5s",
+    Err(Error::Leadership {
+        from: leader.label(),
+        to: to.label(),
+        what: format!(
+            "{} accepted the transfer but {} has not reported itself leader within 5s",
             leader.label(),
             to.label()
         ),
@@ -72,7 +79,7 @@ pub async fn move_leadership(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::etcd::state::{EndpointStatus, Health, MemberList, Status};
+    use crate::state::{EndpointStatus, Health, MemberList, MemberStatus};
 
     /// `(id, learner, healthy, applied index)`; every member started.
     fn state(members: &[(u64, bool, bool, u64)]) -> ClusterState {
@@ -99,8 +106,8 @@ mod tests {
                     let h = Health {
                         endpoint: endpoint(id),
                         health,
-                        took: "1ms".into(),
-                        error: String::new(),
+                        took: std::time::Duration::from_millis(1),
+                        error: None,
                     };
                     (id, h)
                 })
@@ -108,7 +115,7 @@ mod tests {
             status: members
                 .iter()
                 .map(|&(id, is_learner, _, applied)| {
-                    let s = Status {
+                    let s = MemberStatus {
                         member_id: id,
                         version: "3.4.23".into(),
                         db_size: 0,

@@ -2,17 +2,66 @@
 //! runbook's shapes: the `ETCD_*` environment `member add` prints, `/etc/etcd/etcd.conf`
 //! (`DATA_DIR`, `HOST_NAME`, `HOST_IP`, `CLUSTER`, `CLUSTER_STATE`, `TOKEN`), and an
 //! `etcd.service` unit like the runbook's, whose `ExecStart` reads them. Pure text; nothing here
-//! touches the network or the disk.
+//! touches the network, and only [`write_node_files`] the disk.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use pki_core::write::FileWrite;
 use pki_core::{Host, HostUrl};
 
-use crate::cli::NodeArgs;
+use crate::rules::normalise_url;
+use crate::state::MemberList;
+use crate::urls::MemberUrls;
+
+/// Where and how a node runs, for the files: its data directory, where its PKI files are, the
+/// etcd binary, and the cluster's token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NodeSettings {
+    /// `--data-dir`.
+    pub data_dir: PathBuf,
+    /// Where the node keeps its PKI files (the runbook's cfssl names).
+    pub pki_dir: PathBuf,
+    /// The etcd binary the unit runs.
+    pub etcd_binary: PathBuf,
+    /// `--initial-cluster-token`.
+    pub token: String,
+}
+
+impl Default for NodeSettings {
+    /// The runbook's: `/data/etcd`, `/etc/kubernetes/pki/etcd`, `/usr/bin/etcd`,
+    /// `etcd-cluster`.
+    fn default() -> NodeSettings {
+        NodeSettings {
+            data_dir: PathBuf::from("/data/etcd"),
+            pki_dir: PathBuf::from("/etc/kubernetes/pki/etcd"),
+            etcd_binary: PathBuf::from("/usr/bin/etcd"),
+            token: "etcd-cluster".into(),
+        }
+    }
+}
+
+impl NodeSettings {
+    /// Settings with these values.
+    pub fn new(
+        data_dir: impl Into<PathBuf>,
+        pki_dir: impl Into<PathBuf>,
+        etcd_binary: impl Into<PathBuf>,
+        token: impl Into<String>,
+    ) -> NodeSettings {
+        NodeSettings {
+            data_dir: data_dir.into(),
+            pki_dir: pki_dir.into(),
+            etcd_binary: etcd_binary.into(),
+            token: token.into(),
+        }
+    }
+}
 
 /// A node as the files describe it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Node {
     /// `--name`.
     pub name: String,
@@ -30,20 +79,6 @@ impl Node {
             .map(|u| u.host.to_string())
             .unwrap_or_default()
     }
-}
-
-/// Client URLs for a node given only peer URLs: the same hosts and scheme on port 2379.
-pub fn default_client_urls(peer_urls: &[HostUrl]) -> Vec<HostUrl> {
-    peer_urls
-        .iter()
-        .filter_map(|u| {
-            let host = match &u.host {
-                Host::Ip(IpAddr::V6(v6)) => format!("[{v6}]"),
-                h => h.to_string(),
-            };
-            HostUrl::parse(&format!("{}://{host}:2379", u.scheme)).ok()
-        })
-        .collect()
 }
 
 /// `infra0=https://...,infra1=https://...` from `(name, peer URLs)`, sorted by name as the
@@ -67,7 +102,7 @@ pub fn env_file(node: &Node, cluster: &str, state: &str) -> String {
 }
 
 /// The runbook's `/etc/etcd/etcd.conf`.
-pub fn etcd_conf(node: &Node, args: &NodeArgs, cluster: &str, state: &str) -> String {
+pub fn etcd_conf(node: &Node, args: &NodeSettings, cluster: &str, state: &str) -> String {
     format!(
         "DATA_DIR={}\nHOST_NAME={}\nHOST_IP={}\nCLUSTER={cluster}\nCLUSTER_STATE={state}\nTOKEN={}\n",
         args.data_dir.display(),
@@ -107,7 +142,7 @@ impl PkiFiles {
 /// A systemd unit like the runbook's: `EnvironmentFile=-/etc/etcd/etcd.conf` and an
 /// `ExecStart` that builds the flags from it, with mutual TLS on both ports. It also listens on
 /// 127.0.0.1 for local clients, as the runbook does, unless the node's own address is loopback.
-pub fn systemd_unit(node: &Node, args: &NodeArgs, conf_path: &Path) -> String {
+pub fn systemd_unit(node: &Node, args: &NodeSettings, conf_path: &Path) -> String {
     let pki = PkiFiles::in_dir(&args.pki_dir);
     let scheme = |u: Option<&HostUrl>| u.map_or("https".to_string(), |u| u.scheme.clone());
     let peer_scheme = scheme(node.peer_urls.first());
@@ -204,6 +239,93 @@ fn urls(urls: &[HostUrl]) -> String {
         .join(",")
 }
 
+/// Where the runbook keeps the node's configuration; the unit reads it from there.
+const CONF_PATH: &str = "/etc/etcd/etcd.conf";
+
+/// A node's files, by file name, and the directory name they go in.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct NodeFiles {
+    /// The node's name.
+    pub name: String,
+    /// `(file name, content)`.
+    pub files: Vec<(&'static str, String)>,
+}
+
+/// Builds the files for `name` joining (or already in) the cluster of `list`: its CLUSTER line
+/// is every other member plus it, `CLUSTER_STATE=existing`.
+pub fn node_files(
+    name: &str,
+    urls: &MemberUrls,
+    list: &MemberList,
+    node_args: &NodeSettings,
+) -> NodeFiles {
+    let node = Node {
+        name: name.to_string(),
+        peer_urls: urls.peer.clone(),
+        client_urls: urls.client.clone(),
+    };
+    let is_this_node = |peer_urls: &[String]| {
+        peer_urls.iter().any(|p| {
+            urls.peer
+                .iter()
+                .any(|u| normalise_url(&u.url) == normalise_url(p))
+        })
+    };
+    let mut members: Vec<(String, Vec<String>)> = list
+        .members
+        .iter()
+        .filter(|m| !is_this_node(&m.peer_urls))
+        .map(|m| (m.name.clone(), m.peer_urls.clone()))
+        .collect();
+    let mut others: Vec<String> = members
+        .iter()
+        .map(|(n, _)| n.clone())
+        .filter(|n| !n.is_empty())
+        .collect();
+    others.sort();
+    members.push((
+        name.to_string(),
+        urls.peer.iter().map(|u| u.url.clone()).collect(),
+    ));
+    let cluster = cluster_line(&members);
+    NodeFiles {
+        name: name.to_string(),
+        files: vec![
+            ("etcd.env", env_file(&node, &cluster, "existing")),
+            (
+                "etcd.conf",
+                etcd_conf(&node, node_args, &cluster, "existing"),
+            ),
+            (
+                "etcd.service",
+                systemd_unit(&node, node_args, Path::new(CONF_PATH)),
+            ),
+            ("existing-nodes.txt", existing_nodes_file(&others, &cluster)),
+        ],
+    }
+}
+
+/// Writes the files into `out/NAME/`, atomically, keeping backups of files they replace.
+///
+/// # Errors
+/// When the directory cannot be made or a file cannot be written (every file is then as it
+/// was).
+pub fn write_node_files(out: &Path, files: &NodeFiles) -> pki_core::Result<PathBuf> {
+    let dir = out.join(&files.name);
+    std::fs::create_dir_all(&dir).map_err(|error| pki_core::Error::Write {
+        path: dir.clone(),
+        error,
+    })?;
+    let writes: Vec<FileWrite> = files
+        .files
+        .iter()
+        .map(|(name, content)| FileWrite::public(dir.join(name), content.clone()))
+        .collect();
+    pki_core::write::write_all_as("node files", &writes)?;
+    Ok(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,18 +334,18 @@ mod tests {
         let peer = vec![HostUrl::parse("https://10.0.12.157:2380").unwrap()];
         Node {
             name: "infra3".into(),
-            client_urls: default_client_urls(&peer),
+            client_urls: crate::urls::default_client_urls(&peer),
             peer_urls: peer,
         }
     }
 
-    fn args() -> NodeArgs {
-        NodeArgs {
-            data_dir: "/data/etcd".into(),
-            pki_dir: "/etc/kubernetes/pki/etcd".into(),
-            etcd_binary: "/opt/etcd/etcd".into(),
-            token: "ea8cfe2bfe85b7e6c66fe190f9225838".into(),
-        }
+    fn args() -> NodeSettings {
+        NodeSettings::new(
+            "/data/etcd",
+            "/etc/kubernetes/pki/etcd",
+            "/opt/etcd/etcd",
+            "ea8cfe2bfe85b7e6c66fe190f9225838",
+        )
     }
 
     #[test]
@@ -254,5 +376,62 @@ mod tests {
         );
         assert!(unit.contains("--peer-cert-file=/etc/kubernetes/pki/etcd/members.pem"));
         assert!(unit.contains("--initial-cluster ${CLUSTER}"));
+    }
+
+    use crate::state::MemberInfo;
+
+    fn member(id: u64, name: &str, peer: &str) -> MemberInfo {
+        MemberInfo {
+            id,
+            name: name.into(),
+            peer_urls: vec![peer.into()],
+            client_urls: vec![],
+            is_learner: false,
+        }
+    }
+
+    fn settings() -> NodeSettings {
+        NodeSettings::new(
+            "/data/etcd",
+            "/etc/kubernetes/pki/etcd",
+            "/usr/bin/etcd",
+            "t",
+        )
+    }
+
+    fn file<'a>(files: &'a NodeFiles, name: &str) -> &'a str {
+        &files.files.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    #[test]
+    fn the_new_node_joins_the_listed_members_once() {
+        let list = MemberList {
+            cluster_id: 1,
+            member_id: 2,
+            raft_term: 3,
+            members: vec![
+                member(9, "infra2", "https://10.0.13.126:2380"),
+                member(3, "infra0", "https://10.0.11.36:2380"),
+                member(5, "infra1", "https://10.0.12.21:2380"),
+                // The new node itself, added as a learner and not started (no name yet): a
+                // resumed scale-out must not list it twice.
+                member(7, "", "https://10.0.12.157:2380"),
+            ],
+        };
+        let urls = MemberUrls::parse(&["https://10.0.12.157:2380"], &[] as &[&str]).unwrap();
+        let files = node_files("infra3", &urls, &list, &settings());
+        let cluster = "infra0=https://10.0.11.36:2380,infra1=https://10.0.12.21:2380,infra2=https://10.0.13.126:2380,infra3=https://10.0.12.157:2380";
+        assert!(file(&files, "etcd.conf")
+            .contains(&format!("\nCLUSTER={cluster}\nCLUSTER_STATE=existing\n")));
+        assert!(file(&files, "etcd.env").contains(&format!("ETCD_INITIAL_CLUSTER=\"{cluster}\"")));
+        let existing = file(&files, "existing-nodes.txt");
+        let nodes: Vec<&str> = existing
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split(':').next().unwrap())
+            .collect();
+        assert_eq!(nodes, ["infra0", "infra1", "infra2"]);
+        assert!(file(&files, "etcd.service")
+            .contains("--listen-client-urls https://127.0.0.1:2379,https://${HOST_IP}:2379"));
     }
 }

@@ -10,9 +10,9 @@ use etcd_client::{MemberListResponse, StatusResponse};
 use futures_util::future::join_all;
 use serde::Serialize;
 
-use crate::etcd::connect::{Deadline, Etcd};
-use crate::etcd::errors::EtcdError;
-use crate::membership::MemberView;
+use crate::connection::{Connection, Deadline};
+use crate::error::{Error, Refusal, Result};
+use crate::rules::{LearnerLimit, MemberView};
 
 /// A member as the member list shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +91,10 @@ impl MemberList {
     }
 
     /// Finds a member by hex ID or by name.
-    pub fn resolve(&self, wanted: &str) -> Result<&MemberInfo, String> {
+    ///
+    /// # Errors
+    /// [`Error::Member`] when no member, or several, have that ID or name.
+    pub fn resolve(&self, wanted: &str) -> Result<&MemberInfo> {
         let wanted = wanted.trim();
         if let Ok(id) = u64::from_str_radix(wanted.trim_start_matches("0x"), 16) {
             if let Some(m) = self.members.iter().find(|m| m.id == id) {
@@ -101,46 +104,53 @@ impl MemberList {
         let by_name: Vec<&MemberInfo> = self.members.iter().filter(|m| m.name == wanted).collect();
         match by_name.as_slice() {
             [one] => Ok(one),
-            [] => Err(format!(
-                "no member has the ID or name {wanted:?}; members: {}",
-                self.members
-                    .iter()
-                    .map(|m| format!("{} ({})", m.hex_id(), m.label()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            _ => Err(format!(
-                "several members are named {wanted:?}: use the hex ID"
-            )),
+            [] => Err(Error::Member {
+                member: wanted.to_string(),
+                what: format!(
+                    "no member has the ID or name {wanted:?}; members: {}",
+                    self.members
+                        .iter()
+                        .map(|m| format!("{} ({})", m.hex_id(), m.label()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+            _ => Err(Error::Member {
+                member: wanted.to_string(),
+                what: format!("several members are named {wanted:?}: use the hex ID"),
+            }),
         }
     }
 }
 
 /// Health of one endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Health {
     /// The endpoint.
     pub endpoint: String,
     /// Whether it committed a proposal.
     pub health: bool,
     /// How long it took.
-    pub took: String,
+    pub took: Duration,
     /// Why not, when unhealthy.
-    pub error: String,
+    pub error: Option<Error>,
 }
 
 /// Status of one endpoint, as `etcdctl endpoint status` shows it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct EndpointStatus {
     /// The endpoint.
     pub endpoint: String,
     /// The status, or why it could not be had.
-    pub status: Result<Status, String>,
+    pub status: Result<MemberStatus>,
 }
 
 /// The fields of a status response.
 #[derive(Debug, Clone, Serialize)]
-pub struct Status {
+#[non_exhaustive]
+pub struct MemberStatus {
     /// The member that answered.
     pub member_id: u64,
     /// etcd version.
@@ -161,9 +171,9 @@ pub struct Status {
     pub errors: Vec<String>,
 }
 
-impl Status {
-    fn from_response(r: &StatusResponse) -> Status {
-        Status {
+impl MemberStatus {
+    fn from_response(r: &StatusResponse) -> MemberStatus {
+        MemberStatus {
             member_id: r.header().map_or(0, |h| h.member_id()),
             version: r.version().to_string(),
             db_size: r.db_size(),
@@ -178,12 +188,12 @@ impl Status {
 }
 
 /// Fetches the member list from the first endpoint that answers.
-pub async fn member_list(etcd: &Etcd) -> Result<MemberList, EtcdError> {
+pub async fn member_list(etcd: &Connection) -> Result<MemberList> {
     member_list_until(etcd, etcd.deadline()).await
 }
 
 /// [`member_list`] within `deadline`.
-pub async fn member_list_until(etcd: &Etcd, deadline: Deadline) -> Result<MemberList, EtcdError> {
+pub async fn member_list_until(etcd: &Connection, deadline: Deadline) -> Result<MemberList> {
     let (_, response) = etcd
         .on_any_until(deadline, |mut c| async move { c.member_list().await })
         .await?;
@@ -192,7 +202,7 @@ pub async fn member_list_until(etcd: &Etcd, deadline: Deadline) -> Result<Member
 
 /// Checks one endpoint's health as etcdctl does, within `deadline`: a quorum read of the key
 /// "health" succeeds (permission denied counts as healthy: the cluster answered).
-pub async fn health_until(etcd: &Etcd, endpoint: &str, deadline: Deadline) -> Health {
+pub async fn health_until(etcd: &Connection, endpoint: &str, deadline: Deadline) -> Health {
     let start = Instant::now();
     let mut result = etcd
         .on_until(endpoint, deadline, |mut c| async move {
@@ -201,9 +211,7 @@ pub async fn health_until(etcd: &Etcd, endpoint: &str, deadline: Deadline) -> He
         .await;
     // A learner refuses quorum reads; a serializable read shows it is up and serving.
     if let Err(e) = &result {
-        if e.etcd_message()
-            .is_some_and(|m| m.contains("not supported for learner"))
-        {
+        if e.refusal() == Some(&Refusal::NotSupportedForLearner) {
             result = etcd
                 .on_until(endpoint, deadline, |mut c| async move {
                     c.get(
@@ -218,49 +226,42 @@ pub async fn health_until(etcd: &Etcd, endpoint: &str, deadline: Deadline) -> He
     }
     let took = start.elapsed();
     let (health, error) = match result {
-        Ok(()) => (true, String::new()),
-        Err(e)
-            if e.etcd_message()
-                .is_some_and(|m| m.contains("permission denied")) =>
-        {
-            (true, String::new())
-        }
-        Err(e) => (false, e.to_string()),
+        Ok(()) => (true, None),
+        Err(e) if e.refusal() == Some(&Refusal::PermissionDenied) => (true, None),
+        Err(e) => (false, Some(e)),
     };
     Health {
         endpoint: endpoint.to_string(),
         health,
-        took: format_took(took),
+        took,
         error,
     }
 }
 
 /// Fetches one endpoint's status.
-pub async fn status(etcd: &Etcd, endpoint: &str) -> EndpointStatus {
+pub async fn status(etcd: &Connection, endpoint: &str) -> EndpointStatus {
     status_until(etcd, endpoint, etcd.deadline()).await
 }
 
 /// [`status`] within `deadline`.
-pub async fn status_until(etcd: &Etcd, endpoint: &str, deadline: Deadline) -> EndpointStatus {
+pub async fn status_until(etcd: &Connection, endpoint: &str, deadline: Deadline) -> EndpointStatus {
     let result = etcd
         .on_until(endpoint, deadline, |mut c| async move { c.status().await })
         .await;
     EndpointStatus {
         endpoint: endpoint.to_string(),
-        status: result
-            .map(|r| Status::from_response(&r))
-            .map_err(|e| e.to_string()),
+        status: result.map(|r| MemberStatus::from_response(&r)),
     }
 }
 
 /// Health of many endpoints, in parallel, within one deadline.
-pub async fn health_all(etcd: &Etcd, endpoints: &[String]) -> Vec<Health> {
+pub async fn health_all(etcd: &Connection, endpoints: &[String]) -> Vec<Health> {
     let deadline = etcd.deadline();
     join_all(endpoints.iter().map(|e| health_until(etcd, e, deadline))).await
 }
 
 /// Status of many endpoints, in parallel, within one deadline.
-pub async fn status_all(etcd: &Etcd, endpoints: &[String]) -> Vec<EndpointStatus> {
+pub async fn status_all(etcd: &Connection, endpoints: &[String]) -> Vec<EndpointStatus> {
     let deadline = etcd.deadline();
     join_all(endpoints.iter().map(|e| status_until(etcd, e, deadline))).await
 }
@@ -284,14 +285,14 @@ pub struct ClusterState {
 impl ClusterState {
     /// Fetches the member list, then every started member's health and status in parallel,
     /// all within one deadline.
-    pub async fn fetch(etcd: &Etcd) -> Result<ClusterState, EtcdError> {
+    pub async fn fetch(etcd: &Connection) -> Result<ClusterState> {
         let deadline = etcd.deadline();
         let list = member_list_until(etcd, deadline).await?;
         Ok(ClusterState::of(etcd, list, deadline).await)
     }
 
     /// The health and status of every started member of `list`, in parallel, by `deadline`.
-    pub async fn of(etcd: &Etcd, list: MemberList, deadline: Deadline) -> ClusterState {
+    pub async fn of(etcd: &Connection, list: MemberList, deadline: Deadline) -> ClusterState {
         let started: Vec<(u64, String)> = list
             .members
             .iter()
@@ -325,8 +326,8 @@ impl ClusterState {
     }
 
     /// How many learners the members' etcd accepts (from the versions they report).
-    pub fn learner_limit(&self) -> crate::membership::LearnerLimit {
-        crate::membership::LearnerLimit::of_versions(
+    pub fn learner_limit(&self) -> LearnerLimit {
+        LearnerLimit::of_versions(
             self.status
                 .iter()
                 .filter_map(|(_, s)| s.status.as_ref().ok())
@@ -347,9 +348,4 @@ impl ClusterState {
             .map(|s| s.leader)
             .find(|l| *l != 0)
     }
-}
-
-/// A duration as etcdctl prints `took` (`2.345ms`).
-pub fn format_took(d: Duration) -> String {
-    format!("{d:?}")
 }
