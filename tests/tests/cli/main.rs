@@ -1,13 +1,20 @@
 //! The offline commands (`inspect`, `check`, `scan`) run as a user runs them: the built binary on
 //! certificates made by openssl and cfssl, asserting exit codes and output.
+//!
+//! `help`, `outputs` and `writes` pin every help text and the output of every offline command in
+//! each format as insta snapshots (`snapshots/`); `help.rs` says how to review and accept a change.
 
 mod bad_inputs;
 mod check;
 mod crash;
+mod help;
 mod init;
 mod inspect;
+mod outputs;
 mod paths;
 mod reissue;
 mod renew;
 mod robustness;
 mod scan;
+mod snap;
+mod writes;
