@@ -158,8 +158,13 @@ pub fn bin() -> &'static Path {
 }
 
 fn newest_source(root: &Path) -> SystemTime {
+    newest_in(root, &["pki-core/src", "pki-cluster/src", "pki-cli/src"])
+}
+
+/// The newest modification time of the files under `dirs` (relative to `root`).
+fn newest_in(root: &Path, dirs: &[&str]) -> SystemTime {
     let mut newest = SystemTime::UNIX_EPOCH;
-    for dir in ["pki-core/src", "pki-cli/src"] {
+    for dir in dirs {
         let mut stack = vec![root.join(dir)];
         while let Some(d) = stack.pop() {
             for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
@@ -173,6 +178,37 @@ fn newest_source(root: &Path) -> SystemTime {
         }
     }
     newest
+}
+
+/// A built example of a library crate (`target/<profile>/examples/NAME`, which `make test`'s
+/// `cargo build --workspace --all-targets` builds), refused when older than the sources.
+pub fn example(name: &str) -> PathBuf {
+    let path = bin()
+        .parent()
+        .expect("the binary's directory")
+        .join("examples")
+        .join(name);
+    let built = path.metadata().and_then(|m| m.modified()).unwrap_or_else(|_| {
+        panic!(
+            "{} does not exist: build it with `cargo build --workspace --all-targets` (make test does)",
+            path.display()
+        )
+    });
+    let sources = newest_in(
+        &repo_root(),
+        &[
+            "pki-core/src",
+            "pki-cluster/src",
+            "pki-core/examples",
+            "pki-cluster/examples",
+        ],
+    );
+    assert!(
+        built >= sources,
+        "{} is older than the sources: rebuild with `cargo build --workspace --all-targets`",
+        path.display()
+    );
+    path
 }
 
 /// Runs `etcd-pki` with arguments, in `cwd` if given, with no `ETCDCTL_*` from the caller.
