@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ScaleOutEvent::SnapshotSaved(s) => println!("snapshot: {} bytes", s.size),
         ScaleOutEvent::LearnerAdded { id } => println!("learner added: {id:x}"),
         ScaleOutEvent::NodeFilesWritten { dir } => println!("node files: {}", dir.display()),
-        ScaleOutEvent::Learner(state) => println!("{}", pki_cluster::describe_learner(&state)),
+        ScaleOutEvent::Learner(state) => println!("{state}"),
         ScaleOutEvent::Promoted { id, .. } => println!("promoted: {id:x}"),
         ScaleOutEvent::GivingUp { why } => println!("giving up: {why}"),
         other => println!("{other:?}"),

@@ -3,6 +3,7 @@
 //! until the learner runs and has caught up, without a break, before it becomes a voter) and
 //! remove (refused when the rest would lose quorum, or the member is the leader).
 
+use std::future::Future;
 use std::time::Duration;
 
 use etcd_client::MemberAddOptions;
@@ -281,6 +282,74 @@ impl LearnerState {
             self,
             LearnerState::NotNamedYet { .. } | LearnerState::NotStarted { .. }
         )
+    }
+}
+
+impl std::fmt::Display for LearnerState {
+    /// The state in words, as a progress line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+        LearnerState::NotNamedYet { name } => {
+            format!("waiting for {name} to start (a learner that has not started has no name yet)")
+        }
+        LearnerState::NotStarted { id } => {
+            format!("learner {id:x} has not started yet (it has no client URL)")
+        }
+        LearnerState::NotAnswering { name, error } => {
+            format!("learner {name} does not answer: {error}")
+        }
+        LearnerState::LeaderUnknown { name } => {
+            format!("waiting for learner {name}: the leader's status is not available")
+        }
+        LearnerState::CatchingUp {
+            name,
+            index,
+            leader_index,
+        } => format!(
+            "waiting for learner {name}: raft index {index} of leader's {leader_index} ({:.0}%)",
+            percent(*index, *leader_index)
+        ),
+        LearnerState::Settling {
+            name,
+            index,
+            leader_index,
+            ready_for,
+        } => format!(
+            "learner {name}: raft index {index} of leader's {leader_index} ({:.0}%); running and caught up for {:.1}s of the {LEARNER_SETTLE:?} required",
+            percent(*index, *leader_index),
+            ready_for.as_secs_f64()
+        ),
+        LearnerState::NotInSync {
+            name,
+            index,
+            leader_index,
+        } => format!(
+            "learner {name}: raft index {index} of leader's {leader_index} ({:.0}%); etcd finds it not yet in sync",
+            percent(*index, *leader_index)
+        ),
+    };
+        f.write_str(&text)
+    }
+}
+
+/// Why waiting for a learner ended without a promotion, in a sentence.
+pub fn timed_out_reason(learner: &str, timeout: Duration, last: Option<&LearnerState>) -> String {
+    let last = last.map(ToString::to_string).unwrap_or_default();
+    format!(
+        "learner {learner} did not catch up within {timeout:?} (running and caught up for {LEARNER_SETTLE:?} without a break){}; check that it runs (its log), that it reaches the other members on its peer URL, and that its peer certificate covers it",
+        if last.is_empty() {
+            String::new()
+        } else {
+            format!(": {last}")
+        }
+    )
+}
+
+fn percent(index: u64, leader: u64) -> f64 {
+    if leader == 0 {
+        100.0
+    } else {
+        100.0 * index as f64 / leader as f64
     }
 }
 
@@ -591,6 +660,38 @@ pub async fn remove_member(conn: &Connection, member: &str, force: bool) -> Resu
         cluster_id,
         forced: failures,
     })
+}
+
+/// How long a membership change is retried while etcd answers "unhealthy cluster" (it refuses
+/// changes until every voting member has been connected for 5 s, e.g. right after a promotion).
+pub const SETTLE: Duration = Duration::from_secs(30);
+
+/// Runs a membership change, again while etcd refuses it as "unhealthy cluster" (nothing was
+/// changed then), for up to [`SETTLE`].
+pub(crate) async fn retry_while_unhealthy<T, F, Fut>(
+    op: F,
+    mut on_first_retry: impl FnMut(),
+) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let deadline = Instant::now() + SETTLE;
+    let mut said = false;
+    loop {
+        match op().await {
+            Err(e)
+                if e.refusal() == Some(&Refusal::UnhealthyCluster) && Instant::now() < deadline =>
+            {
+                if !said {
+                    on_first_retry();
+                    said = true;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Sends `member remove` once; the cluster's ID (`fallback` for an answer without a header).

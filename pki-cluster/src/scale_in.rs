@@ -12,9 +12,8 @@ use time::OffsetDateTime;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::leader::{move_leadership, successor};
-use crate::membership::{removal_failures, send_remove};
+use crate::membership::{removal_failures, retry_while_unhealthy, send_remove};
 use crate::node_files::{cluster_line, existing_nodes_file};
-use crate::scale_out::retry_while_unhealthy;
 use crate::snapshot::{save_snapshot, SavedSnapshot};
 use crate::state::{member_list, ClusterState, MemberInfo};
 

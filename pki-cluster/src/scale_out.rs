@@ -28,20 +28,18 @@ use pki_core::{
     Subject,
 };
 use time::OffsetDateTime;
-use tokio::time::Instant;
 
 use crate::connection::Connection;
 use crate::error::{Error, Refusal, Result};
-use crate::membership::{promote_member, send_add, send_remove, LearnerState, Promotion};
+use crate::membership::{
+    promote_member, retry_while_unhealthy, send_add, send_remove, timed_out_reason, LearnerState,
+    Promotion,
+};
 use crate::node_files::{node_files, write_node_files, NodeSettings};
 use crate::preflight::{preflight, PreflightReport, PreflightRequest};
 use crate::rules::normalise_url;
 use crate::snapshot::{save_snapshot, SavedSnapshot};
 use crate::state::{health_all, member_list, ClusterState, Health, MemberInfo};
-
-/// How long a membership change is retried while etcd answers "unhealthy cluster" (it refuses
-/// changes until every voting member has been connected for 5 s, e.g. right after a promotion).
-pub const SETTLE: Duration = Duration::from_secs(30);
 
 /// What to grow the cluster by.
 #[derive(Debug, Clone)]
@@ -343,73 +341,6 @@ pub async fn scale_out(
     }
 }
 
-/// Why waiting for a learner ended without a promotion, in a sentence.
-pub fn timed_out_reason(learner: &str, timeout: Duration, last: Option<&LearnerState>) -> String {
-    let last = last.map(describe_learner).unwrap_or_default();
-    format!(
-        "learner {learner} did not catch up within {timeout:?} (running and caught up for {LEARNER:?} without a break){}; check that it runs (its log), that it reaches the other members on its peer URL, and that its peer certificate covers it",
-        if last.is_empty() {
-            String::new()
-        } else {
-            format!(": {last}")
-        }
-    )
-}
-
-const LEARNER: Duration = crate::membership::LEARNER_SETTLE;
-
-/// A learner's state in words.
-pub fn describe_learner(state: &LearnerState) -> String {
-    match state {
-        LearnerState::NotNamedYet { name } => {
-            format!("waiting for {name} to start (a learner that has not started has no name yet)")
-        }
-        LearnerState::NotStarted { id } => {
-            format!("learner {id:x} has not started yet (it has no client URL)")
-        }
-        LearnerState::NotAnswering { name, error } => {
-            format!("learner {name} does not answer: {error}")
-        }
-        LearnerState::LeaderUnknown { name } => {
-            format!("waiting for learner {name}: the leader's status is not available")
-        }
-        LearnerState::CatchingUp {
-            name,
-            index,
-            leader_index,
-        } => format!(
-            "waiting for learner {name}: raft index {index} of leader's {leader_index} ({:.0}%)",
-            percent(*index, *leader_index)
-        ),
-        LearnerState::Settling {
-            name,
-            index,
-            leader_index,
-            ready_for,
-        } => format!(
-            "learner {name}: raft index {index} of leader's {leader_index} ({:.0}%); running and caught up for {:.1}s of the {LEARNER:?} required",
-            percent(*index, *leader_index),
-            ready_for.as_secs_f64()
-        ),
-        LearnerState::NotInSync {
-            name,
-            index,
-            leader_index,
-        } => format!(
-            "learner {name}: raft index {index} of leader's {leader_index} ({:.0}%); etcd finds it not yet in sync",
-            percent(*index, *leader_index)
-        ),
-    }
-}
-
-fn percent(index: u64, leader: u64) -> f64 {
-    if leader == 0 {
-        100.0
-    } else {
-        100.0 * index as f64 / leader as f64
-    }
-}
-
 /// Resolves when the start hook's watch reports a failure; never otherwise.
 async fn start_failure(watch: Option<StartWatch>) -> String {
     match watch {
@@ -476,34 +407,6 @@ pub fn only_coverage_failures(findings: &[Finding]) -> bool {
         && failing
             .iter()
             .all(|f| coverage(f) || (f.check == CheckId::Handshake && f.subject.is_some()))
-}
-
-/// Runs a membership change, again while etcd refuses it as "unhealthy cluster" (nothing was
-/// changed then), for up to [`SETTLE`].
-pub(crate) async fn retry_while_unhealthy<T, F, Fut>(
-    op: F,
-    mut on_first_retry: impl FnMut(),
-) -> Result<T>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    let deadline = Instant::now() + SETTLE;
-    let mut said = false;
-    loop {
-        match op().await {
-            Err(e)
-                if e.refusal() == Some(&Refusal::UnhealthyCluster) && Instant::now() < deadline =>
-            {
-                if !said {
-                    on_first_retry();
-                    said = true;
-                }
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            other => return other,
-        }
-    }
 }
 
 /// Adds the new member as a learner; its ID. When the answer is lost (a timeout), the member

@@ -303,7 +303,7 @@ impl Progress {
     }
 
     pub(crate) fn show(&mut self, state: &LearnerState) {
-        let line = pki_cluster::describe_learner(state);
+        let line = state.to_string();
         if self.tty {
             eprint!("\r\x1b[2K{line}");
         } else if line != self.last_line && self.last_report.elapsed() >= Duration::from_secs(5) {
