@@ -14,6 +14,45 @@
 //!
 //! Every operation that asks several members gives all its waits one deadline (dial plus
 //! command timeout), so a member that hangs costs it once.
+//!
+//! # Examples
+//!
+//! Before adding a member, the pre-flight check (cluster state, the new member's
+//! certificates, what the members serve, a live handshake):
+//!
+//! ```no_run
+//! use pki_cluster::{preflight, ConnectOptions, Connection, MemberUrls, NewMemberFiles, PreflightRequest};
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let conn = Connection::new(
+//!     ConnectOptions::new(["https://10.0.11.36:2379"])
+//!         .ca_file("ca.pem")
+//!         .client_cert("client.pem", "client-key.pem"),
+//! )?;
+//! let urls = MemberUrls::parse(&["https://10.0.12.157:2380"], &[] as &[&str])?;
+//! let files = NewMemberFiles::new().peer_cert("members.pem").peer_key("members-key.pem").peer_ca("ca.pem");
+//! let report = preflight(&conn, &PreflightRequest::new("infra3", urls).files(files)).await?;
+//! for finding in report.findings.iter().filter(|f| f.status == pki_core::Status::Fail) {
+//!     eprintln!("{}: {} (fix: {:?})", finding.check, finding.message, finding.remedy);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The membership rules need no cluster and no runtime: adding a voter to a healthy three-member
+//! cluster lowers its fault tolerance until the new member runs; a learner does not.
+//!
+//! ```
+//! use pki_cluster::rules::{check_add, LearnerLimit, MemberView};
+//! use pki_core::{CheckId, Remedy, Status};
+//!
+//! let members: Vec<MemberView> = (1..=3)
+//!     .map(|i| MemberView::new(i, format!("infra{i}"), vec![format!("https://10.0.0.{i}:2380")], false, true))
+//!     .collect();
+//! let new = ["https://10.0.0.4:2380".to_string()];
+//! let as_voter = check_add(&members, "infra4", &new, false, LearnerLimit::One);
+//! let tolerance = as_voter.iter().find(|f| f.check == CheckId::FaultTolerance).unwrap();
+//! assert_eq!((tolerance.status, tolerance.remedy.clone()), (Status::Warn, Some(Remedy::AddAsLearner)));
+//! assert!(check_add(&members, "infra4", &new, true, LearnerLimit::One).iter().all(|f| f.status == Status::Pass));
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
