@@ -6,7 +6,7 @@
 //!    preflight runs again;
 //! 2. a snapshot of the cluster into the output directory;
 //! 3. `member add` as a learner (again while etcd answers "unhealthy cluster", for up to
-//!    [`SETTLE`]);
+//!    [`SETTLE`](crate::SETTLE));
 //! 4. the new node's files (see [`crate::node_files`]);
 //! 5. the caller's [`StartHook`] starts the member (or a person does); it waits for the learner
 //!    to run and catch up, promotes it, and checks every member's health;
@@ -145,7 +145,7 @@ pub enum ScaleOutEvent {
     },
     /// The pre-flight checks failed: nothing was changed in the cluster.
     Stopped,
-    /// etcd refused a change as "unhealthy cluster"; retrying for up to [`SETTLE`] (once).
+    /// etcd refused a change as "unhealthy cluster"; retrying for up to [`SETTLE`](crate::SETTLE) (once).
     RetryingUnhealthy,
     /// The snapshot before the change.
     SnapshotSaved(SavedSnapshot),
