@@ -91,6 +91,8 @@ pub enum ScaleInEvent {
     },
     /// The remaining nodes' CLUSTER line, and the file it was written to.
     RemainingCluster {
+        /// The member that was removed.
+        removed: MemberInfo,
         /// The file.
         file: PathBuf,
         /// The line's value.
@@ -205,6 +207,10 @@ pub async fn scale_in(
             existing_nodes_file(&names, &cluster),
         )],
     )?;
-    events(ScaleInEvent::RemainingCluster { file, cluster });
+    events(ScaleInEvent::RemainingCluster {
+        removed: target,
+        file,
+        cluster,
+    });
     Ok(ScaleInOutcome::Removed)
 }

@@ -282,8 +282,13 @@ fn say_in(event: &ScaleInEvent) -> Result<()> {
         ScaleInEvent::Removed { member, cluster_id } => {
             say(&removed_line(member.id, *cluster_id))
         }
-        ScaleInEvent::RemainingCluster { file, cluster } => say(&format!(
-            "stop etcd on the removed member and keep its data directory until you are sure; the remaining nodes' CLUSTER line is in {}:\n  CLUSTER={cluster}",
+        ScaleInEvent::RemainingCluster {
+            removed,
+            file,
+            cluster,
+        } => say(&format!(
+            "stop etcd on {} and keep its data directory until you are sure; the remaining nodes' CLUSTER line is in {}:\n  CLUSTER={cluster}",
+            removed.label(),
             display_path(file)
         )),
         _ => Ok(()),
