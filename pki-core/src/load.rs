@@ -232,7 +232,9 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
         let mut labels = Vec::with_capacity(sections.len());
         for section in &sections {
             labels.push(section.label.to_string());
-            if section.encrypted {
+            // RFC 1421 encryption headers mean something only in a key block; Go's pem.Decode
+            // sets headers aside and a certificate's body is read as it is.
+            if section.encrypted && section.label.ends_with("PRIVATE KEY") {
                 contents.encrypted_keys += 1;
                 continue;
             }
@@ -585,6 +587,27 @@ mod tests {
         let text = b"junk\r\n-----BEGIN X509 CRL-----\r\nAAAA\r\n-----END X509 CRL-----\r\n";
         let contents = parse_contents(text).unwrap();
         assert_eq!(contents.found, Found::Pem(vec!["X509 CRL".into()]));
+    }
+
+    #[test]
+    fn rfc1421_headers_make_only_key_blocks_encrypted() {
+        // Found by the etcd_file fuzz target: a CERTIFICATE block with a `Proc-Type: 4,ENCRYPTED`
+        // header was counted as an encrypted private key, so a CA file that etcd_file_problem
+        // passed (only CERTIFICATE blocks) was one load_bytes said held a key. Go's pem.Decode
+        // keeps headers aside and x509.ParseCertificate reads the body, so it is a certificate.
+        let pem = std::fs::read_to_string(fixture("cfssl/ca.pem")).unwrap();
+        let with_headers = pem.replacen(
+            "-----\n",
+            "-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n",
+            1,
+        );
+        let contents = parse_contents(with_headers.as_bytes()).unwrap();
+        assert_eq!(contents.encrypted_keys, 0);
+        assert_eq!(contents.certificates.len(), 1);
+        assert_eq!(
+            etcd_file_problem(with_headers.as_bytes(), EtcdFile::CaBundle),
+            None
+        );
     }
 
     use crate::key::{Curve, KeyAlgorithm, KeyFormat};
