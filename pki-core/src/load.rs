@@ -192,7 +192,7 @@ pub enum EtcdFile {
 /// parses every PEM block as a certificate (another block stops etcd at start-up) and yields an
 /// empty pool for a file with no PEM (every handshake then fails).
 pub fn etcd_file_problem(bytes: &[u8], kind: EtcdFile) -> Option<String> {
-    let pem = find(bytes, b"-----BEGIN ").is_some();
+    let pem = is_pem(bytes);
     let sections = split_pem(bytes).ok();
     match kind {
         EtcdFile::Certificate if !pem => Some(
@@ -227,7 +227,7 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(contents);
     }
-    if find(bytes, b"-----BEGIN ").is_some() {
+    if is_pem(bytes) {
         let sections = split_pem(bytes)?;
         let mut labels = Vec::with_capacity(sections.len());
         for section in &sections {
@@ -290,6 +290,25 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
     }
     sniff_der(bytes, &mut contents);
     Ok(contents)
+}
+
+/// Whether bytes are PEM text: they hold a BEGIN line, and are not one whole DER certificate or
+/// private key (whose bytes may hold "-----BEGIN " too: a SAN or subject with that text, an IP
+/// SAN whose 16 bytes spell it).
+fn is_pem(bytes: &[u8]) -> bool {
+    use x509_parser::prelude::FromDer;
+    if find(bytes, b"-----BEGIN ").is_none() {
+        return false;
+    }
+    // PEM text starts with a BEGIN line or other text, DER with a SEQUENCE: only a file that
+    // starts with '0' needs the parse.
+    let der = bytes.first() == Some(&0x30)
+        && (matches!(
+            x509_parser::certificate::X509Certificate::from_der(bytes),
+            Ok((rest, _)) if rest.is_empty()
+        ) || KeyFormat::sniff_der(bytes).is_some()
+            || KeyFormat::is_encrypted_pkcs8(bytes));
+    !der
 }
 
 /// Works out what a single non-PEM object is.
@@ -728,6 +747,26 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn der_that_contains_a_begin_line_is_der() {
+        // Found by the reissue fuzz target: a DER certificate whose bytes contain "-----BEGIN "
+        // (there, an IP SAN's 16 bytes) was framed as PEM text and refused as "text".
+        let mut params = rcgen::CertificateParams::new(vec!["etcd.example.com".into()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "-----BEGIN CERTIFICATE-----");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        let certs = certificates_from_bytes(&der).unwrap();
+        assert_eq!(certs[0].common_name(), Some("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(load_bytes(&der).unwrap().found, Found::DerCertificate);
+        // etcd reads PEM only: to it, this is DER.
+        for kind in [EtcdFile::Certificate, EtcdFile::CaBundle] {
+            let problem = etcd_file_problem(&der, kind).expect("DER is a problem for etcd");
+            assert!(problem.contains("not PEM"), "{problem}");
+        }
     }
 
     #[test]
