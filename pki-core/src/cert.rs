@@ -160,6 +160,9 @@ impl Certificate {
                 rest.len()
             ));
         }
+        if has_mistagged_sequence_or_set(&der, 0) {
+            return Err(MISTAGGED_SEQUENCE.into());
+        }
         let base = der.as_ptr() as usize;
         let range = |s: &[u8]| {
             let start = s.as_ptr() as usize - base;
@@ -213,6 +216,10 @@ impl Certificate {
         for (i, ext) in extensions.iter().enumerate() {
             if extensions[..i].iter().any(|e| e.oid == ext.oid) {
                 return Err("x509: certificate contains duplicate extensions".into());
+            }
+            if has_mistagged_sequence_or_set(ext.value, 0) && is_go_parsed(&ext.oid.to_id_string())
+            {
+                return Err(MISTAGGED_SEQUENCE.into());
             }
             cert.read_extension(ext)?;
         }
@@ -590,6 +597,56 @@ fn is_go_parsed(oid: &str) -> bool {
     )
 }
 
+const MISTAGGED_SEQUENCE: &str =
+    "x509: malformed certificate (a SEQUENCE or SET has a wrong tag byte)";
+
+/// Whether DER holds a SEQUENCE or SET with a wrong tag byte: tag number 16 or 17, but primitive
+/// or of another class than universal (0x10, 0x70, 0xb0, ... instead of 0x30 or 0x31), looking
+/// into every constructed element. x509-parser checks only the tag number of the SEQUENCEs and
+/// SETs it reads, so it parses them; Go's parser (cryptobyte) reads them only by their whole
+/// tag byte, and refuses the certificate. (No certificate uses tag number 16 or 17 otherwise.)
+/// Walking stops where the bytes are not DER, which x509-parser has judged already.
+fn has_mistagged_sequence_or_set(mut der: &[u8], depth: usize) -> bool {
+    const MAX_DEPTH: usize = 64;
+    while let [tag, rest @ ..] = der {
+        // High tag numbers (0x1f) are not SEQUENCEs; their length cannot be found here.
+        if tag & 0x1f == 0x1f {
+            return false;
+        }
+        let Some((content, after)) = der_content(rest) else {
+            return false;
+        };
+        let constructed = tag & 0x20 != 0;
+        if matches!(tag & 0x1f, 0x10 | 0x11) && !matches!(tag, 0x30 | 0x31) {
+            return true;
+        }
+        if constructed && depth < MAX_DEPTH && has_mistagged_sequence_or_set(content, depth + 1) {
+            return true;
+        }
+        der = after;
+    }
+    false
+}
+
+/// Splits the bytes after a tag into the element's content and what follows it.
+fn der_content(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&first, rest) = bytes.split_first()?;
+    let (len, rest) = if first & 0x80 == 0 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > std::mem::size_of::<usize>() {
+            return None;
+        }
+        let (len_bytes, rest) = rest.split_at_checked(n)?;
+        let len = len_bytes
+            .iter()
+            .fold(0usize, |len, &b| (len << 8) | usize::from(b));
+        (len, rest)
+    };
+    rest.split_at_checked(len)
+}
+
 /// Extensions Go treats as handled even when critical, beyond those parsed above.
 fn is_go_handled_without_parsing(oid: &str) -> bool {
     matches!(
@@ -767,6 +824,42 @@ pub(crate) fn hex(bytes: &[u8], sep: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistagged_sequence_or_set_is_malformed() {
+        // Found by the etcd_file fuzz target: with its outer SEQUENCE tag 0x10 instead of 0x30
+        // (the constructed bit cleared), a certificate parsed, as x509-parser checks only the
+        // tag number (not the constructed bit nor the class); Go's parser reads a SEQUENCE only
+        // as 0x30 and refuses it, so etcd would not load what pki-core passed (and the
+        // certificate did not load again from its own DER).
+        let der = crate::test_support::cert("cfssl/members.pem")
+            .der()
+            .to_vec();
+        assert_eq!(&der[..2], [0x30, 0x82]);
+        assert_eq!(&der[4..6], [0x30, 0x82], "the TBSCertificate");
+        let subject = der
+            .windows(5)
+            .position(|w| w == [0x31, 0x0b, 0x30, 0x09, 0x06])
+            .expect("the subject's first RDN, a SET");
+        let cases = [
+            (0, 0x10),
+            (0, 0x70),
+            (0, 0xb0),
+            (4, 0x10),
+            (4, 0xf0),
+            (subject, 0x11),
+            (subject + 2, 0x10),
+        ];
+        for (at, tag) in cases {
+            let mut bad = der.clone();
+            bad[at] = tag;
+            match Certificate::from_der(bad) {
+                Err(err) => assert!(err.contains("malformed"), "{at}: {err}"),
+                Ok(_) => panic!("byte {at} = {tag:#04x}: a mistagged SEQUENCE or SET parsed"),
+            }
+        }
+        assert!(Certificate::from_der(der).is_ok());
+    }
 
     #[test]
     fn names_print_as_x509_parser_prints_them() {
