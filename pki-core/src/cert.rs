@@ -235,8 +235,10 @@ impl Certificate {
         match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => {
                 self.has_san_extension = true;
-                for name in &san.general_names {
-                    self.add_san(name)?;
+                let tags = general_name_tags(ext.value)
+                    .filter(|tags| tags.len() == san.general_names.len());
+                for (i, name) in san.general_names.iter().enumerate() {
+                    self.add_san(name, tags.as_ref().map(|tags| tags[i]))?;
                 }
                 let s = &self.sans;
                 if s.dns.is_empty() && s.ip.is_empty() && s.uri.is_empty() && s.email.is_empty() {
@@ -280,7 +282,25 @@ impl Certificate {
         Ok(())
     }
 
-    fn add_san(&mut self, name: &GeneralName<'_>) -> Result<(), String> {
+    /// Adds one name of the SAN extension; `tag` is its tag byte as written.
+    fn add_san(&mut self, name: &GeneralName<'_>, tag: Option<u8>) -> Result<(), String> {
+        // x509-parser reads these four by their tag number alone; Go only by their exact tag
+        // byte, and skips a name with any other (a constructed [7], say): so it is no IP SAN.
+        let go_tag = match name {
+            GeneralName::RFC822Name(_) => Some(0x81),
+            GeneralName::DNSName(_) => Some(0x82),
+            GeneralName::URI(_) => Some(0x86),
+            GeneralName::IPAddress(_) => Some(0x87),
+            _ => None,
+        };
+        if let (Some(go_tag), Some(tag)) = (go_tag, tag) {
+            if tag != go_tag {
+                self.sans
+                    .other
+                    .push(format!("name with tag {tag:#04x} (skipped, as Go does)"));
+                return Ok(());
+            }
+        }
         match name {
             // Go's parser refuses names that are not IA5 (ASCII) strings.
             GeneralName::DNSName(d) if !d.is_ascii() => {
@@ -597,6 +617,23 @@ fn is_go_parsed(oid: &str) -> bool {
     )
 }
 
+/// The tag byte of each GeneralName in a SAN extension's DER, or `None` where it does not split.
+fn general_name_tags(value: &[u8]) -> Option<Vec<u8>> {
+    let (&0x30, rest) = value.split_first()? else {
+        return None;
+    };
+    let (mut names, _) = der_content(rest)?;
+    let mut tags = Vec::new();
+    while let [tag, rest @ ..] = names {
+        if tag & 0x1f == 0x1f {
+            return None;
+        }
+        tags.push(*tag);
+        names = der_content(rest)?.1;
+    }
+    Some(tags)
+}
+
 const MISTAGGED_SEQUENCE: &str =
     "x509: malformed certificate (a SEQUENCE or SET has a wrong tag byte)";
 
@@ -824,6 +861,31 @@ pub(crate) fn hex(bytes: &[u8], sep: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn san_names_go_does_not_read_are_not_dns_or_ip_sans() {
+        // Found by the reissue fuzz target: x509-parser reads an iPAddress (or dNSName, URI,
+        // rfc822Name) by its tag number alone, so a constructed [7] (0xa7) was an IP SAN here;
+        // Go reads those names only by their exact tag byte (0x87) and skips any other, so it
+        // covered a host for pki-core and not for Go, and reissue could not remove it.
+        let mut der = crate::test_support::cert("cfssl/members.pem")
+            .der()
+            .to_vec();
+        let first_ip = der
+            .windows(6)
+            .position(|w| w == [0x87, 0x04, 127, 0, 0, 1])
+            .expect("the IP SAN 127.0.0.1");
+        der[first_ip] = 0xa7;
+        let cert = Certificate::from_der(der).unwrap();
+        let ips: Vec<String> = cert.sans().ip.iter().map(|ip| ip.to_string()).collect();
+        assert_eq!(ips, ["127.0.0.11", "127.0.0.12", "127.0.0.13"]);
+        assert_eq!(
+            cert.sans().other,
+            ["name with tag 0xa7 (skipped, as Go does)"]
+        );
+        let host = crate::Host::parse("127.0.0.1").unwrap();
+        assert!(!crate::covers(&cert, &host).is_covered());
+    }
 
     #[test]
     fn a_mistagged_sequence_or_set_is_malformed() {
