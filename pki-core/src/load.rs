@@ -256,12 +256,21 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
                     reason: format!("the {} block does not decode: {e}", section.label),
                 })?
             } else {
+                let malformed = |e: &dyn std::fmt::Display| Error::MalformedPem {
+                    path: None,
+                    reason: format!("the {} block does not decode: {e}", section.label),
+                };
+                // rustls-pki-types frames the text again, and ends lines at a lone '\r' too:
+                // a BEGIN line there, hidden from this framing, would be decoded instead of
+                // this block. A '-' cannot be in base64, so such a body is refused first.
+                if memchr::memchr(b'-', block_body(section.text)).is_some() {
+                    return Err(malformed(&"its body holds a '-', which base64 does not"));
+                }
                 let (decoded_kind, der) = <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
-                    .map_err(|e| Error::MalformedPem {
-                        path: None,
-                        reason: format!("the {} block does not decode: {e}", section.label),
-                    })?;
-                debug_assert_eq!(decoded_kind, kind);
+                    .map_err(|e| malformed(&e))?;
+                if decoded_kind != kind {
+                    return Err(malformed(&"another block was found inside it"));
+                }
                 der
             };
             match kind {
@@ -462,6 +471,13 @@ pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
     Ok(sections)
 }
 
+/// A PEM block's text between its BEGIN line and its END line.
+fn block_body(text: &[u8]) -> &[u8] {
+    let start = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
+    let end = memchr::memmem::rfind(text, b"-----END ").unwrap_or(text.len());
+    &text[start..end.max(start)]
+}
+
 /// Base64 as Go's `encoding/pem` decodes it: standard alphabet, padding required, non-zero
 /// trailing bits accepted.
 const PEM_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
@@ -627,6 +643,29 @@ mod tests {
             etcd_file_problem(with_headers.as_bytes(), EtcdFile::CaBundle),
             None
         );
+    }
+
+    #[test]
+    fn a_key_block_holding_another_begin_line_is_malformed() {
+        // Found by the etcd_file fuzz target: a lone '\r' before a BEGIN line hid it inside a
+        // key block from this framing (lines end at '\n', as in Go's pem.Decode) but not from
+        // rustls-pki-types' decoder, which decoded that inner block instead: a debug assertion
+        // failed, and a release build took another block's DER for the framed key. To Go the
+        // body is not base64, so there is no key.
+        let inner = std::fs::read_to_string(fixture("openssl/leaf-ed25519.key"))
+            .unwrap()
+            .replace('\n', "\r");
+        let as_certificate = inner.replace("PRIVATE KEY", "CERTIFICATE");
+        for (outer, inner) in [("PRIVATE KEY", &inner), ("EC PRIVATE KEY", &as_certificate)] {
+            let text = format!("-----BEGIN {outer}-----\nAAAA\r{inner}\n-----END {outer}-----\n");
+            match parse_contents(text.as_bytes()) {
+                Err(Error::MalformedPem { reason, .. }) => {
+                    assert!(reason.contains(outer), "{reason}")
+                }
+                Err(e) => panic!("{outer}: {e}"),
+                Ok(c) => panic!("{outer}: {} keys", c.keys.len()),
+            }
+        }
     }
 
     use crate::key::{Curve, KeyAlgorithm, KeyFormat};
