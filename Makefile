@@ -26,7 +26,7 @@ ETCD35_BIN := $(CURDIR)/$(ETCD35_DIR)/root/usr/bin
 # run once.
 OTHER_TEST_TARGETS := $(filter-out cluster,$(basename $(notdir $(wildcard tests/tests/*))))
 
-.PHONY: deps demo test build fixtures bench etcd35 lint-deps
+.PHONY: deps demo test build fixtures bench etcd35 lint-deps fuzz
 
 ## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go, strace)
 deps:
@@ -76,6 +76,24 @@ bench: deps
 lint-deps:
 	@command -v cargo-deny >/dev/null || $(CARGO) install --locked cargo-deny
 	$(CARGO) deny check bans licenses sources
+
+## fuzz: run each cargo-fuzz target for FUZZ_SECONDS (nightly; installs cargo-fuzz if missing)
+# New inputs go to fuzz/target/corpus/ (ignored), not to the committed corpora: fuzz/README.md
+# says how to minimise and commit them. With -jobs=1 libFuzzer runs in a child process and
+# prints its log (fuzz/fuzz-0.log) when the child ends.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := load etcd_file host reissue
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	cd fuzz && $(CARGO) +nightly fuzz build
+	@cd fuzz && for t in $(FUZZ_TARGETS); do \
+		echo "make: fuzzing $$t for $(FUZZ_SECONDS)s"; \
+		mkdir -p target/corpus/$$t; \
+		$(CARGO) +nightly fuzz run $$t target/corpus/$$t corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -jobs=1 -workers=1 -timeout=1 -rss_limit_mb=2048 \
+			-print_final_stats=1 \
+			|| { echo "make: $$t failed; the failing input is in fuzz/artifacts/$$t/"; exit 1; }; \
+	done
 
 ## fixtures: regenerate fixtures/ with openssl and cfssl
 fixtures: deps

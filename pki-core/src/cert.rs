@@ -160,6 +160,9 @@ impl Certificate {
                 rest.len()
             ));
         }
+        if has_mistagged_sequence_or_set(&der, 0) {
+            return Err(MISTAGGED_SEQUENCE.into());
+        }
         let base = der.as_ptr() as usize;
         let range = |s: &[u8]| {
             let start = s.as_ptr() as usize - base;
@@ -221,6 +224,10 @@ impl Certificate {
             if extensions[..i].iter().any(|e| e.oid == ext.oid) {
                 return Err("x509: certificate contains duplicate extensions".into());
             }
+            if has_mistagged_sequence_or_set(ext.value, 0) && is_go_parsed(&ext.oid.to_id_string())
+            {
+                return Err(MISTAGGED_SEQUENCE.into());
+            }
             cert.read_extension(ext)?;
         }
         drop(x509);
@@ -235,8 +242,10 @@ impl Certificate {
         match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => {
                 self.has_san_extension = true;
-                for name in &san.general_names {
-                    self.add_san(name)?;
+                let tags = general_name_tags(ext.value)
+                    .filter(|tags| tags.len() == san.general_names.len());
+                for (i, name) in san.general_names.iter().enumerate() {
+                    self.add_san(name, tags.as_ref().map(|tags| tags[i]))?;
                 }
                 let s = &self.sans;
                 if s.dns.is_empty() && s.ip.is_empty() && s.uri.is_empty() && s.email.is_empty() {
@@ -280,7 +289,25 @@ impl Certificate {
         Ok(())
     }
 
-    fn add_san(&mut self, name: &GeneralName<'_>) -> Result<(), String> {
+    /// Adds one name of the SAN extension; `tag` is its tag byte as written.
+    fn add_san(&mut self, name: &GeneralName<'_>, tag: Option<u8>) -> Result<(), String> {
+        // x509-parser reads these four by their tag number alone; Go only by their exact tag
+        // byte, and skips a name with any other (a constructed [7], say): so it is no IP SAN.
+        let go_tag = match name {
+            GeneralName::RFC822Name(_) => Some(0x81),
+            GeneralName::DNSName(_) => Some(0x82),
+            GeneralName::URI(_) => Some(0x86),
+            GeneralName::IPAddress(_) => Some(0x87),
+            _ => None,
+        };
+        if let (Some(go_tag), Some(tag)) = (go_tag, tag) {
+            if tag != go_tag {
+                self.sans
+                    .other
+                    .push(format!("name with tag {tag:#04x} (skipped, as Go does)"));
+                return Ok(());
+            }
+        }
         match name {
             // Go's parser refuses names that are not IA5 (ASCII) strings.
             GeneralName::DNSName(d) if !d.is_ascii() => {
@@ -521,6 +548,73 @@ fn is_go_parsed(oid: &str) -> bool {
     )
 }
 
+/// The tag byte of each GeneralName in a SAN extension's DER, or `None` where it does not split.
+fn general_name_tags(value: &[u8]) -> Option<Vec<u8>> {
+    let (&0x30, rest) = value.split_first()? else {
+        return None;
+    };
+    let (mut names, _) = der_content(rest)?;
+    let mut tags = Vec::new();
+    while let [tag, rest @ ..] = names {
+        if tag & 0x1f == 0x1f {
+            return None;
+        }
+        tags.push(*tag);
+        names = der_content(rest)?.1;
+    }
+    Some(tags)
+}
+
+const MISTAGGED_SEQUENCE: &str =
+    "x509: malformed certificate (a SEQUENCE or SET has a wrong tag byte)";
+
+/// Whether DER holds a SEQUENCE or SET with a wrong tag byte: tag number 16 or 17, but primitive
+/// or of another class than universal (0x10, 0x70, 0xb0, ... instead of 0x30 or 0x31), looking
+/// into every constructed element. x509-parser checks only the tag number of the SEQUENCEs and
+/// SETs it reads, so it parses them; Go's parser (cryptobyte) reads them only by their whole
+/// tag byte, and refuses the certificate. (No certificate uses tag number 16 or 17 otherwise.)
+/// Walking stops where the bytes are not DER, which x509-parser has judged already.
+fn has_mistagged_sequence_or_set(mut der: &[u8], depth: usize) -> bool {
+    const MAX_DEPTH: usize = 64;
+    while let [tag, rest @ ..] = der {
+        // High tag numbers (0x1f) are not SEQUENCEs; their length cannot be found here.
+        if tag & 0x1f == 0x1f {
+            return false;
+        }
+        let Some((content, after)) = der_content(rest) else {
+            return false;
+        };
+        let constructed = tag & 0x20 != 0;
+        if matches!(tag & 0x1f, 0x10 | 0x11) && !matches!(tag, 0x30 | 0x31) {
+            return true;
+        }
+        if constructed && depth < MAX_DEPTH && has_mistagged_sequence_or_set(content, depth + 1) {
+            return true;
+        }
+        der = after;
+    }
+    false
+}
+
+/// Splits the bytes after a tag into the element's content and what follows it.
+fn der_content(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&first, rest) = bytes.split_first()?;
+    let (len, rest) = if first & 0x80 == 0 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > std::mem::size_of::<usize>() {
+            return None;
+        }
+        let (len_bytes, rest) = rest.split_at_checked(n)?;
+        let len = len_bytes
+            .iter()
+            .fold(0usize, |len, &b| (len << 8) | usize::from(b));
+        (len, rest)
+    };
+    rest.split_at_checked(len)
+}
+
 /// Extensions Go treats as handled even when critical, beyond those parsed above.
 fn is_go_handled_without_parsing(oid: &str) -> bool {
     matches!(
@@ -740,6 +834,67 @@ pub(crate) fn hex(bytes: &[u8], sep: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn san_names_go_does_not_read_are_not_dns_or_ip_sans() {
+        // Found by the reissue fuzz target: x509-parser reads an iPAddress (or dNSName, URI,
+        // rfc822Name) by its tag number alone, so a constructed [7] (0xa7) was an IP SAN here;
+        // Go reads those names only by their exact tag byte (0x87) and skips any other, so it
+        // covered a host for pki-core and not for Go, and reissue could not remove it.
+        let mut der = crate::test_support::cert("cfssl/members.pem")
+            .der()
+            .to_vec();
+        let first_ip = der
+            .windows(6)
+            .position(|w| w == [0x87, 0x04, 127, 0, 0, 1])
+            .expect("the IP SAN 127.0.0.1");
+        der[first_ip] = 0xa7;
+        let cert = Certificate::from_der(der).unwrap();
+        let ips: Vec<String> = cert.sans().ip.iter().map(|ip| ip.to_string()).collect();
+        assert_eq!(ips, ["127.0.0.11", "127.0.0.12", "127.0.0.13"]);
+        assert_eq!(
+            cert.sans().other,
+            ["name with tag 0xa7 (skipped, as Go does)"]
+        );
+        let host = crate::Host::parse("127.0.0.1").unwrap();
+        assert!(!crate::covers(&cert, &host).is_covered());
+    }
+
+    #[test]
+    fn a_mistagged_sequence_or_set_is_malformed() {
+        // Found by the etcd_file fuzz target: with its outer SEQUENCE tag 0x10 instead of 0x30
+        // (the constructed bit cleared), a certificate parsed, as x509-parser checks only the
+        // tag number (not the constructed bit nor the class); Go's parser reads a SEQUENCE only
+        // as 0x30 and refuses it, so etcd would not load what pki-core passed (and the
+        // certificate did not load again from its own DER).
+        let der = crate::test_support::cert("cfssl/members.pem")
+            .der()
+            .to_vec();
+        assert_eq!(&der[..2], [0x30, 0x82]);
+        assert_eq!(&der[4..6], [0x30, 0x82], "the TBSCertificate");
+        let subject = der
+            .windows(5)
+            .position(|w| w == [0x31, 0x0b, 0x30, 0x09, 0x06])
+            .expect("the subject's first RDN, a SET");
+        let cases = [
+            (0, 0x10),
+            (0, 0x70),
+            (0, 0xb0),
+            (4, 0x10),
+            (4, 0xf0),
+            (subject, 0x11),
+            (subject + 2, 0x10),
+        ];
+        for (at, tag) in cases {
+            let mut bad = der.clone();
+            bad[at] = tag;
+            match Certificate::from_der(bad) {
+                Err(err) => assert!(err.contains("malformed"), "{at}: {err}"),
+                Ok(_) => panic!("byte {at} = {tag:#04x}: a mistagged SEQUENCE or SET parsed"),
+            }
+        }
+        assert!(Certificate::from_der(der).is_ok());
+    }
 
     #[test]
     fn names_print_as_x509_parser_prints_them() {

@@ -42,6 +42,9 @@ impl Host {
             .strip_prefix('[')
             .and_then(|s| s.strip_suffix(']'))
             .unwrap_or(trimmed);
+        if candidate.is_empty() {
+            return Err(invalid("empty host"));
+        }
         if let Ok(ip) = candidate.parse::<IpAddr>() {
             return Ok(Host::Ip(ip));
         }
@@ -139,6 +142,9 @@ impl HostUrl {
         if host.is_empty() {
             return Err(invalid("the URL has no host".into()));
         }
+        if let Some(c) = host.chars().find(|&c| !valid_in_host(c)) {
+            return Err(invalid(format!("invalid character {c:?} in host name")));
+        }
         let host = match host.parse::<IpAddr>() {
             Ok(ip) => Host::Ip(ip),
             Err(_) if authority.starts_with('[') => {
@@ -155,6 +161,14 @@ impl HostUrl {
             port,
         })
     }
+}
+
+/// Whether Go's `url.Parse` accepts a character in a host name (its `shouldEscape` in
+/// `encodeHost` mode): ASCII letters and digits, `-._~`, the sub-delimiters, `:[]<>"`, `%` for
+/// escapes, and any non-ASCII character; spaces, control characters, `{`, `}`, `|`, `\`, `^`
+/// and the backquote are refused.
+fn valid_in_host(c: char) -> bool {
+    !c.is_ascii() || c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:[]<>\"%".contains(c)
 }
 
 #[cfg(test)]
@@ -214,6 +228,49 @@ mod tests {
             Host::parse("https://127.0.0.14:2380").unwrap(),
             ip("127.0.0.14")
         );
+    }
+
+    #[test]
+    fn empty_brackets_are_not_a_host() {
+        // Was Host::Dns(""): found by the host fuzz target's seed corpus.
+        for bad in ["[]", " [] "] {
+            let err = Host::parse(bad).unwrap_err();
+            assert!(err.to_string().contains("empty host"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn url_hosts_with_characters_go_rejects_are_invalid() {
+        // Go's url.Parse refuses these (`invalid character " " in host name`); they were DNS
+        // names with spaces and control characters, which a bare host cannot be. Found by the
+        // host fuzz target.
+        for bad in [
+            "https://a b:2380",
+            "http://etcd\t0",
+            "https://user@\u{1}\0\r15/:2380",
+            "https://a{b}",
+            "https://a|b",
+            "https://a\\b:1",
+            "https://a^b",
+            "https://a`b",
+            "https://a\x7fb",
+        ] {
+            let err = HostUrl::parse(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("invalid character"),
+                "{bad:?}: {err}"
+            );
+            assert!(Host::parse(bad).is_err(), "{bad:?}");
+        }
+        // What Go accepts in a host name is still accepted.
+        for good in [
+            "https://etcd_0.example.com:2380",
+            "https://a~b",
+            "https://xn--bcher-kva.example",
+            "https://b\u{fc}cher.example",
+        ] {
+            assert!(HostUrl::parse(good).is_ok(), "{good:?}");
+        }
     }
 
     #[test]

@@ -226,7 +226,7 @@ pub enum EtcdFile {
 /// parses every PEM block as a certificate (another block stops etcd at start-up) and yields an
 /// empty pool for a file with no PEM (every handshake then fails).
 pub fn etcd_file_problem(bytes: &[u8], kind: EtcdFile) -> Option<String> {
-    let pem = memchr::memmem::find(bytes, b"-----BEGIN ").is_some();
+    let pem = is_pem(bytes);
     let sections = split_pem(bytes).ok();
     match kind {
         EtcdFile::Certificate if !pem => Some(
@@ -262,7 +262,7 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(contents);
     }
-    if memchr::memmem::find(bytes, b"-----BEGIN ").is_some() {
+    if is_pem(bytes) {
         // Damaged blocks are skipped as Go skips them; they make the file malformed only if
         // nothing usable is left.
         let mut damaged = Vec::new();
@@ -287,7 +287,9 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
                         Some(UnusableKeyBlock::Other(section.label.to_string()))
                     };
             }
-            if section.encrypted {
+            // RFC 1421 encryption headers mean something only in a key block; Go's pem.Decode
+            // sets headers aside and a certificate's body is read as it is.
+            if section.encrypted && section.label.ends_with("PRIVATE KEY") {
                 contents.encrypted_keys += 1;
                 continue;
             }
@@ -305,13 +307,20 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
             let decoded = if kind == SectionKind::Certificate {
                 // Public data: a fast decoder. Keys keep rustls-pki-types' constant-time one.
                 decode_public_block(section.text)
+            } else if memchr::memchr(b'-', block_body(section.text)).is_some() {
+                // rustls-pki-types frames the text again, and ends lines at a lone '\r' too: a
+                // BEGIN line there, hidden from this framing, would be decoded instead of this
+                // block. A '-' cannot be in base64, so such a body is refused first (Go finds
+                // no key in it either).
+                Err("its body holds a '-', which base64 does not".to_string())
             } else {
                 <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
-                    .map(|(decoded_kind, der)| {
-                        debug_assert_eq!(decoded_kind, kind);
-                        der
-                    })
                     .map_err(|e| e.to_string())
+                    .and_then(|(decoded_kind, der)| {
+                        (decoded_kind == kind)
+                            .then_some(der)
+                            .ok_or_else(|| "another block was found inside it".to_string())
+                    })
             };
             let der = match decoded {
                 Ok(der) => der,
@@ -354,6 +363,32 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
     }
     sniff_der(bytes, &mut contents);
     Ok(contents)
+}
+
+/// Whether bytes are PEM text: they hold a BEGIN line, and are not one whole DER certificate or
+/// private key (whose bytes may hold "-----BEGIN " too: a SAN or subject with that text, an IP
+/// SAN whose 16 bytes spell it).
+fn is_pem(bytes: &[u8]) -> bool {
+    use x509_parser::prelude::FromDer;
+    if memchr::memmem::find(bytes, b"-----BEGIN ").is_none() {
+        return false;
+    }
+    // PEM text starts with a BEGIN line or other text, DER with a SEQUENCE: only a file that
+    // starts with '0' needs the parse.
+    let der = bytes.first() == Some(&0x30)
+        && (matches!(
+            x509_parser::certificate::X509Certificate::from_der(bytes),
+            Ok((rest, _)) if rest.is_empty()
+        ) || KeyFormat::sniff_der(bytes).is_some()
+            || KeyFormat::is_encrypted_pkcs8(bytes));
+    !der
+}
+
+/// A PEM block's text between its BEGIN line and its END line.
+fn block_body(text: &[u8]) -> &[u8] {
+    let start = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
+    let end = memchr::memmem::rfind(text, b"-----END ").unwrap_or(text.len());
+    &text[start..end.max(start)]
 }
 
 /// Works out what a single non-PEM object is.
@@ -550,6 +585,70 @@ mod tests {
         let text = b"junk\r\n-----BEGIN X509 CRL-----\r\nAAAA\r\n-----END X509 CRL-----\r\n";
         let contents = parse_contents(text).unwrap();
         assert_eq!(contents.found, Found::Pem(vec!["X509 CRL".into()]));
+    }
+
+    #[test]
+    fn rfc1421_headers_make_only_key_blocks_encrypted() {
+        // Found by the etcd_file fuzz target: a CERTIFICATE block with a `Proc-Type: 4,ENCRYPTED`
+        // header was counted as an encrypted private key, so a CA file that etcd_file_problem
+        // passed (only CERTIFICATE blocks) was one load_bytes said held a key. Go's pem.Decode
+        // keeps headers aside and x509.ParseCertificate reads the body, so it is a certificate.
+        let pem = std::fs::read_to_string(fixture("cfssl/ca.pem")).unwrap();
+        let with_headers = pem.replacen(
+            "-----\n",
+            "-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n",
+            1,
+        );
+        let contents = parse_contents(with_headers.as_bytes()).unwrap();
+        assert_eq!(contents.encrypted_keys, 0);
+        assert_eq!(contents.certificates.len(), 1);
+        assert_eq!(
+            etcd_file_problem(with_headers.as_bytes(), EtcdFile::CaBundle),
+            None
+        );
+    }
+
+    #[test]
+    fn der_that_contains_a_begin_line_is_der() {
+        // Found by the reissue fuzz target: a DER certificate whose bytes contain "-----BEGIN "
+        // (there, an IP SAN's 16 bytes) was framed as PEM text and refused as "text".
+        let mut params = rcgen::CertificateParams::new(vec!["etcd.example.com".into()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "-----BEGIN CERTIFICATE-----");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let der = params.self_signed(&key).unwrap().der().to_vec();
+        let certs = certificates_from_bytes(&der).unwrap();
+        assert_eq!(certs[0].common_name(), Some("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(load_bytes(&der).unwrap().found, Found::DerCertificate);
+        // etcd reads PEM only: to it, this is DER.
+        for kind in [EtcdFile::Certificate, EtcdFile::CaBundle] {
+            let problem = etcd_file_problem(&der, kind).expect("DER is a problem for etcd");
+            assert!(problem.contains("not PEM"), "{problem}");
+        }
+    }
+
+    #[test]
+    fn a_key_block_holding_another_begin_line_is_malformed() {
+        // Found by the etcd_file fuzz target: a lone '\r' before a BEGIN line hid it inside a
+        // key block from this framing (lines end at '\n', as in Go's pem.Decode) but not from
+        // rustls-pki-types' decoder, which decoded that inner block instead: a debug assertion
+        // failed, and a release build took another block's DER for the framed key. To Go the
+        // body is not base64, so there is no key.
+        let inner = std::fs::read_to_string(fixture("openssl/leaf-ed25519.key"))
+            .unwrap()
+            .replace('\n', "\r");
+        let as_certificate = inner.replace("PRIVATE KEY", "CERTIFICATE");
+        for (outer, inner) in [("PRIVATE KEY", &inner), ("EC PRIVATE KEY", &as_certificate)] {
+            let text = format!("-----BEGIN {outer}-----\nAAAA\r{inner}\n-----END {outer}-----\n");
+            match parse_contents(text.as_bytes()) {
+                Err(Error::MalformedPem { reason, .. }) => {
+                    assert!(reason.contains(outer), "{reason}")
+                }
+                Err(e) => panic!("{outer}: {e}"),
+                Ok(c) => panic!("{outer}: {} keys", c.keys.len()),
+            }
+        }
     }
 
     use crate::key::{Curve, KeyAlgorithm, KeyFormat};

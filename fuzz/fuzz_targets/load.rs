@@ -1,0 +1,9 @@
+//! libFuzzer entry point for the `load` target; its body is `targets::load` in
+//! fuzz/targets/mod.rs, which pki-core/tests/fuzz_corpus.rs replays on stable.
+
+#![no_main]
+
+#[path = "../targets/mod.rs"]
+mod targets;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| targets::load(data));
