@@ -138,7 +138,7 @@ pub use scan::{
 pub use signature::SignatureError;
 pub use signature_algorithm::SignatureAlgorithm;
 pub use summary::{PublicKeySummary, Summary};
-pub use time_fmt::{rfc3339, short_duration};
+pub use time_fmt::{rfc3339, serde_time, short_duration};
 pub use usage::{chain_permits, permits, Role, Usage};
 pub use verify::{find_issuer, verify, CertPool, Chain, VerifyError, VerifyOptions};
 pub use walk::{is_backup, Skipped};

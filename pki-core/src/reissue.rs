@@ -86,12 +86,15 @@ pub struct Plan {
     pub removed: Vec<String>,
     /// Requested SANs that were already present (nothing to do for them).
     pub already_present: Vec<String>,
-    /// The old validity end.
-    pub old_not_after: String,
-    /// The new validity start.
-    pub not_before: String,
+    /// The old validity end (RFC 3339 in JSON, as every time here).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub old_not_after: OffsetDateTime,
+    /// The new validity start (backdated, see [`BACKDATE`]).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_before: OffsetDateTime,
     /// The new validity end.
-    pub not_after: String,
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_after: OffsetDateTime,
     /// Whether the end was cut to the CA's expiry.
     pub clamped_to_ca: bool,
     /// Whether the key is kept or replaced, and its algorithm.
@@ -211,9 +214,9 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
         added: edited.added,
         removed: edited.removed,
         already_present: edited.already_present,
-        old_not_after: rfc3339(old.not_after()),
-        not_before: rfc3339(not_before),
-        not_after: rfc3339(not_after),
+        old_not_after: old.not_after(),
+        not_before,
+        not_after,
         clamped_to_ca,
         key: if req.new_key {
             KeyChange::New { algorithm }

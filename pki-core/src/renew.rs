@@ -22,7 +22,6 @@ use crate::journal::{
 use crate::key::KeyFormat;
 use crate::load::{certificates_from_bytes, read_file};
 use crate::reissue::{key_pem, plan, reissue, Plan, ReissueRequest, Reissued};
-use crate::time_fmt::rfc3339;
 use crate::verify::{find_issuer, CertPool};
 use crate::walk::{is_backup, list_files};
 use crate::write::{write_all_as, FileWrite};
@@ -105,8 +104,10 @@ pub struct RenewItem {
     pub path: PathBuf,
     /// The leaf's subject.
     pub subject: String,
-    /// Its current notAfter (RFC 3339).
-    pub not_after: String,
+    /// Its current notAfter; `None` when the file could not be read (`""` in JSON, else RFC
+    /// 3339).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339_or_empty")]
+    pub not_after: Option<OffsetDateTime>,
     /// What happened.
     pub outcome: RenewOutcome,
 }
@@ -158,7 +159,7 @@ pub fn renew(
         let failed = |path: &Path, error: String| RenewItem {
             path: path.to_path_buf(),
             subject: String::new(),
-            not_after: String::new(),
+            not_after: None,
             outcome: RenewOutcome::Failed { error },
         };
         let bytes = match read_file(&path) {
@@ -181,7 +182,7 @@ pub fn renew(
         let mut item = RenewItem {
             path: path.clone(),
             subject: leaf.subject().to_string(),
-            not_after: rfc3339(leaf.not_after()),
+            not_after: Some(leaf.not_after()),
             outcome: RenewOutcome::NotDue,
         };
         if find_issuer(leaf, &pool).is_err() {

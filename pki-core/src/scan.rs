@@ -24,7 +24,7 @@ use crate::issuer_match::{identify_issuer, identify_leaf_issuer, Leaf};
 use crate::key::{PrivateKey, PublicKeyData};
 use crate::load::{parse_contents, read_file};
 use crate::path_text::display_path;
-use crate::time_fmt::{rfc3339, short_duration};
+use crate::time_fmt::rfc3339;
 use crate::verify::{display_name, may_issue, CertPool};
 use crate::walk::{files_to_scan, Listing, Skipped};
 
@@ -47,18 +47,21 @@ pub struct ScanOptions {
 pub enum Problem {
     /// Past its notAfter.
     Expired {
-        /// When it expired (RFC 3339).
-        not_after: String,
+        /// When it expired (RFC 3339 in JSON).
+        #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+        not_after: OffsetDateTime,
     },
     /// Before its notBefore.
     NotYetValid {
-        /// When it becomes valid (RFC 3339).
-        not_before: String,
+        /// When it becomes valid (RFC 3339 in JSON).
+        #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+        not_before: OffsetDateTime,
     },
     /// Expires within the window.
     ExpiresSoon {
-        /// When it expires (RFC 3339).
-        not_after: String,
+        /// When it expires (RFC 3339 in JSON).
+        #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+        not_after: OffsetDateTime,
     },
     /// No CA in the scanned trees issued it.
     NotChained {
@@ -86,9 +89,13 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Expired { not_after } => write!(f, "expired {not_after}"),
-            Problem::NotYetValid { not_before } => write!(f, "not valid before {not_before}"),
-            Problem::ExpiresSoon { not_after } => write!(f, "expires soon ({not_after})"),
+            Problem::Expired { not_after } => write!(f, "expired {}", rfc3339(*not_after)),
+            Problem::NotYetValid { not_before } => {
+                write!(f, "not valid before {}", rfc3339(*not_before))
+            }
+            Problem::ExpiresSoon { not_after } => {
+                write!(f, "expires soon ({})", rfc3339(*not_after))
+            }
             Problem::NotChained {
                 issuer,
                 detail: None,
@@ -143,12 +150,13 @@ pub struct ScannedCertificate {
     pub common_name: Option<String>,
     /// Whether it is a CA.
     pub is_ca: bool,
-    /// notAfter, RFC 3339.
-    pub not_after: String,
-    /// Time left, kubeadm style (`364d`), or `expired`.
-    pub residual: String,
-    /// Seconds left (negative when expired), for machines.
-    pub residual_seconds: i64,
+    /// notAfter (RFC 3339 in JSON).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Time left at the scan's instant, negative when expired. In JSON two fields:
+    /// `residual`, kubeadm style (`364d`) or `expired`, and `residual_seconds`, for machines.
+    #[serde(flatten, serialize_with = "crate::time_fmt::serde_time::residual")]
+    pub residual: Duration,
     /// The issuing CA.
     pub issuer: Issuer,
     /// The SANs, `IP:`/`DNS:`/`URI:`/`email:` prefixed.
@@ -316,15 +324,15 @@ fn pending(path: &Path, index: usize, cert: Certificate, opts: &ScanOptions) -> 
     let left = cert.not_after() - opts.at;
     if opts.at < cert.not_before() {
         problems.push(Problem::NotYetValid {
-            not_before: rfc3339(cert.not_before()),
+            not_before: cert.not_before(),
         });
     } else if left.is_negative() {
         problems.push(Problem::Expired {
-            not_after: rfc3339(cert.not_after()),
+            not_after: cert.not_after(),
         });
     } else if left <= opts.expires_within {
         problems.push(Problem::ExpiresSoon {
-            not_after: rfc3339(cert.not_after()),
+            not_after: cert.not_after(),
         });
     }
     // Go never checks a root's own signature; a self-issued certificate that signed itself (even
@@ -337,9 +345,8 @@ fn pending(path: &Path, index: usize, cert: Certificate, opts: &ScanOptions) -> 
         subject: cert.subject().to_string(),
         common_name: cert.common_name().map(str::to_string),
         is_ca: cert.is_ca(),
-        not_after: rfc3339(cert.not_after()),
-        residual: short_duration(left),
-        residual_seconds: left.whole_seconds(),
+        not_after: cert.not_after(),
+        residual: left,
         issuer: Issuer::NotFound,
         sans: cert.sans().to_strings(),
         key: None,

@@ -234,7 +234,11 @@ fn simple(
     };
     field(
         "Validity:",
-        format!("{} to {} ({residual})", s.not_before, s.not_after),
+        format!(
+            "{} to {} ({residual})",
+            rfc3339(s.not_before),
+            rfc3339(s.not_after)
+        ),
     );
     let sans = cert.sans().to_strings();
     field(

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use pki_core::{
     display_path, load_bytes, load_private_key, read_file, refuse_outputs_over_inputs, reissue,
-    reissue_writes, same_file, serde_path, write::write_all_as, CertificateAuthority, KeyChange,
-    NamedInput, Plan, ReissueRequest,
+    reissue_writes, rfc3339, same_file, serde_path, write::write_all_as, CertificateAuthority,
+    KeyChange, NamedInput, Plan, ReissueRequest,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -212,9 +212,9 @@ pub(super) fn plan_text(cert: &Path, ca: &CertificateAuthority, plan: &Plan) -> 
     }
     text.push_str(&format!(
         "  validity: {} to {} (was until {}){}\n",
-        plan.not_before,
-        plan.not_after,
-        plan.old_not_after,
+        rfc3339(plan.not_before),
+        rfc3339(plan.not_after),
+        rfc3339(plan.old_not_after),
         if plan.clamped_to_ca {
             "; cut to the CA's own expiry"
         } else {

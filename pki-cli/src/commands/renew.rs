@@ -1,6 +1,6 @@
 //! `etcd-pki renew`: rotation of every certificate a CA issued that expires soon.
 
-use pki_core::{display_path, renew, CertificateAuthority, RenewOptions, RenewOutcome};
+use pki_core::{display_path, renew, rfc3339, CertificateAuthority, RenewOptions, RenewOutcome};
 use time::OffsetDateTime;
 
 use crate::cli::{RenewArgs, TableFormat};
@@ -42,16 +42,16 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
             for item in &items {
                 let (action, new_expiry, backup) = match &item.outcome {
                     RenewOutcome::Renewed { plan, backup } => {
-                        if plan.clamped_to_ca && within(&plan.not_after, now, args.expires_within) {
+                        if plan.clamped_to_ca && plan.not_after - now <= args.expires_within {
                             notes.push(format!(
                                 "{}: renewed, but the CA expires at {}: renew the CA (etcd-pki init a new one and roll it out), since no leaf can outlive it",
                                 display_path(&item.path),
-                                plan.not_after
+                                rfc3339(plan.not_after)
                             ));
                         }
                         (
                             "renewed".to_string(),
-                            plan.not_after.clone(),
+                            rfc3339(plan.not_after),
                             backup
                                 .as_ref()
                                 .map_or("-".into(), |b| display_path(b).into_owned()),
@@ -59,7 +59,7 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
                     }
                     RenewOutcome::WouldRenew { plan } => (
                         "would renew (dry run)".into(),
-                        plan.not_after.clone(),
+                        rfc3339(plan.not_after),
                         "-".into(),
                     ),
                     RenewOutcome::NotDue => ("not due".into(), "-".into(), "-".into()),
@@ -84,7 +84,7 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
                 table.row([
                     display_path(&item.path).to_string(),
                     item.subject.clone(),
-                    item.not_after.clone(),
+                    item.not_after.map(rfc3339).unwrap_or_default(),
                     action,
                     new_expiry,
                     backup,
@@ -116,9 +116,4 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
-}
-
-fn within(rfc3339: &str, now: OffsetDateTime, window: time::Duration) -> bool {
-    OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .is_ok_and(|t| t - now <= window)
 }

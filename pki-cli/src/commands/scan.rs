@@ -1,6 +1,6 @@
 //! `etcd-pki scan DIR...`: every certificate under directory trees, one row each.
 
-use pki_core::{display_path, scan, Issuer, ScanOptions};
+use pki_core::{display_path, rfc3339, scan, short_duration, Issuer, ScanOptions};
 use time::OffsetDateTime;
 
 use crate::cli::{ScanArgs, TableFormat};
@@ -48,8 +48,8 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                 table.row([
                     file,
                     or_dash(subject),
-                    c.not_after.clone(),
-                    c.residual.clone(),
+                    rfc3339(c.not_after),
+                    short_duration(c.residual),
                     issuer,
                     or_dash(c.sans.join(", ")),
                     or_dash(
