@@ -72,8 +72,22 @@ impl Report {
     }
 }
 
-/// What to check.
+/// What to check: [`CheckInput::new`] and the methods below. Only what is given is checked:
+/// the key pair with a key, the chain with roots, usages with a role, coverage with hosts, the
+/// files' format with their bytes; validity always.
+///
+/// ```
+/// # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+/// use pki_core::{check, load_certificates, CertPool, CheckInput, Host, Role};
+/// let chain = load_certificates(&fixtures.join("cfssl/members.pem"))?;
+/// let roots: CertPool = load_certificates(&fixtures.join("cfssl/ca.pem"))?.into_iter().collect();
+/// let hosts = [Host::parse("127.0.0.14")?];
+/// let report = check(&CheckInput::new("members.pem", &chain).roots(&roots).role(Role::Peer).hosts(&hosts));
+/// assert!(report.failed());
+/// # Ok::<(), pki_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CheckInput<'a> {
     /// How to name the certificate in messages (usually its file name).
     pub label: &'a str,
@@ -98,8 +112,78 @@ pub struct CheckInput<'a> {
     pub warn_within: Duration,
 }
 
-/// The raw bytes of the files a check is about, as etcd would read them.
+impl<'a> CheckInput<'a> {
+    /// Checks `chain` (the certificate first, then any intermediates from the same file),
+    /// named `label` in messages: validity now, warning within [`DEFAULT_WARN_WITHIN`], and
+    /// nothing else until given below.
+    pub fn new(label: &'a str, chain: &'a [Certificate]) -> CheckInput<'a> {
+        CheckInput {
+            label,
+            chain,
+            key: None,
+            roots: None,
+            role: None,
+            hosts: &[],
+            at: OffsetDateTime::now_utc(),
+            files: EtcdFiles::default(),
+            fail_within: None,
+            warn_within: DEFAULT_WARN_WITHIN,
+        }
+    }
+
+    /// Checks that `key` is the certificate's.
+    pub fn key(mut self, key: impl Into<Option<&'a PrivateKey>>) -> CheckInput<'a> {
+        self.key = key.into();
+        self
+    }
+
+    /// Checks the chain to `roots` (every certificate of the CA file).
+    pub fn roots(mut self, roots: impl Into<Option<&'a CertPool>>) -> CheckInput<'a> {
+        self.roots = roots.into();
+        self
+    }
+
+    /// Checks the usages etcd needs of a certificate in `role`.
+    pub fn role(mut self, role: impl Into<Option<Role>>) -> CheckInput<'a> {
+        self.role = role.into();
+        self
+    }
+
+    /// Checks that the certificate covers every one of `hosts`.
+    pub fn hosts(mut self, hosts: &'a [Host]) -> CheckInput<'a> {
+        self.hosts = hosts;
+        self
+    }
+
+    /// Judges validity at `at` instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> CheckInput<'a> {
+        self.at = at;
+        self
+    }
+
+    /// Checks the files' bytes the way etcd reads them.
+    pub fn files(mut self, files: EtcdFiles<'a>) -> CheckInput<'a> {
+        self.files = files;
+        self
+    }
+
+    /// Fails when the certificate expires within `window`.
+    pub fn fail_within(mut self, window: impl Into<Option<Duration>>) -> CheckInput<'a> {
+        self.fail_within = window.into();
+        self
+    }
+
+    /// Warns when the certificate expires within `window` (zero: never warns).
+    pub fn warn_within(mut self, window: Duration) -> CheckInput<'a> {
+        self.warn_within = window;
+        self
+    }
+}
+
+/// The raw bytes of the files a check is about, as etcd would read them:
+/// `EtcdFiles::default()` and the methods below.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct EtcdFiles<'a> {
     /// The certificate file.
     pub certificate: Option<&'a [u8]>,
@@ -107,6 +191,26 @@ pub struct EtcdFiles<'a> {
     pub key: Option<&'a [u8]>,
     /// The CA file.
     pub ca: Option<&'a [u8]>,
+}
+
+impl<'a> EtcdFiles<'a> {
+    /// The certificate file's bytes.
+    pub fn certificate(mut self, bytes: impl Into<Option<&'a [u8]>>) -> EtcdFiles<'a> {
+        self.certificate = bytes.into();
+        self
+    }
+
+    /// The key file's bytes.
+    pub fn key(mut self, bytes: impl Into<Option<&'a [u8]>>) -> EtcdFiles<'a> {
+        self.key = bytes.into();
+        self
+    }
+
+    /// The CA file's bytes.
+    pub fn ca(mut self, bytes: impl Into<Option<&'a [u8]>>) -> EtcdFiles<'a> {
+        self.ca = bytes.into();
+        self
+    }
 }
 
 /// How long before expiry a certificate is flagged by default (kubeadm renews at 30 days too).

@@ -47,8 +47,9 @@ pub enum Layout {
     Kubeadm,
 }
 
-/// A member to issue certificates for.
+/// A member to issue certificates for: [`Member::new`] or [`Member::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Member {
     /// Its etcd `--name`.
     pub name: String,
@@ -59,6 +60,22 @@ pub struct Member {
 }
 
 impl Member {
+    /// A member named `name` (its etcd `--name`) at `ip`, with no extra DNS names. The name is
+    /// checked when the PKI is made.
+    pub fn new(name: impl Into<String>, ip: IpAddr) -> Member {
+        Member {
+            name: name.into(),
+            ip,
+            dns: Vec::new(),
+        }
+    }
+
+    /// Adds a DNS name to cover.
+    pub fn dns(mut self, name: impl Into<String>) -> Member {
+        self.dns.push(name.into());
+        self
+    }
+
     /// Parses `NAME=IP[,DNS...]` as given to `etcd-pki init --member`.
     pub fn parse(spec: &str) -> Result<Member> {
         let invalid = |reason: &str| Error::InvalidRequest {
@@ -112,8 +129,9 @@ impl Member {
 /// which both become.
 pub(crate) const MAX_NAME_LEN: usize = 64;
 
-/// What to create.
+/// What to create: [`InitRequest::new`] and the methods below.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct InitRequest {
     /// The layout.
     pub layout: Layout,
@@ -129,6 +147,54 @@ pub struct InitRequest {
     pub ca_name: String,
     /// The instant validity starts from (before backdating).
     pub at: OffsetDateTime,
+}
+
+impl InitRequest {
+    /// A PKI in `layout` for `members`, as `etcd-pki init` makes it by default: ECDSA P-256
+    /// keys, certificates for 365 days, a CA named `etcd-ca` for 3650 days, from now.
+    pub fn new(layout: Layout, members: impl IntoIterator<Item = Member>) -> InitRequest {
+        InitRequest {
+            layout,
+            members: members.into_iter().collect(),
+            algorithm: KeyAlgorithm::Ecdsa {
+                curve: crate::key::Curve::P256,
+            },
+            days: 365,
+            ca_days: 3650,
+            ca_name: "etcd-ca".into(),
+            at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// The key algorithm of every key.
+    pub fn algorithm(mut self, algorithm: KeyAlgorithm) -> InitRequest {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Validity of member and client certificates, in days.
+    pub fn days(mut self, days: u32) -> InitRequest {
+        self.days = days;
+        self
+    }
+
+    /// Validity of the CA, in days.
+    pub fn ca_days(mut self, days: u32) -> InitRequest {
+        self.ca_days = days;
+        self
+    }
+
+    /// The CA's common name.
+    pub fn ca_name(mut self, name: impl Into<String>) -> InitRequest {
+        self.ca_name = name.into();
+        self
+    }
+
+    /// The instant validity starts from (before backdating) instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> InitRequest {
+        self.at = at;
+        self
+    }
 }
 
 /// One file of a new PKI, with what it is for.

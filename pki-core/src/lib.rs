@@ -33,7 +33,7 @@
 //! # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
 //! let leaf = load_certificates(&fixtures.join("cfssl/members.pem"))?.remove(0);
 //! let roots: CertPool = load_certificates(&fixtures.join("cfssl/ca.pem"))?.into_iter().collect();
-//! let opts = VerifyOptions { at: time::OffsetDateTime::now_utc(), usage: Some(Usage::ClientAuth) };
+//! let opts = VerifyOptions::new().usage(Usage::ClientAuth);
 //! let no_intermediates = CertPool::new();
 //! let chains = verify(&leaf, &no_intermediates, &roots, &opts).expect("chains to the cfssl CA");
 //! assert_eq!(chains[0].anchor().common_name(), Some("etcd-ca"));

@@ -34,8 +34,19 @@ use crate::verify::{find_issuer, verify, CertPool, VerifyOptions};
 /// How far back validity starts, for clock skew between the CA host and the members.
 pub const BACKDATE: Duration = Duration::minutes(5);
 
-/// What to change when reissuing.
+/// What to change when reissuing: built with [`ReissueRequest::new`] (or
+/// [`ReissueRequest::renew`]) and the methods below.
+///
+/// ```
+/// use pki_core::ReissueRequest;
+/// let req = ReissueRequest::new()
+///     .add_ip("10.0.12.157".parse().unwrap())
+///     .add_dns("etcd-3.example.com")
+///     .days(365);
+/// assert_eq!(req.add_dns, ["etcd-3.example.com"]);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ReissueRequest {
     /// IP SANs to add (already present ones are left as they are).
     pub add_ips: Vec<IpAddr>,
@@ -54,7 +65,13 @@ pub struct ReissueRequest {
 }
 
 impl ReissueRequest {
-    /// A request that changes nothing but validity and serial: a renewal.
+    /// A request that changes nothing but validity (from now) and serial; add changes with the
+    /// methods below.
+    pub fn new() -> ReissueRequest {
+        ReissueRequest::renew(OffsetDateTime::now_utc())
+    }
+
+    /// A request that changes nothing but validity (from `at`) and serial: a renewal.
     pub fn renew(at: OffsetDateTime) -> ReissueRequest {
         ReissueRequest {
             add_ips: Vec::new(),
@@ -65,6 +82,55 @@ impl ReissueRequest {
             days: None,
             at,
         }
+    }
+
+    /// Adds an IP SAN.
+    pub fn add_ip(mut self, ip: IpAddr) -> ReissueRequest {
+        self.add_ips.push(ip);
+        self
+    }
+
+    /// Adds a DNS SAN (checked when the request is planned).
+    pub fn add_dns(mut self, name: impl Into<String>) -> ReissueRequest {
+        self.add_dns.push(name.into());
+        self
+    }
+
+    /// Removes an IP SAN, which must be present.
+    pub fn remove_ip(mut self, ip: IpAddr) -> ReissueRequest {
+        self.remove_ips.push(ip);
+        self
+    }
+
+    /// Removes a DNS SAN, which must be present (compared case-insensitively).
+    pub fn remove_dns(mut self, name: impl Into<String>) -> ReissueRequest {
+        self.remove_dns.push(name.into());
+        self
+    }
+
+    /// Generates a new key of the same algorithm instead of keeping the old public key.
+    pub fn new_key(mut self) -> ReissueRequest {
+        self.new_key = true;
+        self
+    }
+
+    /// Validity in days instead of the old certificate's lifetime (never past the CA's end).
+    pub fn days(mut self, days: u32) -> ReissueRequest {
+        self.days = Some(days);
+        self
+    }
+
+    /// The instant the new validity starts from (before backdating), instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> ReissueRequest {
+        self.at = at;
+        self
+    }
+}
+
+impl Default for ReissueRequest {
+    /// [`ReissueRequest::new`].
+    fn default() -> ReissueRequest {
+        ReissueRequest::new()
     }
 }
 

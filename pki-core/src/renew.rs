@@ -15,6 +15,7 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::ca::CertificateAuthority;
+use crate::check::DEFAULT_WARN_WITHIN;
 use crate::error::{Error, Result};
 use crate::journal::{
     interrupted_writes, is_transient, parent, recover, InterruptedWrite, Recovered,
@@ -54,8 +55,9 @@ pub fn reissue_writes(
     Ok(writes)
 }
 
-/// What to renew.
+/// What to renew: [`RenewOptions::new`] and the methods below.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RenewOptions {
     /// The instant expiry is judged at and new validity starts from.
     pub at: OffsetDateTime,
@@ -63,6 +65,42 @@ pub struct RenewOptions {
     pub expires_within: Duration,
     /// Plan only; write nothing.
     pub dry_run: bool,
+}
+
+impl RenewOptions {
+    /// Renew now what expires within [`DEFAULT_WARN_WITHIN`], and write.
+    pub fn new() -> RenewOptions {
+        RenewOptions {
+            at: OffsetDateTime::now_utc(),
+            expires_within: DEFAULT_WARN_WITHIN,
+            dry_run: false,
+        }
+    }
+
+    /// Judges expiry at, and starts new validity from, `at` instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> RenewOptions {
+        self.at = at;
+        self
+    }
+
+    /// Renews what expires within `window`.
+    pub fn expires_within(mut self, window: Duration) -> RenewOptions {
+        self.expires_within = window;
+        self
+    }
+
+    /// Plans only, writing nothing, when `dry_run` is true.
+    pub fn dry_run(mut self, dry_run: bool) -> RenewOptions {
+        self.dry_run = dry_run;
+        self
+    }
+}
+
+impl Default for RenewOptions {
+    /// [`RenewOptions::new`].
+    fn default() -> RenewOptions {
+        RenewOptions::new()
+    }
 }
 
 /// What happened to one certificate file.

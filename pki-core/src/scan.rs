@@ -19,6 +19,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::cert::Certificate;
+use crate::check::DEFAULT_WARN_WITHIN;
 use crate::error::{Error, Found};
 use crate::issuer_match::{identify_issuer, identify_leaf_issuer, Leaf};
 use crate::key::{PrivateKey, PublicKeyData};
@@ -28,8 +29,9 @@ use crate::time_fmt::rfc3339;
 use crate::verify::{display_name, may_issue, CertPool};
 use crate::walk::{files_to_scan, Listing, Skipped};
 
-/// What to scan for.
+/// What to scan for: [`ScanOptions::new`] and the methods below.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScanOptions {
     /// The instant expiry is judged at.
     pub at: OffsetDateTime,
@@ -38,6 +40,43 @@ pub struct ScanOptions {
     /// Check every certificate's signature against its issuer, also where the key identifiers
     /// already single it out (see the module docs).
     pub verify_signatures: bool,
+}
+
+impl ScanOptions {
+    /// Judges expiry now, flags what expires within [`DEFAULT_WARN_WITHIN`], and checks
+    /// signatures only where key identifiers do not decide.
+    pub fn new() -> ScanOptions {
+        ScanOptions {
+            at: OffsetDateTime::now_utc(),
+            expires_within: DEFAULT_WARN_WITHIN,
+            verify_signatures: false,
+        }
+    }
+
+    /// Judges expiry at `at` instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> ScanOptions {
+        self.at = at;
+        self
+    }
+
+    /// Flags what expires within `window`.
+    pub fn expires_within(mut self, window: Duration) -> ScanOptions {
+        self.expires_within = window;
+        self
+    }
+
+    /// Checks every certificate's signature against its issuer when `verify` is true.
+    pub fn verify_signatures(mut self, verify: bool) -> ScanOptions {
+        self.verify_signatures = verify;
+        self
+    }
+}
+
+impl Default for ScanOptions {
+    /// [`ScanOptions::new`].
+    fn default() -> ScanOptions {
+        ScanOptions::new()
+    }
 }
 
 /// A problem found with a certificate.

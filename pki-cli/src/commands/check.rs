@@ -4,7 +4,7 @@ use std::path::Path;
 
 use pki_core::{
     certificates_from_bytes, check, display_path, private_key_from_bytes, read_file, CertPool,
-    CheckInput, EtcdFiles, Finding, Host, HostUrl, Report, Role, Status, DEFAULT_WARN_WITHIN,
+    CheckInput, EtcdFiles, Finding, Host, HostUrl, Report, Role, Status,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -73,22 +73,19 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         hosts.push(url.host);
     }
     let label = file_label(&args.cert);
-    let input = CheckInput {
-        label: &label,
-        chain: &chain,
-        key: key.as_ref(),
-        roots: roots.as_ref(),
-        role: args.role.map(Into::into),
-        hosts: &hosts,
-        at: args.at.unwrap_or_else(OffsetDateTime::now_utc),
-        files: EtcdFiles {
-            certificate: Some(&cert_bytes),
-            key: key_bytes.as_deref().map(Vec::as_slice),
-            ca: ca_bytes.as_deref(),
-        },
-        fail_within: args.expires_within,
-        warn_within: DEFAULT_WARN_WITHIN,
-    };
+    let input = CheckInput::new(&label, &chain)
+        .key(key.as_ref())
+        .roots(roots.as_ref())
+        .role(args.role.map(Role::from))
+        .hosts(&hosts)
+        .at(args.at.unwrap_or_else(OffsetDateTime::now_utc))
+        .files(
+            EtcdFiles::default()
+                .certificate(cert_bytes.as_slice())
+                .key(key_bytes.as_deref().map(Vec::as_slice))
+                .ca(ca_bytes.as_deref()),
+        )
+        .fail_within(args.expires_within);
     let report = check(&input);
     let files = FixFiles {
         cert: Some(&args.cert),

@@ -102,15 +102,7 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
             .collect();
         refuse_outputs_over_inputs(&[output], &others)?;
     }
-    let req = ReissueRequest {
-        add_ips: args.add_ips.clone(),
-        add_dns: args.add_dns.clone(),
-        remove_ips: args.remove_ips.clone(),
-        remove_dns: args.remove_dns.clone(),
-        new_key: args.new_key,
-        days: args.days,
-        at: now,
-    };
+    let req = request(args, now);
 
     // A dry run runs every check of the real run (the key, signing, verification, the file
     // contents) and stops before writing.
@@ -182,6 +174,30 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// The request the flags make.
+fn request(args: &ReissueArgs, now: OffsetDateTime) -> ReissueRequest {
+    let mut req = ReissueRequest::renew(now);
+    for ip in &args.add_ips {
+        req = req.add_ip(*ip);
+    }
+    for name in &args.add_dns {
+        req = req.add_dns(name);
+    }
+    for ip in &args.remove_ips {
+        req = req.remove_ip(*ip);
+    }
+    for name in &args.remove_dns {
+        req = req.remove_dns(name);
+    }
+    if args.new_key {
+        req = req.new_key();
+    }
+    if let Some(days) = args.days {
+        req = req.days(days);
+    }
+    req
 }
 
 /// A plan in lines: the SAN diff first, since that is what the operator came for.

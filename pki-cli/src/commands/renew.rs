@@ -14,11 +14,10 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
     for warning in ca.warnings() {
         eprintln!("etcd-pki: warning: {warning}");
     }
-    let opts = RenewOptions {
-        at: now,
-        expires_within: args.expires_within,
-        dry_run: args.dry_run,
-    };
+    let opts = RenewOptions::new()
+        .at(now)
+        .expires_within(args.expires_within)
+        .dry_run(args.dry_run);
     let report = renew(&args.paths, &ca, &opts)?;
     report_recovered(&report.recovered);
     let unfinished = report_interrupted(&report.interrupted);
