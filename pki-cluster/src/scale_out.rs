@@ -680,7 +680,12 @@ fn fix_certificates(
         let original = pki_core::read_file(cert)?;
         let reissued =
             pki_core::reissue(&chain[0], None, &ca, &req).map_err(|e| e.with_path(cert))?;
-        writes.extend(pki_core::reissue_writes(&original, &reissued, cert, None)?);
+        writes.extend(pki_core::reissue_writes(
+            &original,
+            &reissued,
+            cert,
+            None::<(&Path, _)>,
+        )?);
         fixed.push((cert.to_path_buf(), reissued.plan.added.clone()));
     }
     // Both certificates, or neither.

@@ -89,10 +89,11 @@ impl CertificateAuthority {
     /// checks it can sign at `at`. A key file readable by group or others is accepted with a
     /// warning (see [`CertificateAuthority::warnings`]).
     pub fn load(
-        cert_path: &Path,
-        key_path: &Path,
+        cert_path: impl AsRef<Path>,
+        key_path: impl AsRef<Path>,
         at: OffsetDateTime,
     ) -> Result<CertificateAuthority> {
+        let (cert_path, key_path) = (cert_path.as_ref(), key_path.as_ref());
         let cert = load_certificates(cert_path)?.remove(0);
         let key = load_private_key(key_path)?;
         let mut ca = Self::new(cert, &key, at).map_err(|e| match e {
@@ -259,7 +260,7 @@ mod tests {
             ("openssl/ed25519-ca.crt", "openssl/ed25519-ca.key"),
             ("openssl/intermediate-ca.crt", "openssl/intermediate-ca.key"),
         ] {
-            let ca = CertificateAuthority::load(&fixture(c), &fixture(k), now())
+            let ca = CertificateAuthority::load(fixture(c), fixture(k), now())
                 .unwrap_or_else(|e| panic!("{c}: {e}"));
             let signature = ca.sign(b"tbs").unwrap();
             assert!(!signature.is_empty());
@@ -269,16 +270,16 @@ mod tests {
     #[test]
     fn wrong_key_non_ca_and_expired_are_refused() {
         let err = CertificateAuthority::load(
-            &fixture("cfssl/ca.pem"),
-            &fixture("cfssl/other-ca-key.pem"),
+            fixture("cfssl/ca.pem"),
+            fixture("cfssl/other-ca-key.pem"),
             now(),
         )
         .unwrap_err();
         assert!(matches!(err, Error::CaKeyMismatch { .. }), "{err}");
         assert!(err.to_string().contains("other-ca-key.pem"), "{err}");
         let err = CertificateAuthority::load(
-            &fixture("cfssl/members.pem"),
-            &fixture("cfssl/members-key.pem"),
+            fixture("cfssl/members.pem"),
+            fixture("cfssl/members-key.pem"),
             now(),
         )
         .unwrap_err();
@@ -298,7 +299,7 @@ mod tests {
         let key_path = dir.path().join("ca-key.pem");
         std::fs::copy(fixture("cfssl/ca-key.pem"), &key_path).unwrap();
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let ca = CertificateAuthority::load(&fixture("cfssl/ca.pem"), &key_path, now()).unwrap();
+        let ca = CertificateAuthority::load(fixture("cfssl/ca.pem"), &key_path, now()).unwrap();
         assert_eq!(ca.warnings().len(), 1);
         assert!(
             ca.warnings()[0].contains("mode 0644"),
@@ -306,7 +307,7 @@ mod tests {
             ca.warnings()
         );
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let ca = CertificateAuthority::load(&fixture("cfssl/ca.pem"), &key_path, now()).unwrap();
+        let ca = CertificateAuthority::load(fixture("cfssl/ca.pem"), &key_path, now()).unwrap();
         assert!(ca.warnings().is_empty());
     }
 }

@@ -211,7 +211,8 @@ const EXISTING_PKI_MARKERS: &[&str] = &["ca.pem", "ca-key.pem", "ca.crt", "ca.ke
 
 /// Generates a PKI for `dir`, verified, as files to write; refuses when `dir` already holds a
 /// PKI (a CA of either layout, or any file this would write).
-pub fn init(dir: &Path, req: &InitRequest) -> Result<Vec<PkiFile>> {
+pub fn init(dir: impl AsRef<Path>, req: &InitRequest) -> Result<Vec<PkiFile>> {
+    let dir = dir.as_ref();
     validate(req)?;
     let now = req.at;
     let ca_key = PrivateKey::generate(&req.algorithm)?;

@@ -75,7 +75,8 @@ impl Contents {
 
 /// Reads a whole file, refusing (at once, without blocking) what is not a regular file, such as
 /// a named pipe or a device, and what is larger than [`MAX_FILE_SIZE`].
-pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    let path = path.as_ref();
     let (file, meta) = crate::files::open_regular(path)?;
     if meta.len() > MAX_FILE_SIZE {
         return Err(Error::TooLarge {
@@ -110,7 +111,8 @@ pub struct Loaded {
 
 /// Loads every certificate and private key in a file. A file with neither is not an error here;
 /// `found` says what it holds.
-pub fn load_file(path: &Path) -> Result<Loaded> {
+pub fn load_file(path: impl AsRef<Path>) -> Result<Loaded> {
+    let path = path.as_ref();
     let bytes = Zeroizing::new(read_file(path)?);
     load_bytes(&bytes).map_err(|e| e.with_path(path))
 }
@@ -150,7 +152,8 @@ pub fn load_bytes(bytes: &[u8]) -> Result<Loaded> {
 ///
 /// A PEM file may hold other blocks too (a key, a CSR); they are ignored here. A file without
 /// any certificate is an [`Error::NoCertificate`] that says what the file holds instead.
-pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
+pub fn load_certificates(path: impl AsRef<Path>) -> Result<Vec<Certificate>> {
+    let path = path.as_ref();
     let bytes = read_file(path)?;
     certificates_from_bytes(&bytes).map_err(|e| e.with_path(path))
 }
@@ -179,7 +182,8 @@ pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Certificate>> {
 }
 
 /// Loads the one private key in a PEM or DER file (PKCS#1, PKCS#8 or SEC1).
-pub fn load_private_key(path: &Path) -> Result<PrivateKey> {
+pub fn load_private_key(path: impl AsRef<Path>) -> Result<PrivateKey> {
+    let path = path.as_ref();
     let bytes = Zeroizing::new(read_file(path)?);
     private_key_from_bytes(&bytes).map_err(|e| e.with_path(path))
 }
@@ -656,16 +660,16 @@ mod tests {
 
     #[test]
     fn bundles_yield_every_certificate_in_order() {
-        let bundle = load_certificates(&fixture("openssl/bundle.pem")).unwrap();
+        let bundle = load_certificates(fixture("openssl/bundle.pem")).unwrap();
         let names: Vec<_> = bundle
             .iter()
             .map(|c| c.common_name().unwrap().to_string())
             .collect();
         assert_eq!(names, ["leaf-rsa-pkcs1", "rsa-ca", "ec-ca"]);
-        let loaded = load_file(&fixture("openssl/combined.pem")).unwrap();
+        let loaded = load_file(fixture("openssl/combined.pem")).unwrap();
         assert_eq!((loaded.certificates.len(), loaded.keys.len()), (1, 1));
         assert_eq!(
-            load_certificates(&fixture("openssl/rsa-ca.der"))
+            load_certificates(fixture("openssl/rsa-ca.der"))
                 .unwrap()
                 .len(),
             1
@@ -674,7 +678,7 @@ mod tests {
 
     #[test]
     fn wrong_inputs_name_the_file_and_what_it_holds() {
-        let no_cert = |rel: &str| match load_certificates(&fixture(rel)) {
+        let no_cert = |rel: &str| match load_certificates(fixture(rel)) {
             Err(Error::NoCertificate { path, found }) => {
                 assert_eq!(path.as_deref(), Some(fixture(rel).as_path()));
                 found
@@ -705,21 +709,21 @@ mod tests {
         );
 
         for rel in ["openssl/encrypted-pkcs8.key", "openssl/encrypted-pkcs1.key"] {
-            let err = load_private_key(&fixture(rel)).unwrap_err();
+            let err = load_private_key(fixture(rel)).unwrap_err();
             assert!(matches!(err, Error::EncryptedKey { .. }), "{rel}: {err}");
             assert!(err.to_string().contains("openssl pkey"), "{err}");
         }
-        let err = load_certificates(&fixture("openssl/truncated.crt")).unwrap_err();
+        let err = load_certificates(fixture("openssl/truncated.crt")).unwrap_err();
         assert!(
             matches!(err, Error::MalformedCertificate { index: 0, .. }),
             "{err}"
         );
-        let err = load_private_key(&fixture("cfssl/members.pem")).unwrap_err();
+        let err = load_private_key(fixture("cfssl/members.pem")).unwrap_err();
         assert!(matches!(err, Error::NoPrivateKey { .. }), "{err}");
         assert!(err.to_string().contains("a certificate"), "{err}");
-        let err = load_certificates(&fixture("does-not-exist.pem")).unwrap_err();
+        let err = load_certificates(fixture("does-not-exist.pem")).unwrap_err();
         assert!(matches!(err, Error::Read { .. }), "{err}");
-        let err = load_certificates(&fixture("openssl")).unwrap_err();
+        let err = load_certificates(fixture("openssl")).unwrap_err();
         assert!(
             err.to_string()
                 .contains("is a directory, not a regular file"),

@@ -524,12 +524,8 @@ mod tests {
     }
 
     fn cfssl_ca() -> CertificateAuthority {
-        CertificateAuthority::load(
-            &fixture("cfssl/ca.pem"),
-            &fixture("cfssl/ca-key.pem"),
-            now(),
-        )
-        .unwrap()
+        CertificateAuthority::load(fixture("cfssl/ca.pem"), fixture("cfssl/ca-key.pem"), now())
+            .unwrap()
     }
 
     fn add_ip(ip: &str) -> ReissueRequest {
@@ -633,8 +629,7 @@ mod tests {
                 "openssl/leaf-via-intermediate.key",
             ),
         ] {
-            let ca =
-                CertificateAuthority::load(&fixture(ca_cert), &fixture(ca_key), now()).unwrap();
+            let ca = CertificateAuthority::load(fixture(ca_cert), fixture(ca_key), now()).unwrap();
             let out = reissue(
                 &cert(leaf),
                 Some(&key(leaf_key)),
@@ -666,8 +661,8 @@ mod tests {
         assert!(back.matches(&out.certificate));
 
         let ec_ca = CertificateAuthority::load(
-            &fixture("openssl/ec-ca.crt"),
-            &fixture("openssl/ec-ca.key"),
+            fixture("openssl/ec-ca.crt"),
+            fixture("openssl/ec-ca.key"),
             now(),
         )
         .unwrap();
@@ -789,8 +784,8 @@ mod tests {
     #[test]
     fn a_certificate_without_sans_gets_a_san_extension() {
         let ec_ca = CertificateAuthority::load(
-            &fixture("openssl/ec-ca.crt"),
-            &fixture("openssl/ec-ca.key"),
+            fixture("openssl/ec-ca.crt"),
+            fixture("openssl/ec-ca.key"),
             now(),
         )
         .unwrap();
@@ -803,8 +798,8 @@ mod tests {
     #[test]
     fn a_sha1_signed_leaf_is_reissued_with_sha256() {
         let ca = CertificateAuthority::load(
-            &fixture("openssl/sha1-ca.crt"),
-            &fixture("openssl/sha1-ca.key"),
+            fixture("openssl/sha1-ca.crt"),
+            fixture("openssl/sha1-ca.key"),
             now(),
         )
         .unwrap();
@@ -829,8 +824,8 @@ mod tests {
     #[test]
     fn absurd_lifetimes_do_not_overflow() {
         let ca = CertificateAuthority::load(
-            &fixture("openssl/rsa-ca.crt"),
-            &fixture("openssl/rsa-ca.key"),
+            fixture("openssl/rsa-ca.crt"),
+            fixture("openssl/rsa-ca.key"),
             now(),
         )
         .unwrap();
@@ -852,8 +847,8 @@ mod tests {
     #[test]
     fn uri_and_email_sans_are_kept() {
         let ec_ca = CertificateAuthority::load(
-            &fixture("openssl/ec-ca.crt"),
-            &fixture("openssl/ec-ca.key"),
+            fixture("openssl/ec-ca.crt"),
+            fixture("openssl/ec-ca.key"),
             now(),
         )
         .unwrap();

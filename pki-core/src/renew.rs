@@ -35,9 +35,10 @@ use crate::write::{write_all_as, FileWrite};
 pub fn reissue_writes(
     original: &[u8],
     reissued: &Reissued,
-    cert_out: &Path,
-    key_out: Option<(&Path, Option<KeyFormat>)>,
+    cert_out: impl AsRef<Path>,
+    key_out: Option<(impl AsRef<Path>, Option<KeyFormat>)>,
 ) -> Result<Vec<FileWrite>> {
+    let cert_out = cert_out.as_ref();
     let contents = crate::pem::replace_first_certificate(original, reissued.certificate.der())?;
     let mut writes = vec![FileWrite::public(cert_out, contents)];
     if let Some(key) = &reissued.new_key {
@@ -48,7 +49,7 @@ pub fn reissue_writes(
         })?;
         let pem = key_pem(key, format)?;
         writes.push(FileWrite::secret(
-            path,
+            path.as_ref(),
             Zeroizing::new(pem.as_bytes().to_vec()),
         ));
     }
@@ -169,11 +170,15 @@ pub struct RenewReport {
 /// writes are ignored. Writes interrupted in those directories are first recovered (see
 /// [`crate::recover`]); a dry run only reports them.
 pub fn renew(
-    paths: &[PathBuf],
+    paths: impl IntoIterator<Item = impl AsRef<Path>>,
     ca: &CertificateAuthority,
     opts: &RenewOptions,
 ) -> Result<RenewReport> {
-    let (files, _) = list_files(paths)?;
+    let paths: Vec<PathBuf> = paths
+        .into_iter()
+        .map(|p| p.as_ref().to_path_buf())
+        .collect();
+    let (files, _) = list_files(&paths)?;
     let (transient, files): (Vec<PathBuf>, Vec<PathBuf>) =
         files.into_iter().partition(|p| is_transient(p));
     let mut dirs: Vec<&Path> = transient.iter().map(|p| parent(p)).collect();
@@ -267,7 +272,7 @@ fn renew_one(
     req: &ReissueRequest,
 ) -> Result<(Plan, Option<PathBuf>)> {
     let reissued = reissue(leaf, None, ca, req).map_err(|e| e.with_path(path))?;
-    let writes = reissue_writes(original, &reissued, path, None)?;
+    let writes = reissue_writes(original, &reissued, path, None::<(&Path, _)>)?;
     let written = write_all_as("renew", &writes)?;
     Ok((
         reissued.plan,
@@ -292,7 +297,7 @@ mod tests {
     fn renews_what_the_ca_issued_and_is_due_and_nothing_else() {
         let now = OffsetDateTime::now_utc();
         let ca =
-            CertificateAuthority::load(&fixture("cfssl/ca.pem"), &fixture("cfssl/ca-key.pem"), now)
+            CertificateAuthority::load(fixture("cfssl/ca.pem"), fixture("cfssl/ca-key.pem"), now)
                 .unwrap();
         let dir = tempfile::tempdir().unwrap();
         // A 40-day leaf made from members.pem, in a bundle with the CA after it.
@@ -322,12 +327,9 @@ mod tests {
         std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
 
         let later = now + Duration::days(20);
-        let ca_later = CertificateAuthority::load(
-            &fixture("cfssl/ca.pem"),
-            &fixture("cfssl/ca-key.pem"),
-            later,
-        )
-        .unwrap();
+        let ca_later =
+            CertificateAuthority::load(fixture("cfssl/ca.pem"), fixture("cfssl/ca-key.pem"), later)
+                .unwrap();
         let opts = RenewOptions {
             at: later,
             expires_within: Duration::days(30),
@@ -379,7 +381,7 @@ mod tests {
         ));
         assert!(matches!(outcome(&items, "ca.pem"), RenewOutcome::IsCa));
 
-        let renewed = crate::load::load_certificates(&dir.path().join("members.pem")).unwrap();
+        let renewed = crate::load::load_certificates(dir.path().join("members.pem")).unwrap();
         assert_eq!(renewed.len(), 2, "the CA after the leaf is kept");
         assert_eq!(renewed[1].der(), ca.certificate().der());
         assert_eq!(

@@ -274,12 +274,19 @@ enum Link {
 /// # Errors
 /// A root that does not exist or cannot be read is an error (it is the operator's input);
 /// everything below a root is reported in the result instead.
-pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> {
+pub fn scan(
+    roots: impl IntoIterator<Item = impl AsRef<Path>>,
+    opts: &ScanOptions,
+) -> Result<ScanReport, Error> {
+    let roots: Vec<PathBuf> = roots
+        .into_iter()
+        .map(|r| r.as_ref().to_path_buf())
+        .collect();
     let Listing {
         files,
         mut skipped,
         interrupted_dirs,
-    } = files_to_scan(roots)?;
+    } = files_to_scan(&roots)?;
     let interrupted: Vec<_> = interrupted_dirs
         .iter()
         .flat_map(crate::journal::interrupted_writes)
@@ -553,7 +560,8 @@ fn strip_origin(e: &Error) -> String {
 /// Where a certificate's key is by the conventions of cfssl (`server.pem` / `server-key.pem`),
 /// kubeadm and openssl (`server.crt` / `server.key`), and others (`tls.crt` / `tls.key`,
 /// `x.cert.pem` / `x.key.pem`, `x-cert.pem` / `x-key.pem`, `cert.pem` / `key.pem`).
-pub fn key_candidates(cert: &Path) -> Vec<PathBuf> {
+pub fn key_candidates(cert: impl AsRef<Path>) -> Vec<PathBuf> {
+    let cert = cert.as_ref();
     let Some(name) = cert.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
     };
