@@ -251,7 +251,7 @@ fn check_files(input: &CheckInput<'_>, report: &mut Report) {
                 CheckId::Format,
                 Status::Fail,
                 Some(what.to_string()),
-                problem,
+                problem.to_string(),
                 Some(Remedy::FixFileFormat),
             );
         }

@@ -28,7 +28,7 @@ use zeroize::Zeroizing;
 use crate::ca::{sha1_key_id, SigningAlgorithm};
 use crate::cert::Certificate;
 use crate::check::{check, CheckInput};
-use crate::error::{Error, Result};
+use crate::error::{Error, MemberProblem, RequestProblem, Result};
 use crate::finding::Status;
 use crate::host::Host;
 use crate::key::{KeyAlgorithm, PrivateKey};
@@ -76,53 +76,73 @@ impl Member {
         self
     }
 
-    /// Parses `NAME=IP[,DNS...]` as given to `etcd-pki init --member`.
+    /// Parses `NAME=IP[,DNS...]`, e.g. `infra0=10.0.11.36` or
+    /// `infra3=10.0.12.157,etcd-3.example.com`.
     pub fn parse(spec: &str) -> Result<Member> {
-        let invalid = |reason: &str| Error::InvalidRequest {
+        let invalid = |problem: MemberProblem| Error::InvalidRequest {
             path: None,
-            reason: format!(
-                "--member {spec:?}: {reason}; expected NAME=IP[,DNS...], e.g. infra0=10.0.11.36"
-            ),
+            problem: RequestProblem::InvalidMember {
+                spec: spec.to_string(),
+                problem,
+            },
         };
-        let (name, rest) = spec.split_once('=').ok_or_else(|| invalid("no '='"))?;
+        let (name, rest) = spec
+            .split_once('=')
+            .ok_or_else(|| invalid(MemberProblem::NoEquals))?;
         let name = name.trim();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            || name.starts_with('.')
-        {
-            return Err(invalid("the name must be letters, digits, '-', '_' or '.'"));
+        if !name_chars_ok(name) {
+            return Err(invalid(MemberProblem::BadName));
         }
         let mut parts = rest.split(',').map(str::trim);
         let ip = parts
             .next()
             .unwrap_or("")
             .parse::<IpAddr>()
-            .map_err(|_| invalid("the first value after '=' must be an IP address"))?;
+            .map_err(|_| invalid(MemberProblem::NotAnIp))?;
         let dns: Vec<String> = parts
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .collect();
-        for d in &dns {
-            crate::dns_name::validate_dns(d).map_err(|why| {
-                invalid(&format!(
-                    "{d:?} is not a DNS name a certificate can list: {why}"
-                ))
-            })?;
-        }
-        if name.len() > MAX_NAME_LEN {
-            return Err(invalid(&format!(
-                "the name is {} bytes long; at most {MAX_NAME_LEN} (it becomes a certificate's common name)",
-                name.len()
-            )));
-        }
-        Ok(Member {
+        let member = Member {
             name: name.to_string(),
             ip,
             dns,
-        })
+        };
+        member.problem().map_or(Ok(member), |p| Err(invalid(p)))
     }
+
+    /// What is wrong with the member's name or DNS names, if anything: what [`Member::parse`]
+    /// refuses, checked again by [`init`] for members made with [`Member::new`].
+    fn problem(&self) -> Option<MemberProblem> {
+        if !name_chars_ok(&self.name) {
+            return Some(MemberProblem::BadName);
+        }
+        for d in &self.dns {
+            if let Err(problem) = crate::dns_name::validate_dns(d) {
+                return Some(MemberProblem::BadDnsName {
+                    name: d.clone(),
+                    problem,
+                });
+            }
+        }
+        if self.name.len() > MAX_NAME_LEN {
+            return Some(MemberProblem::NameTooLong {
+                len: self.name.len(),
+                max: MAX_NAME_LEN,
+            });
+        }
+        None
+    }
+}
+
+/// Whether a member name is letters, digits, `-`, `_` and `.`, not empty and not starting with
+/// `.` (it names a directory in the kubeadm layout).
+fn name_chars_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !name.starts_with('.')
 }
 
 /// The longest member or CA name: X.520's upper bound for a common name (`ub-common-name`, 64),
@@ -418,37 +438,45 @@ pub fn init(dir: impl AsRef<Path>, req: &InitRequest) -> Result<Vec<PkiFile>> {
 }
 
 fn validate(req: &InitRequest) -> Result<()> {
-    let invalid = |reason: String| Error::InvalidRequest { path: None, reason };
+    let invalid = |problem: RequestProblem| Error::InvalidRequest {
+        path: None,
+        problem,
+    };
     if req.members.is_empty() {
-        return Err(invalid("give at least one --member NAME=IP".into()));
+        return Err(invalid(RequestProblem::NoMembers));
     }
     for (i, m) in req.members.iter().enumerate() {
+        if let Some(problem) = m.problem() {
+            return Err(invalid(RequestProblem::InvalidMember {
+                spec: m.name.clone(),
+                problem,
+            }));
+        }
         if req.members[..i].iter().any(|o| o.name == m.name) {
-            return Err(invalid(format!("member name {} is given twice", m.name)));
+            return Err(invalid(RequestProblem::DuplicateMemberName {
+                name: m.name.clone(),
+            }));
         }
         if req.members[..i].iter().any(|o| o.ip == m.ip) {
-            return Err(invalid(format!("IP {} is given to two members", m.ip)));
+            return Err(invalid(RequestProblem::DuplicateMemberIp { ip: m.ip }));
         }
     }
     if req.ca_name.trim().is_empty() || req.ca_name.len() > MAX_NAME_LEN {
-        return Err(invalid(format!(
-            "the CA name must be 1 to {MAX_NAME_LEN} bytes (X.520's upper bound for a common name); it is {}",
-            req.ca_name.len()
-        )));
+        return Err(invalid(RequestProblem::CaNameLength {
+            len: req.ca_name.len(),
+            max: MAX_NAME_LEN,
+        }));
     }
     if req.ca_name.chars().any(char::is_control) {
-        return Err(invalid(
-            "the CA name must not hold control characters".into(),
-        ));
+        return Err(invalid(RequestProblem::CaNameControlCharacters));
     }
     if req.days == 0 || req.ca_days == 0 {
-        return Err(invalid("validity must be at least one day".into()));
+        return Err(invalid(RequestProblem::ZeroValidity));
     }
     if SigningAlgorithm::for_key(&req.algorithm).is_none() {
-        return Err(invalid(format!(
-            "{} keys cannot be generated",
-            req.algorithm
-        )));
+        return Err(invalid(RequestProblem::CannotGenerate {
+            algorithm: req.algorithm.to_string(),
+        }));
     }
     Ok(())
 }
@@ -466,10 +494,9 @@ fn params(
         .filter(|t| t.year() <= 9999)
         .ok_or_else(|| Error::InvalidRequest {
             path: None,
-            reason: format!(
-                "a validity of {} days runs past the year 9999",
-                lifetime.whole_days()
-            ),
+            problem: RequestProblem::PastYear9999 {
+                days: lifetime.whole_days(),
+            },
         })?;
     if let Some(cap) = cap {
         p.not_after = p.not_after.min(cap);

@@ -113,7 +113,8 @@ pub use ca::CertificateAuthority;
 pub use cert::{BasicConstraints, Certificate, SubjectAltNames};
 pub use check::{check, CheckInput, EtcdFiles, Report, DEFAULT_WARN_WITHIN};
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
-pub use error::{Error, Found, Result};
+pub use dns_name::DnsNameProblem;
+pub use error::{Error, Found, MemberProblem, RequestProblem, Result};
 pub use ext_key_usage::ExtKeyUsage;
 pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
 pub use finding::{worst, CheckId, Finding, Remedy, Status, Subject};
@@ -126,7 +127,8 @@ pub use journal::{
 pub use key::{Curve, KeyAlgorithm, KeyFormat, PrivateKey};
 pub use load::{
     certificates_from_bytes, etcd_file_problem, load_bytes, load_certificates, load_file,
-    load_private_key, private_key_from_bytes, read_file, EtcdFile, Loaded, MAX_FILE_SIZE,
+    load_private_key, private_key_from_bytes, read_file, EtcdFile, EtcdFileProblem, Loaded,
+    MAX_FILE_SIZE,
 };
 pub use path_text::{display_path, serde_path};
 pub use pem::encode as pem_encode;

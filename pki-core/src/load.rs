@@ -229,28 +229,60 @@ pub enum EtcdFile {
 /// `... PRIVATE KEY` block of the key file) and CA files with its `tlsutil.NewCertPool`, which
 /// parses every PEM block as a certificate (another block stops etcd at start-up) and yields an
 /// empty pool for a file with no PEM (every handshake then fails).
-pub fn etcd_file_problem(bytes: &[u8], kind: EtcdFile) -> Option<String> {
+pub fn etcd_file_problem(bytes: &[u8], kind: EtcdFile) -> Option<EtcdFileProblem> {
     let pem = memchr::memmem::find(bytes, b"-----BEGIN ").is_some();
     let sections = split_pem(bytes).ok();
     match kind {
-        EtcdFile::Certificate if !pem => Some(
-            "it is not PEM: etcd reads only PEM certificates (Go: \"tls: failed to find any PEM data in certificate input\"); convert it: openssl x509 -inform der -in FILE -out FILE.pem".into(),
-        ),
-        EtcdFile::PrivateKey if !pem => Some(
-            "it is not PEM: etcd reads only PEM keys (Go: \"tls: failed to find any PEM data in key input\"); convert it: openssl pkey -inform der -in FILE -out FILE.pem".into(),
-        ),
-        EtcdFile::CaBundle if !pem => Some(
-            "it is not PEM: etcd would trust no CA from it and every TLS handshake would fail; convert it: openssl x509 -inform der -in FILE -out FILE.pem".into(),
-        ),
+        EtcdFile::Certificate if !pem => Some(EtcdFileProblem::CertificateNotPem),
+        EtcdFile::PrivateKey if !pem => Some(EtcdFileProblem::KeyNotPem),
+        EtcdFile::CaBundle if !pem => Some(EtcdFileProblem::CaBundleNotPem),
         EtcdFile::CaBundle => sections.and_then(|s| {
             s.iter().find(|b| b.label != "CERTIFICATE").map(|b| {
-                format!(
-                    "it holds a {} block: etcd parses every block of a CA file as a certificate and would not start; keep only CERTIFICATE blocks in it",
-                    b.label
-                )
+                EtcdFileProblem::CaBundleOtherBlock {
+                    label: b.label.to_string(),
+                }
             })
         }),
         _ => None,
+    }
+}
+
+/// Why etcd could not use a file in a role (from [`etcd_file_problem`]); its `Display` says
+/// what etcd would do and how to convert the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EtcdFileProblem {
+    /// A certificate file that is not PEM (Go: "tls: failed to find any PEM data in certificate
+    /// input").
+    CertificateNotPem,
+    /// A key file that is not PEM (Go: "tls: failed to find any PEM data in key input").
+    KeyNotPem,
+    /// A CA file that is not PEM: etcd would trust no CA from it.
+    CaBundleNotPem,
+    /// A CA file with a PEM block other than CERTIFICATE: etcd would not start.
+    CaBundleOtherBlock {
+        /// The block's label.
+        label: String,
+    },
+}
+
+impl std::fmt::Display for EtcdFileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EtcdFileProblem::CertificateNotPem => f.write_str(
+                "it is not PEM: etcd reads only PEM certificates (Go: \"tls: failed to find any PEM data in certificate input\"); convert it: openssl x509 -inform der -in FILE -out FILE.pem",
+            ),
+            EtcdFileProblem::KeyNotPem => f.write_str(
+                "it is not PEM: etcd reads only PEM keys (Go: \"tls: failed to find any PEM data in key input\"); convert it: openssl pkey -inform der -in FILE -out FILE.pem",
+            ),
+            EtcdFileProblem::CaBundleNotPem => f.write_str(
+                "it is not PEM: etcd would trust no CA from it and every TLS handshake would fail; convert it: openssl x509 -inform der -in FILE -out FILE.pem",
+            ),
+            EtcdFileProblem::CaBundleOtherBlock { label } => write!(
+                f,
+                "it holds a {label} block: etcd parses every block of a CA file as a certificate and would not start; keep only CERTIFICATE blocks in it"
+            ),
+        }
     }
 }
 

@@ -22,13 +22,12 @@ use zeroize::Zeroizing;
 use crate::ca::{sha1_key_id, CertificateAuthority};
 use crate::cert::Certificate;
 use crate::coverage::covers;
-use crate::dns_name::{validate_dns, DnsNameProblem};
-use crate::error::{Error, Result};
+use crate::dns_name::validate_dns;
+use crate::error::{Error, RequestProblem, Result};
 use crate::host::Host;
 use crate::key::{KeyAlgorithm, KeyFormat, PrivateKey};
 use crate::san;
 use crate::tbs::{self, Extension, OID_AKI, OID_SAN, OID_SKI};
-use crate::time_fmt::rfc3339;
 use crate::verify::{find_issuer, verify, CertPool, VerifyOptions};
 
 /// How far back validity starts, for clock skew between the CA host and the members.
@@ -210,12 +209,14 @@ pub fn plan(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) 
 }
 
 fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -> Result<Prepared> {
-    let invalid = |reason: String| Error::InvalidRequest { path: None, reason };
+    let invalid = |problem: RequestProblem| Error::InvalidRequest {
+        path: None,
+        problem,
+    };
     if old.is_ca() {
-        return Err(invalid(format!(
-            "\"{}\" is a CA certificate; only leaf certificates are reissued",
-            old.subject()
-        )));
+        return Err(invalid(RequestProblem::IsCa {
+            subject: old.subject().to_string(),
+        }));
     }
     let pool: CertPool = std::iter::once(ca.certificate().clone()).collect();
     if let Err(e) = find_issuer(old, &pool) {
@@ -227,11 +228,9 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
     }
     for dns in &req.add_dns {
         validate_dns(dns).map_err(|problem| {
-            invalid(match problem {
-                DnsNameProblem::IsAnIp => format!(
-                    "--add-dns {dns:?}: this is an IP address: use --add-ip, since Go never matches an IP against a DNS SAN"
-                ),
-                other => format!("--add-dns {dns:?}: {other}"),
+            invalid(RequestProblem::InvalidDnsName {
+                name: dns.clone(),
+                problem,
             })
         })?;
     }
@@ -246,14 +245,12 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
 
     // Validity: the old lifetime (or the given days) from now, backdated, within the CA's.
     let lifetime = match req.days {
-        Some(0) => return Err(invalid("--days must be at least 1".into())),
+        Some(0) => return Err(invalid(RequestProblem::ZeroDays)),
         Some(days) => Duration::days(i64::from(days)),
         None => old.not_after() - old.not_before(),
     };
     if lifetime <= BACKDATE {
-        return Err(invalid(format!(
-            "the old certificate's lifetime ({lifetime}) cannot be kept: give the new one with --days N"
-        )));
+        return Err(invalid(RequestProblem::LifetimeCannotBeKept { lifetime }));
     }
     let not_before = req.at.checked_sub(BACKDATE).unwrap_or(req.at);
     let ca_end = ca.certificate().not_after();
@@ -266,10 +263,9 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
         wanted.unwrap_or(ca_end)
     };
     if not_after <= req.at {
-        return Err(invalid(format!(
-            "the CA expires at {}, too soon to issue anything useful: renew the CA first",
-            rfc3339(ca_end)
-        )));
+        return Err(invalid(RequestProblem::CaExpiresTooSoon {
+            ca_not_after: ca_end,
+        }));
     }
     let algorithm = old.key_algorithm().to_string();
     let plan = Plan {
@@ -311,7 +307,7 @@ pub fn reissue(
         if !key.matches(old) {
             return Err(Error::InvalidRequest {
                 path: None,
-                reason: "the private key given does not belong to this certificate".into(),
+                problem: RequestProblem::KeyMismatch,
             });
         }
     }
@@ -408,7 +404,9 @@ fn rebuild_extensions(
         x509_parser::certificate::X509Certificate::from_der(old.der()).map_err(|e| {
             Error::InvalidRequest {
                 path: None,
-                reason: format!("the certificate does not parse: {e}"),
+                problem: RequestProblem::UnparsableCertificate {
+                    reason: e.to_string(),
+                },
             }
         })?;
     let new_ski = match new_spki {
@@ -432,7 +430,9 @@ fn rebuild_extensions(
                 .map(Iterator::collect)
                 .ok_or_else(|| Error::InvalidRequest {
                     path: None,
-                    reason: format!("extension OID {} is too large to re-encode", ext.oid),
+                    problem: RequestProblem::ExtensionOidTooLarge {
+                        oid: ext.oid.to_id_string(),
+                    },
                 })?;
         let value = if oid == OID_SAN {
             wrote_san = true;
@@ -729,7 +729,21 @@ mod tests {
             add_dns: vec!["10.0.12.157".into()],
             ..ReissueRequest::renew(now())
         });
-        assert!(err.to_string().contains("use --add-ip"), "{err}");
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidRequest {
+                    problem: RequestProblem::InvalidDnsName {
+                        problem: crate::dns_name::DnsNameProblem::IsAnIp,
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("this is an IP address"), "{err}");
+        assert!(!err.to_string().contains("--"), "no flag in {err}");
         let err = bad(ReissueRequest {
             add_dns: vec![format!("{}.example.test", "a".repeat(64))],
             ..ReissueRequest::renew(now())
@@ -753,7 +767,17 @@ mod tests {
             days: Some(0),
             ..ReissueRequest::renew(now())
         });
-        assert!(err.to_string().contains("--days"), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::InvalidRequest {
+                    problem: RequestProblem::ZeroDays,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("at least 1"), "{err}");
 
         let err = plan(
             &cert("cfssl/foreign-members.pem"),

@@ -9,6 +9,7 @@
 //! without a restart.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
@@ -16,7 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::ca::CertificateAuthority;
 use crate::check::DEFAULT_WARN_WITHIN;
-use crate::error::{Error, Result};
+use crate::error::{Error, RequestProblem, Result};
 use crate::journal::{
     interrupted_writes, is_transient, parent, recover, InterruptedWrite, Recovered,
 };
@@ -44,8 +45,7 @@ pub fn reissue_writes(
     if let Some(key) = &reissued.new_key {
         let (path, format) = key_out.ok_or_else(|| Error::InvalidRequest {
             path: Some(cert_out.to_path_buf()),
-            reason: "a new key was generated but there is nowhere to write it: give the key file"
-                .into(),
+            problem: RequestProblem::NowhereToWriteKey,
         })?;
         let pem = key_pem(key, format)?;
         writes.push(FileWrite::secret(
@@ -130,9 +130,17 @@ pub enum RenewOutcome {
     IsCa,
     /// Renewal failed; the file was left as it was.
     Failed {
-        /// Why.
-        error: String,
+        /// Why (its message in JSON).
+        #[serde(serialize_with = "serialize_error")]
+        error: Arc<Error>,
     },
+}
+
+fn serialize_error<S: serde::Serializer>(
+    error: &Arc<Error>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(error)
 }
 
 /// One certificate file considered by [`renew`].
@@ -199,17 +207,19 @@ pub fn renew(
     for path in files.into_iter().filter(|p| !is_backup(p)) {
         // Only certificate files matter; one that holds a certificate etcd-pki cannot read is
         // reported, since a due certificate may be in it.
-        let failed = |path: &Path, error: String| RenewItem {
+        let failed = |path: &Path, error: Error| RenewItem {
             path: path.to_path_buf(),
             subject: String::new(),
             not_after: None,
-            outcome: RenewOutcome::Failed { error },
+            outcome: RenewOutcome::Failed {
+                error: Arc::new(error),
+            },
         };
         let bytes = match read_file(&path) {
             Ok(b) => b,
             Err(Error::TooLarge { .. }) => continue,
             Err(e) => {
-                items.push(failed(&path, e.to_string()));
+                items.push(failed(&path, e));
                 continue;
             }
         };
@@ -217,7 +227,7 @@ pub fn renew(
             Ok(c) => c,
             Err(Error::NoCertificate { .. }) => continue,
             Err(e) => {
-                items.push(failed(&path, e.with_path(&path).to_string()));
+                items.push(failed(&path, e.with_path(&path)));
                 continue;
             }
         };
@@ -243,9 +253,7 @@ pub fn renew(
             item.outcome = if opts.dry_run {
                 match plan(leaf, ca, &req) {
                     Ok(p) => RenewOutcome::WouldRenew { plan: Box::new(p) },
-                    Err(e) => RenewOutcome::Failed {
-                        error: e.to_string(),
-                    },
+                    Err(e) => RenewOutcome::Failed { error: Arc::new(e) },
                 }
             } else {
                 match renew_one(&path, &bytes, leaf, ca, &req) {
@@ -253,9 +261,7 @@ pub fn renew(
                         plan: Box::new(p),
                         backup,
                     },
-                    Err(e) => RenewOutcome::Failed {
-                        error: e.to_string(),
-                    },
+                    Err(e) => RenewOutcome::Failed { error: Arc::new(e) },
                 }
             };
         }

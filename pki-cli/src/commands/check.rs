@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::cli::{CheckArgs, Format};
-use crate::exit::{usage, Outcome, Result};
+use crate::exit::{Failure, Outcome, Result};
 use crate::output::{print, print_json, Table};
 use crate::render::{fix_command, FixFiles};
 use crate::unfinished::report_unfinished;
@@ -36,7 +36,8 @@ struct FindingJson<'a> {
 
 pub fn run(args: &CheckArgs) -> Result<Outcome> {
     let cert_bytes = read_file(&args.cert)?;
-    let chain = certificates_from_bytes(&cert_bytes).map_err(|e| usage(e.with_path(&args.cert)))?;
+    let chain =
+        certificates_from_bytes(&cert_bytes).map_err(|e| Failure::from(e.with_path(&args.cert)))?;
     let key_bytes = args
         .key
         .as_deref()
@@ -45,7 +46,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         .map(Zeroizing::new);
     let key = match (&args.key, &key_bytes) {
         (Some(path), Some(bytes)) => {
-            Some(private_key_from_bytes(bytes).map_err(|e| usage(e.with_path(path)))?)
+            Some(private_key_from_bytes(bytes).map_err(|e| Failure::from(e.with_path(path)))?)
         }
         _ => None,
     };
@@ -53,7 +54,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
     let roots: Option<CertPool> = match (&args.cacert, &ca_bytes) {
         (Some(path), Some(bytes)) => Some(
             certificates_from_bytes(bytes)
-                .map_err(|e| usage(e.with_path(path)))?
+                .map_err(|e| Failure::from(e.with_path(path)))?
                 .into_iter()
                 .collect(),
         ),
@@ -61,10 +62,10 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
     };
     let mut hosts = Vec::new();
     for h in &args.hosts {
-        hosts.push(Host::parse(h).map_err(usage)?);
+        hosts.push(Host::parse(h).map_err(Failure::from)?);
     }
     for u in &args.urls {
-        let url = HostUrl::parse(u).map_err(usage)?;
+        let url = HostUrl::parse(u).map_err(Failure::from)?;
         if url.scheme == "http" && args.role.is_some() {
             eprintln!(
                 "etcd-pki: warning: {u} is plain http: etcd uses no certificate on it; the certificate is checked as if it were https"

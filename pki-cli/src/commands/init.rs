@@ -8,7 +8,7 @@ use pki_core::{
 use serde::Serialize;
 
 use crate::cli::{AlgoArg, ChangeFormat, InitArgs, LayoutArg};
-use crate::exit::{usage, Outcome, Result};
+use crate::exit::{Failure, Outcome, Result};
 use crate::output::{print, print_json};
 use crate::unfinished::report_recovered;
 
@@ -34,7 +34,7 @@ pub fn run(args: &InitArgs) -> Result<Outcome> {
         .iter()
         .map(|m| Member::parse(m))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
+        .map_err(Failure::from)?;
     let layout = match args.layout {
         LayoutArg::Cfssl => Layout::Cfssl,
         LayoutArg::Kubeadm => Layout::Kubeadm,

@@ -76,7 +76,7 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
                     display_path(path)
                 ),
             )),
-            Err(e) => errors.push((path, e.to_string())),
+            Err(e) => errors.push((path, crate::errors::core_error_text(&e))),
         }
     }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{ChangeFormat, ReissueArgs};
-use crate::exit::{usage, Outcome, Result};
+use crate::exit::{usage, Failure, Outcome, Result};
 use crate::output::{print, print_json};
 use crate::unfinished::{report_recovered, report_unfinished};
 
@@ -42,9 +42,9 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
         eprintln!("etcd-pki: warning: {warning}");
     }
     let original = read_file(&args.cert)?;
-    let loaded = load_bytes(&original).map_err(|e| usage(e.with_path(&args.cert)))?;
+    let loaded = load_bytes(&original).map_err(|e| Failure::from(e.with_path(&args.cert)))?;
     let Some(old) = loaded.certificates.first() else {
-        return Err(usage(pki_core::Error::NoCertificate {
+        return Err(Failure::from(pki_core::Error::NoCertificate {
             path: Some(args.cert.clone()),
             found: loaded.found,
         }));
@@ -106,8 +106,8 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
 
     // A dry run runs every check of the real run (the key, signing, verification, the file
     // contents) and stops before writing.
-    let reissued =
-        reissue(old, old_key.as_ref(), &ca, &req).map_err(|e| usage(e.with_path(&args.cert)))?;
+    let reissued = reissue(old, old_key.as_ref(), &ca, &req)
+        .map_err(|e| Failure::from(e.with_path(&args.cert)))?;
     let key_format = old_key.as_ref().map(|k| k.format());
     let writes = reissue_writes(
         &original,

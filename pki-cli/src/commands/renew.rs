@@ -1,9 +1,17 @@
 //! `etcd-pki renew`: rotation of every certificate a CA issued that expires soon.
 
-use pki_core::{display_path, renew, rfc3339, CertificateAuthority, RenewOptions, RenewOutcome};
+use std::path::Path;
+
+use pki_core::{
+    display_path, renew, rfc3339, serde_path, serde_time, CertificateAuthority, RenewItem,
+    RenewOptions, RenewOutcome,
+};
+use serde::ser::SerializeStruct;
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{RenewArgs, TableFormat};
+use crate::errors::core_error_text;
 use crate::exit::{Outcome, Result};
 use crate::output::{print, print_json, Table};
 use crate::unfinished::{report_interrupted, report_recovered};
@@ -27,7 +35,7 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
         .filter(|i| matches!(i.outcome, RenewOutcome::Failed { .. }))
         .count();
     match args.write_out {
-        TableFormat::Json => print_json(&items)?,
+        TableFormat::Json => print_json(&items_json(&items))?,
         TableFormat::Table => {
             let mut table = Table::new([
                 "CERTIFICATE",
@@ -71,7 +79,11 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
                         ("skipped: a CA certificate".into(), "-".into(), "-".into())
                     }
                     RenewOutcome::Failed { error } => {
-                        notes.push(format!("{}: {error}", display_path(&item.path)));
+                        notes.push(format!(
+                            "{}: {}",
+                            display_path(&item.path),
+                            core_error_text(error)
+                        ));
                         (
                             "FAILED (file left as it was)".into(),
                             "-".into(),
@@ -115,4 +127,43 @@ pub fn run(args: &RenewArgs) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// A renewed file as pki-core serializes it, with a failure's error in this CLI's words.
+#[derive(Serialize)]
+struct ItemJson<'a> {
+    #[serde(serialize_with = "serde_path::path")]
+    path: &'a Path,
+    subject: &'a str,
+    #[serde(serialize_with = "serde_time::rfc3339_or_empty")]
+    not_after: Option<OffsetDateTime>,
+    outcome: OutcomeJson<'a>,
+}
+
+struct OutcomeJson<'a>(&'a RenewOutcome);
+
+impl Serialize for OutcomeJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.0 {
+            RenewOutcome::Failed { error } => {
+                let mut fields = s.serialize_struct("RenewOutcome", 2)?;
+                fields.serialize_field("action", "failed")?;
+                fields.serialize_field("error", &core_error_text(error))?;
+                fields.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+fn items_json(items: &[RenewItem]) -> Vec<ItemJson<'_>> {
+    items
+        .iter()
+        .map(|item| ItemJson {
+            path: &item.path,
+            subject: &item.subject,
+            not_after: item.not_after,
+            outcome: OutcomeJson(&item.outcome),
+        })
+        .collect()
 }
