@@ -69,6 +69,7 @@ impl SigningAlgorithm {
 pub struct CertificateAuthority {
     cert: Certificate,
     cert_path: Option<PathBuf>,
+    key_path: Option<PathBuf>,
     signer: rcgen::KeyPair,
     algorithm: SigningAlgorithm,
     warnings: Vec<String>,
@@ -79,12 +80,30 @@ impl std::fmt::Debug for CertificateAuthority {
         f.debug_struct("CertificateAuthority")
             .field("subject", &self.cert.subject())
             .field("cert_path", &self.cert_path)
+            .field("key_path", &self.key_path)
             .field("key", &"[elided]")
             .finish()
     }
 }
 
 impl CertificateAuthority {
+    /// [`CertificateAuthority::load`] checked for signing now: the CA of an embedder that
+    /// reissues certificates as they are needed.
+    ///
+    /// ```
+    /// # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cfssl");
+    /// # std::env::set_current_dir(&fixtures).unwrap();
+    /// let ca = pki_core::CertificateAuthority::open("ca.pem", "ca-key.pem")?;
+    /// assert_eq!(ca.certificate().common_name(), Some("etcd-ca"));
+    /// # Ok::<(), pki_core::Error>(())
+    /// ```
+    pub fn open(
+        cert_path: impl AsRef<Path>,
+        key_path: impl AsRef<Path>,
+    ) -> Result<CertificateAuthority> {
+        Self::load(cert_path, key_path, OffsetDateTime::now_utc())
+    }
+
     /// Loads a CA from its certificate file (the first certificate in it) and key file, and
     /// checks it can sign at `at`. A key file readable by group or others is accepted with a
     /// warning (see [`CertificateAuthority::warnings`]).
@@ -104,6 +123,7 @@ impl CertificateAuthority {
             other => other.with_path(cert_path),
         })?;
         ca.cert_path = Some(cert_path.to_path_buf());
+        ca.key_path = Some(key_path.to_path_buf());
         if let Some(mode) = group_or_other_readable(key_path) {
             ca.warnings.push(format!(
                 "the CA key {} is readable by group or others (mode {mode:04o}): whoever can read it can issue certificates the cluster trusts; chmod 600 {0}",
@@ -176,6 +196,7 @@ impl CertificateAuthority {
         Ok(CertificateAuthority {
             cert,
             cert_path: None,
+            key_path: None,
             signer,
             algorithm,
             warnings: Vec::new(),
@@ -190,6 +211,11 @@ impl CertificateAuthority {
     /// Where the CA certificate was loaded from, if from a file.
     pub fn certificate_path(&self) -> Option<&Path> {
         self.cert_path.as_deref()
+    }
+
+    /// Where the CA key was loaded from, if from a file.
+    pub fn key_path(&self) -> Option<&Path> {
+        self.key_path.as_deref()
     }
 
     /// Things worth telling the operator that do not stop signing (key file permissions).

@@ -745,4 +745,36 @@ mod tests {
             .push(Member::parse("infra0=127.0.0.13").unwrap());
         assert!(init(tempfile::tempdir().unwrap().path(), &req).is_err());
     }
+
+    #[test]
+    fn members_built_in_code_are_checked_as_parsed_ones_are() {
+        let ok = InitRequest::new(
+            Layout::Kubeadm,
+            [Member::new("infra0", "127.0.0.11".parse().unwrap()).dns("etcd-0.example.com")],
+        )
+        .algorithm(KeyAlgorithm::Ed25519);
+        assert!(init(tempfile::tempdir().unwrap().path(), &ok).is_ok());
+        for (member, expected) in [
+            (
+                Member::new("../x", "127.0.0.11".parse().unwrap()),
+                MemberProblem::BadName,
+            ),
+            (
+                Member::new("infra0", "127.0.0.11".parse().unwrap()).dns("10.0.0.1"),
+                MemberProblem::BadDnsName {
+                    name: "10.0.0.1".into(),
+                    problem: crate::dns_name::DnsNameProblem::IsAnIp,
+                },
+            ),
+        ] {
+            let req = InitRequest::new(Layout::Kubeadm, [member]);
+            match init(tempfile::tempdir().unwrap().path(), &req).unwrap_err() {
+                Error::InvalidRequest {
+                    problem: RequestProblem::InvalidMember { problem, .. },
+                    ..
+                } => assert_eq!(problem, expected),
+                other => panic!("{other}"),
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! Renewing every leaf certificate a CA issued under some paths, for scheduled rotation jobs, and
-//! turning a reissued certificate into the file writes that replace the old files.
+//! Renewing every leaf certificate a CA issued under some paths, for scheduled rotation jobs;
+//! turning a reissued certificate into the file writes that replace the old files; and
+//! reissuing one certificate file in place ([`reissue_file`]).
 //!
 //! A file's first certificate is its leaf; one that the CA issued and that expires within the
 //! window is reissued with the same SANs and key (see [`crate::reissue`]) and written back in
@@ -16,17 +17,20 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::ca::CertificateAuthority;
+use crate::cert::Certificate;
 use crate::check::DEFAULT_WARN_WITHIN;
 use crate::error::{Error, RequestProblem, Result};
+use crate::files::{refuse_outputs_over_inputs, NamedInput};
 use crate::journal::{
     interrupted_writes, is_transient, parent, recover, InterruptedWrite, Recovered,
 };
 use crate::key::KeyFormat;
-use crate::load::{certificates_from_bytes, read_file};
+use crate::key::PrivateKey;
+use crate::load::{certificates_from_bytes, load_bytes, load_private_key, read_file};
 use crate::reissue::{key_pem, plan, reissue, Plan, ReissueRequest, Reissued};
 use crate::verify::{find_issuer, CertPool};
 use crate::walk::{is_backup, list_files};
-use crate::write::{write_all_as, FileWrite};
+use crate::write::{write_all_as, FileWrite, Written};
 
 /// The writes that put a reissued certificate (and its new key, if any) in place.
 ///
@@ -54,6 +58,133 @@ pub fn reissue_writes(
         ));
     }
     Ok(writes)
+}
+
+/// A certificate file opened for a reissue: its contents as read, its first certificate (the
+/// one reissued; whatever else the file holds is kept), and its key file, if given.
+#[non_exhaustive]
+pub struct CertificateFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its contents (zeroed when dropped: a file may hold a key too).
+    pub contents: Zeroizing<Vec<u8>>,
+    /// Its first certificate.
+    pub certificate: Certificate,
+    /// The key file given.
+    pub key_path: Option<PathBuf>,
+    /// The key read from it.
+    pub key: Option<PrivateKey>,
+}
+
+impl std::fmt::Debug for CertificateFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CertificateFile")
+            .field("path", &self.path)
+            .field("subject", &self.certificate.subject())
+            .field("key_path", &self.key_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CertificateFile {
+    /// Reads the certificate file (its first certificate is the one to reissue) and, if given,
+    /// the key file (its key must be the certificate's; it is checked when reissuing).
+    pub fn open(
+        cert_file: impl AsRef<Path>,
+        key_file: Option<impl AsRef<Path>>,
+    ) -> Result<CertificateFile> {
+        let path = cert_file.as_ref().to_path_buf();
+        let contents = Zeroizing::new(read_file(&path)?);
+        let loaded = load_bytes(&contents).map_err(|e| e.with_path(&path))?;
+        let Some(certificate) = loaded.certificates.into_iter().next() else {
+            return Err(Error::NoCertificate {
+                path: Some(path),
+                found: loaded.found,
+            });
+        };
+        let key_path = key_file.map(|k| k.as_ref().to_path_buf());
+        let key = key_path.as_ref().map(load_private_key).transpose()?;
+        Ok(CertificateFile {
+            path,
+            contents,
+            certificate,
+            key_path,
+            key,
+        })
+    }
+
+    /// Reissues the certificate from `ca` as asked ([`reissue`]); errors name the file.
+    pub fn reissue(&self, ca: &CertificateAuthority, req: &ReissueRequest) -> Result<Reissued> {
+        reissue(&self.certificate, self.key.as_ref(), ca, req).map_err(|e| e.with_path(&self.path))
+    }
+
+    /// The writes that put `reissued` in place of this file (and a new key in place of the key
+    /// file, in the old key's format), keeping whatever else the file holds.
+    pub fn writes_in_place(&self, reissued: &Reissued) -> Result<Vec<FileWrite>> {
+        let format = self.key.as_ref().map(PrivateKey::format);
+        reissue_writes(
+            &self.contents,
+            reissued,
+            &self.path,
+            self.key_path.as_deref().map(|p| (p, format)),
+        )
+    }
+}
+
+/// What [`reissue_file`] did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ReissuedFile {
+    /// What changed in the certificate.
+    pub plan: Plan,
+    /// The files written, and the backups of the old ones.
+    pub written: Written,
+}
+
+/// Reissues the first certificate of `cert_file` from `ca` as asked and writes it in place,
+/// atomically and with a backup beside the old file (see [`crate::write`]), keeping whatever
+/// else the file holds. `key_file`, when given, must hold the certificate's key; a new key
+/// (see [`ReissueRequest::new_key`]) replaces it, and needs it. The result is verified before
+/// anything is written; no output may be the CA's certificate or key file.
+///
+/// ```
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cfssl");
+/// # for f in ["ca.pem", "ca-key.pem", "members.pem", "members-key.pem"] { std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap(); }
+/// # std::env::set_current_dir(dir.path()).unwrap();
+/// use pki_core::{reissue_file, CertificateAuthority, ReissueRequest};
+/// let ca = CertificateAuthority::open("ca.pem", "ca-key.pem")?;
+/// let req = ReissueRequest::new().add_ip("127.0.0.14".parse().unwrap());
+/// let done = reissue_file("members.pem", Some("members-key.pem"), &ca, &req)?;
+/// assert_eq!(done.plan.added, ["IP:127.0.0.14"]);
+/// # assert_eq!(done.written.backups.len(), 1);
+/// # Ok::<(), pki_core::Error>(())
+/// ```
+pub fn reissue_file(
+    cert_file: impl AsRef<Path>,
+    key_file: Option<impl AsRef<Path>>,
+    ca: &CertificateAuthority,
+    req: &ReissueRequest,
+) -> Result<ReissuedFile> {
+    let file = CertificateFile::open(cert_file, key_file)?;
+    let mut outputs = vec![file.path.as_path()];
+    if req.new_key {
+        outputs.extend(file.key_path.as_deref());
+    }
+    let inputs: Vec<NamedInput> = [
+        ("the CA certificate", ca.certificate_path()),
+        ("the CA key", ca.key_path()),
+    ]
+    .into_iter()
+    .filter_map(|(role, path)| path.map(|path| NamedInput { role, path }))
+    .collect();
+    refuse_outputs_over_inputs(&outputs, &inputs)?;
+    let reissued = file.reissue(ca, req)?;
+    let written = write_all_as("reissue", &file.writes_in_place(&reissued)?)?;
+    Ok(ReissuedFile {
+        plan: reissued.plan,
+        written,
+    })
 }
 
 /// What to renew: [`RenewOptions::new`] and the methods below.
@@ -414,5 +545,78 @@ mod tests {
             "{items:#?}"
         );
         assert_eq!(items.len(), 4);
+    }
+
+    fn copy_cfssl(dir: &Path) {
+        for f in ["ca.pem", "ca-key.pem", "members.pem", "members-key.pem"] {
+            std::fs::copy(fixture(&format!("cfssl/{f}")), dir.join(f)).unwrap();
+        }
+    }
+
+    #[test]
+    fn reissue_file_writes_in_place_with_a_backup_and_a_new_key_in_the_old_format() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_cfssl(dir.path());
+        let d = dir.path();
+        let ca = CertificateAuthority::open(d.join("ca.pem"), d.join("ca-key.pem")).unwrap();
+        let req = ReissueRequest::new()
+            .add_ip("127.0.0.14".parse().unwrap())
+            .new_key();
+        let done = reissue_file(
+            d.join("members.pem"),
+            Some(d.join("members-key.pem")),
+            &ca,
+            &req,
+        )
+        .unwrap();
+        assert_eq!(done.plan.added, ["IP:127.0.0.14"]);
+        assert_eq!(done.written.files.len(), 2);
+        assert_eq!(done.written.backups.len(), 2);
+        let new = crate::load::load_certificates(d.join("members.pem")).unwrap();
+        let key = crate::load::load_private_key(d.join("members-key.pem")).unwrap();
+        assert!(key.matches(&new[0]));
+        assert_eq!(key.format(), KeyFormat::Pkcs1);
+        assert_ne!(new[0].der(), cert("cfssl/members.pem").der());
+    }
+
+    #[test]
+    fn reissue_file_never_writes_over_the_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        copy_cfssl(dir.path());
+        let d = dir.path();
+        let ca = CertificateAuthority::open(d.join("ca.pem"), d.join("ca-key.pem")).unwrap();
+        let before = std::fs::read(d.join("ca-key.pem")).unwrap();
+        // A new key "for members.pem" written to the CA key file.
+        let err = reissue_file(
+            d.join("members.pem"),
+            Some(d.join("ca-key.pem")),
+            &ca,
+            &ReissueRequest::new().new_key(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::OutputIsInput { .. }), "{err}");
+        assert_eq!(std::fs::read(d.join("ca-key.pem")).unwrap(), before);
+        // Without a key file, a new key has nowhere to go, and nothing is written.
+        let err = reissue_file(
+            d.join("members.pem"),
+            None::<&Path>,
+            &ca,
+            &ReissueRequest::new().new_key(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidRequest {
+                    problem: RequestProblem::NowhereToWriteKey,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read(d.join("members.pem")).unwrap(),
+            std::fs::read(fixture("cfssl/members.pem")).unwrap()
+        );
     }
 }

@@ -3,15 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    display_path, load_bytes, load_private_key, read_file, refuse_outputs_over_inputs, reissue,
-    reissue_writes, rfc3339, same_file, serde_path, write::write_all_as, CertificateAuthority,
-    KeyChange, NamedInput, Plan, ReissueRequest,
+    display_path, refuse_outputs_over_inputs, reissue_writes, rfc3339, same_file, serde_path,
+    write::write_all_as, CertificateAuthority, CertificateFile, KeyChange, NamedInput, Plan,
+    PrivateKey, ReissueRequest,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{ChangeFormat, ReissueArgs};
-use crate::exit::{usage, Failure, Outcome, Result};
+use crate::exit::{usage, Outcome, Result};
 use crate::output::{print, print_json};
 use crate::unfinished::{report_recovered, report_unfinished};
 
@@ -41,18 +41,8 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
     for warning in ca.warnings() {
         eprintln!("etcd-pki: warning: {warning}");
     }
-    let original = read_file(&args.cert)?;
-    let loaded = load_bytes(&original).map_err(|e| Failure::from(e.with_path(&args.cert)))?;
-    let Some(old) = loaded.certificates.first() else {
-        return Err(Failure::from(pki_core::Error::NoCertificate {
-            path: Some(args.cert.clone()),
-            found: loaded.found,
-        }));
-    };
-    let old_key = match &args.key {
-        Some(path) => Some(load_private_key(path)?),
-        None => None,
-    };
+    // The file and its key as pki-core's reissue_file reads them.
+    let file = CertificateFile::open(&args.cert, args.key.as_ref())?;
     if args.new_key && args.out.is_some() && args.out_key.is_none() {
         return Err(usage(anyhow::anyhow!(
             "--out with --new-key needs --out-key: otherwise the new key would replace the live --key while the live certificate stays, and they would no longer match"
@@ -106,11 +96,10 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
 
     // A dry run runs every check of the real run (the key, signing, verification, the file
     // contents) and stops before writing.
-    let reissued = reissue(old, old_key.as_ref(), &ca, &req)
-        .map_err(|e| Failure::from(e.with_path(&args.cert)))?;
-    let key_format = old_key.as_ref().map(|k| k.format());
+    let reissued = file.reissue(&ca, &req)?;
+    let key_format = file.key.as_ref().map(PrivateKey::format);
     let writes = reissue_writes(
-        &original,
+        &file.contents,
         &reissued,
         &cert_out,
         key_out.as_deref().map(|p| (p, key_format)),
