@@ -27,6 +27,7 @@ use crate::verify::{display_name, verify, CertPool, VerifyError, VerifyOptions};
 
 /// All findings of one certificate.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// The findings, in check order.
     pub findings: Vec<Finding>,

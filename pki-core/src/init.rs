@@ -219,6 +219,7 @@ impl InitRequest {
 
 /// One file of a new PKI, with what it is for.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct PkiFile {
     /// The file to write.
     pub write: FileWrite,

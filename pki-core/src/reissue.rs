@@ -184,6 +184,7 @@ pub enum KeyChange {
 
 /// A reissued certificate, verified, not yet written.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Reissued {
     /// The new certificate.
     pub certificate: Certificate,

@@ -276,6 +276,7 @@ fn serialize_error<S: serde::Serializer>(
 
 /// One certificate file considered by [`renew`].
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RenewItem {
     /// The file.
     #[serde(serialize_with = "crate::path_text::serde_path::path")]

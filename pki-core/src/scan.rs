@@ -177,6 +177,7 @@ pub enum Issuer {
 
 /// One certificate found by a scan.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ScannedCertificate {
     /// The file.
     #[serde(serialize_with = "crate::path_text::serde_path::path")]
@@ -209,6 +210,7 @@ pub struct ScannedCertificate {
 
 /// The result of a scan.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct ScanReport {
     /// Certificates, by path then position.
     pub certificates: Vec<ScannedCertificate>,
