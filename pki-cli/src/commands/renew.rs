@@ -167,3 +167,39 @@ fn items_json(items: &[RenewItem]) -> Vec<ItemJson<'_>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CLI's JSON of renew items is pki-core's, but for the words of a failure's error.
+    #[test]
+    fn items_json_is_pki_cores_serialization() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cfssl");
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["members.pem", "server.pem", "foreign-members.pem", "ca.pem"] {
+            std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("damaged.pem"),
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let ca = CertificateAuthority::open(fixtures.join("ca.pem"), fixtures.join("ca-key.pem"))
+            .unwrap();
+        let opts = RenewOptions::new()
+            .expires_within(time::Duration::days(365 * 200))
+            .dry_run(true);
+        let items = renew([dir.path()], &ca, &opts).unwrap().items;
+        assert!(items
+            .iter()
+            .any(|i| matches!(i.outcome, RenewOutcome::Failed { .. })));
+        assert!(items
+            .iter()
+            .any(|i| matches!(i.outcome, RenewOutcome::WouldRenew { .. })));
+        assert_eq!(
+            serde_json::to_string_pretty(&items_json(&items)).unwrap(),
+            serde_json::to_string_pretty(&items).unwrap()
+        );
+    }
+}
