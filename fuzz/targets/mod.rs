@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use pki_core::{
     certificates_from_bytes, covers, etcd_file_problem, find_issuer, ip_equal, load_bytes, permits,
     private_key_from_bytes, verify, CertPool, Certificate, CertificateAuthority, Coverage, Error,
-    EtcdFile, Found, Host, HostUrl, KeyAlgorithm, PrivateKey, ReissueRequest, Role, Usage,
-    VerifyOptions, BACKDATE,
+    EtcdFile, EtcdFileProblem, Found, Host, HostUrl, KeyAlgorithm, PrivateKey, ReissueRequest,
+    Role, Usage, VerifyOptions, BACKDATE,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -83,7 +83,16 @@ pub fn load(data: &[u8]) {
 pub fn etcd_file(data: &[u8]) {
     let has_begin = data.windows(11).any(|w| w == b"-----BEGIN ");
     let loaded = load_bytes(data);
-    let not_pem = |p: &Option<String>| p.as_deref().is_some_and(|p| p.starts_with("it is not PEM"));
+    let not_pem = |p: &Option<EtcdFileProblem>| {
+        matches!(
+            p,
+            Some(
+                EtcdFileProblem::CertificateNotPem
+                    | EtcdFileProblem::KeyNotPem
+                    | EtcdFileProblem::CaBundleNotPem
+            )
+        )
+    };
     let cert = etcd_file_problem(data, EtcdFile::Certificate);
     let key = etcd_file_problem(data, EtcdFile::PrivateKey);
     let ca = etcd_file_problem(data, EtcdFile::CaBundle);
@@ -117,11 +126,12 @@ pub fn etcd_file(data: &[u8]) {
             }
             // The label named is one of the blocks load_bytes saw.
             (Some(problem), Ok(loaded)) => {
-                assert!(problem.contains(" block"), "{problem}");
+                let EtcdFileProblem::CaBundleOtherBlock { label } = problem else {
+                    panic!("{problem}: not about a block");
+                };
                 if let Found::Pem(labels) = &loaded.found {
                     assert!(
-                        labels.iter().any(|l| l != "CERTIFICATE"
-                            && problem.contains(&format!("holds a {l} block"))),
+                        labels.iter().any(|l| l != "CERTIFICATE" && l == label),
                         "{problem} / {labels:?}"
                     );
                 }
@@ -477,7 +487,7 @@ fn check_coverage(cert: &Certificate, host: &Host) {
 }
 
 fn options(at: OffsetDateTime) -> VerifyOptions {
-    VerifyOptions { at, usage: None }
+    VerifyOptions::new().at(at)
 }
 
 /// Fixed certificates for the host target: IPv4, IPv6, wildcard, mixed-case, CN-only, URI.
@@ -746,14 +756,25 @@ impl ReissueInput {
         };
         // A new RSA key takes far too long to generate per input.
         let ec = matches!(old.key_algorithm(), KeyAlgorithm::Ecdsa { .. });
-        ReissueRequest {
-            add_ips: self.add_ips.iter().filter_map(ip).collect(),
-            add_dns: self.add_dns.iter().filter_map(dns).collect(),
-            remove_ips: self.remove_ips.iter().filter_map(ip).collect(),
-            remove_dns: self.remove_dns.iter().filter_map(dns).collect(),
-            new_key: self.new_key && ec,
-            days: self.days,
-            at: self.at,
+        let mut req = ReissueRequest::new().at(self.at);
+        for a in self.add_ips.iter().filter_map(ip) {
+            req = req.add_ip(a);
         }
+        for d in self.add_dns.iter().filter_map(dns) {
+            req = req.add_dns(d);
+        }
+        for a in self.remove_ips.iter().filter_map(ip) {
+            req = req.remove_ip(a);
+        }
+        for d in self.remove_dns.iter().filter_map(dns) {
+            req = req.remove_dns(d);
+        }
+        if self.new_key && ec {
+            req = req.new_key();
+        }
+        if let Some(days) = self.days {
+            req = req.days(days);
+        }
+        req
     }
 }

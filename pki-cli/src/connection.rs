@@ -9,6 +9,7 @@ use anyhow::anyhow;
 use pki_cluster::{ConnectOptions, Connection, Error, Refusal};
 
 use crate::cli::ConnectionArgs;
+use crate::errors::core_error_text;
 use crate::exit::{usage, Code, Failure};
 
 /// The connection the flags describe (TLS files checked now: bad ones exit 2).
@@ -38,7 +39,7 @@ impl From<Error> for Failure {
         match e {
             Error::File(inner) => match std::sync::Arc::try_unwrap(inner) {
                 Ok(core) => Failure::from(core),
-                Err(shared) => usage(anyhow!("{shared}")),
+                Err(shared) => usage(anyhow!("{}", core_error_text(&shared))),
             },
             Error::KeyMismatch { .. } | Error::Settings(_) | Error::Write { .. } => {
                 usage(anyhow!("{}", error_text(&e)))
@@ -96,6 +97,7 @@ pub fn error_text(e: &Error) -> String {
         Error::Settings(what) => format!(
             "{what} (--endpoints, --cacert, --cert, --key)"
         ),
+        Error::File(core) => core_error_text(core),
         other => other.to_string(),
     }
 }

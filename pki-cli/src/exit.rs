@@ -74,18 +74,20 @@ impl From<std::io::Error> for Failure {
     }
 }
 
+/// pki-core's errors, in this CLI's words ([`crate::errors::core_error_text`]).
 impl From<pki_core::Error> for Failure {
     fn from(error: pki_core::Error) -> Self {
-        match error {
+        let code = match error {
             // Not bad input: a person must look (a file changed since an interrupted write), or
             // wait (another write runs in the same directory).
             pki_core::Error::RecoveryConflict { .. } | pki_core::Error::WriteInProgress { .. } => {
-                Failure {
-                    code: Code::Problem,
-                    error: error.into(),
-                }
+                Code::Problem
             }
-            _ => usage(error),
+            _ => Code::Usage,
+        };
+        Failure {
+            code,
+            error: anyhow::Error::new(crate::errors::CoreError(error)),
         }
     }
 }

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod connection;
+mod errors;
 mod exec;
 mod exit;
 mod output;

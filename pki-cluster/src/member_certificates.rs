@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use pki_core::{
     check, interrupted_writes, CertPool, CheckId, CheckInput, Finding, Host, Remedy, Role, Subject,
-    DEFAULT_WARN_WITHIN,
 };
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
@@ -226,22 +225,20 @@ fn role_findings(
         _ => None,
     };
     let label = file_label(cert);
-    let report = check(&CheckInput {
-        label: &label,
-        chain: &chain,
-        key: private.as_ref(),
-        roots,
-        role: Some(role),
-        hosts,
-        at,
-        files: pki_core::EtcdFiles {
-            certificate: Some(&bytes),
-            key: key_bytes.as_ref().map(|k| k.as_slice()),
-            ..Default::default()
-        },
-        fail_within: files.fail_within,
-        warn_within: DEFAULT_WARN_WITHIN,
-    });
+    let report = check(
+        &CheckInput::new(&label, &chain)
+            .key(private.as_ref())
+            .roots(roots)
+            .role(role)
+            .hosts(hosts)
+            .at(at)
+            .files(
+                pki_core::EtcdFiles::default()
+                    .certificate(bytes.as_slice())
+                    .key(key_bytes.as_ref().map(|k| k.as_slice())),
+            )
+            .fail_within(files.fail_within),
+    );
     let subject = match role {
         Role::Server => Subject::ServerCertificate,
         _ => Subject::PeerCertificate,

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 use futures_util::future::join_all;
 use pki_core::{
     check, worst, CertPool, Certificate, CheckId, CheckInput, Finding, Host, HostUrl, Remedy, Role,
-    Status, Subject, DEFAULT_WARN_WITHIN,
+    Status, Subject,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -278,18 +278,13 @@ fn served(
             continue;
         }
         let label = format!("{name}'s peer certificate");
-        let report = check(&CheckInput {
-            label: &label,
-            chain: &chain,
-            key: None,
-            roots,
-            role: Some(Role::Peer),
-            hosts: std::slice::from_ref(&url.host),
-            at: OffsetDateTime::now_utc(),
-            files: pki_core::EtcdFiles::default(),
-            fail_within: Some(window),
-            warn_within: DEFAULT_WARN_WITHIN,
-        });
+        let report = check(
+            &CheckInput::new(&label, &chain)
+                .roots(roots)
+                .role(Role::Peer)
+                .hosts(std::slice::from_ref(&url.host))
+                .fail_within(window),
+        );
         let status = report.status();
         let problems: Vec<String> = report
             .findings

@@ -562,35 +562,33 @@ fn fix_certificates(
     for (cert, role, hosts) in targets {
         let Some(cert) = cert else { continue };
         let chain = pki_core::load_certificates(cert)?;
-        let report = check(&CheckInput {
-            label: "",
-            chain: &chain,
-            key: None,
-            roots: None,
-            role: Some(role),
-            hosts: &hosts,
-            at: now,
-            files: pki_core::EtcdFiles::default(),
-            fail_within: None,
-            warn_within: time::Duration::ZERO,
-        });
+        let report = check(
+            &CheckInput::new("", &chain)
+                .role(role)
+                .hosts(&hosts)
+                .at(now)
+                .warn_within(time::Duration::ZERO),
+        );
         let (add_ips, add_dns) = report.uncovered_hosts();
         if add_ips.is_empty() && add_dns.is_empty() {
             continue;
         }
+        let mut req = ReissueRequest::renew(now);
+        for ip in add_ips {
+            req = req.add_ip(ip);
+        }
+        for name in add_dns {
+            req = req.add_dns(name);
+        }
         let original = pki_core::read_file(cert)?;
-        let reissued = pki_core::reissue(
-            &chain[0],
-            None,
-            &ca,
-            &ReissueRequest {
-                add_ips,
-                add_dns,
-                ..ReissueRequest::renew(now)
-            },
-        )
-        .map_err(|e| e.with_path(cert))?;
-        writes.extend(pki_core::reissue_writes(&original, &reissued, cert, None)?);
+        let reissued =
+            pki_core::reissue(&chain[0], None, &ca, &req).map_err(|e| e.with_path(cert))?;
+        writes.extend(pki_core::reissue_writes(
+            &original,
+            &reissued,
+            cert,
+            None::<(&Path, _)>,
+        )?);
         fixed.push((cert.to_path_buf(), reissued.plan.added.clone()));
     }
     // Both certificates, or neither.

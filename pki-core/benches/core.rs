@@ -81,10 +81,7 @@ fn coverage(c: &mut Criterion) {
 
 fn chains(c: &mut Criterion) {
     let at = OffsetDateTime::now_utc();
-    let opts = VerifyOptions {
-        at,
-        usage: Some(Usage::ServerAuth),
-    };
+    let opts = VerifyOptions::new().at(at).usage(Usage::ServerAuth);
     let none = CertPool::new();
     let mut group = c.benchmark_group("verify chain");
     let rsa_leaf = cert("cfssl/members.pem");
@@ -138,10 +135,7 @@ fn reissuing(c: &mut Criterion) {
         let key = private_key_from_bytes(&fixture(ca_key)).unwrap();
         let ca = CertificateAuthority::new(cert(ca_cert), &key, at).unwrap();
         let old = cert(leaf);
-        let request = ReissueRequest {
-            add_ips: vec!["127.0.0.14".parse().unwrap()],
-            ..ReissueRequest::renew(at)
-        };
+        let request = ReissueRequest::renew(at).add_ip("127.0.0.14".parse().unwrap());
         group.bench_function(name, |b| {
             b.iter(|| reissue(black_box(&old), None, &ca, &request).unwrap())
         });

@@ -69,6 +69,7 @@ impl SigningAlgorithm {
 pub struct CertificateAuthority {
     cert: Certificate,
     cert_path: Option<PathBuf>,
+    key_path: Option<PathBuf>,
     signer: rcgen::KeyPair,
     algorithm: SigningAlgorithm,
     warnings: Vec<String>,
@@ -79,20 +80,39 @@ impl std::fmt::Debug for CertificateAuthority {
         f.debug_struct("CertificateAuthority")
             .field("subject", &self.cert.subject())
             .field("cert_path", &self.cert_path)
+            .field("key_path", &self.key_path)
             .field("key", &"[elided]")
             .finish()
     }
 }
 
 impl CertificateAuthority {
+    /// [`CertificateAuthority::load`] checked for signing now: the CA of an embedder that
+    /// reissues certificates as they are needed.
+    ///
+    /// ```
+    /// # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cfssl");
+    /// # std::env::set_current_dir(&fixtures).unwrap();
+    /// let ca = pki_core::CertificateAuthority::open("ca.pem", "ca-key.pem")?;
+    /// assert_eq!(ca.certificate().common_name(), Some("etcd-ca"));
+    /// # Ok::<(), pki_core::Error>(())
+    /// ```
+    pub fn open(
+        cert_path: impl AsRef<Path>,
+        key_path: impl AsRef<Path>,
+    ) -> Result<CertificateAuthority> {
+        Self::load(cert_path, key_path, OffsetDateTime::now_utc())
+    }
+
     /// Loads a CA from its certificate file (the first certificate in it) and key file, and
     /// checks it can sign at `at`. A key file readable by group or others is accepted with a
     /// warning (see [`CertificateAuthority::warnings`]).
     pub fn load(
-        cert_path: &Path,
-        key_path: &Path,
+        cert_path: impl AsRef<Path>,
+        key_path: impl AsRef<Path>,
         at: OffsetDateTime,
     ) -> Result<CertificateAuthority> {
+        let (cert_path, key_path) = (cert_path.as_ref(), key_path.as_ref());
         let cert = load_certificates(cert_path)?.remove(0);
         let key = load_private_key(key_path)?;
         let mut ca = Self::new(cert, &key, at).map_err(|e| match e {
@@ -103,6 +123,7 @@ impl CertificateAuthority {
             other => other.with_path(cert_path),
         })?;
         ca.cert_path = Some(cert_path.to_path_buf());
+        ca.key_path = Some(key_path.to_path_buf());
         if let Some(mode) = group_or_other_readable(key_path) {
             ca.warnings.push(format!(
                 "the CA key {} is readable by group or others (mode {mode:04o}): whoever can read it can issue certificates the cluster trusts; chmod 600 {0}",
@@ -175,6 +196,7 @@ impl CertificateAuthority {
         Ok(CertificateAuthority {
             cert,
             cert_path: None,
+            key_path: None,
             signer,
             algorithm,
             warnings: Vec::new(),
@@ -189,6 +211,11 @@ impl CertificateAuthority {
     /// Where the CA certificate was loaded from, if from a file.
     pub fn certificate_path(&self) -> Option<&Path> {
         self.cert_path.as_deref()
+    }
+
+    /// Where the CA key was loaded from, if from a file.
+    pub fn key_path(&self) -> Option<&Path> {
+        self.key_path.as_deref()
     }
 
     /// Things worth telling the operator that do not stop signing (key file permissions).
@@ -259,7 +286,7 @@ mod tests {
             ("openssl/ed25519-ca.crt", "openssl/ed25519-ca.key"),
             ("openssl/intermediate-ca.crt", "openssl/intermediate-ca.key"),
         ] {
-            let ca = CertificateAuthority::load(&fixture(c), &fixture(k), now())
+            let ca = CertificateAuthority::load(fixture(c), fixture(k), now())
                 .unwrap_or_else(|e| panic!("{c}: {e}"));
             let signature = ca.sign(b"tbs").unwrap();
             assert!(!signature.is_empty());
@@ -269,16 +296,16 @@ mod tests {
     #[test]
     fn wrong_key_non_ca_and_expired_are_refused() {
         let err = CertificateAuthority::load(
-            &fixture("cfssl/ca.pem"),
-            &fixture("cfssl/other-ca-key.pem"),
+            fixture("cfssl/ca.pem"),
+            fixture("cfssl/other-ca-key.pem"),
             now(),
         )
         .unwrap_err();
         assert!(matches!(err, Error::CaKeyMismatch { .. }), "{err}");
         assert!(err.to_string().contains("other-ca-key.pem"), "{err}");
         let err = CertificateAuthority::load(
-            &fixture("cfssl/members.pem"),
-            &fixture("cfssl/members-key.pem"),
+            fixture("cfssl/members.pem"),
+            fixture("cfssl/members-key.pem"),
             now(),
         )
         .unwrap_err();
@@ -298,7 +325,7 @@ mod tests {
         let key_path = dir.path().join("ca-key.pem");
         std::fs::copy(fixture("cfssl/ca-key.pem"), &key_path).unwrap();
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let ca = CertificateAuthority::load(&fixture("cfssl/ca.pem"), &key_path, now()).unwrap();
+        let ca = CertificateAuthority::load(fixture("cfssl/ca.pem"), &key_path, now()).unwrap();
         assert_eq!(ca.warnings().len(), 1);
         assert!(
             ca.warnings()[0].contains("mode 0644"),
@@ -306,7 +333,7 @@ mod tests {
             ca.warnings()
         );
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let ca = CertificateAuthority::load(&fixture("cfssl/ca.pem"), &key_path, now()).unwrap();
+        let ca = CertificateAuthority::load(fixture("cfssl/ca.pem"), &key_path, now()).unwrap();
         assert!(ca.warnings().is_empty());
     }
 }

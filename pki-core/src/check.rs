@@ -5,22 +5,29 @@
 //! This is the engine behind `etcd-pki check` and, later, the certificate rows of `preflight`.
 
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
+use zeroize::Zeroizing;
 
 use crate::cert::Certificate;
 use crate::coverage::{covers, go_ip_string, Coverage};
+use crate::error::Result;
 use crate::finding::{CheckId, Finding, Remedy, Status};
 use crate::host::Host;
 use crate::key::PrivateKey;
-use crate::load::{etcd_file_problem, EtcdFile};
+use crate::load::{
+    certificates_from_bytes, etcd_file_problem, private_key_from_bytes, read_file, EtcdFile,
+};
+use crate::path_text::display_path;
 use crate::time_fmt::{rfc3339, short_duration};
 use crate::usage::{chain_permits, Role};
 use crate::verify::{display_name, verify, CertPool, VerifyError, VerifyOptions};
 
 /// All findings of one certificate.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// The findings, in check order.
     pub findings: Vec<Finding>,
@@ -72,8 +79,22 @@ impl Report {
     }
 }
 
-/// What to check.
+/// What to check: [`CheckInput::new`] and the methods below. Only what is given is checked:
+/// the key pair with a key, the chain with roots, usages with a role, coverage with hosts, the
+/// files' format with their bytes; validity always.
+///
+/// ```
+/// # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+/// use pki_core::{check, load_certificates, CertPool, CheckInput, Host, Role};
+/// let chain = load_certificates(&fixtures.join("cfssl/members.pem"))?;
+/// let roots: CertPool = load_certificates(&fixtures.join("cfssl/ca.pem"))?.into_iter().collect();
+/// let hosts = [Host::parse("127.0.0.14")?];
+/// let report = check(&CheckInput::new("members.pem", &chain).roots(&roots).role(Role::Peer).hosts(&hosts));
+/// assert!(report.failed());
+/// # Ok::<(), pki_core::Error>(())
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CheckInput<'a> {
     /// How to name the certificate in messages (usually its file name).
     pub label: &'a str,
@@ -98,8 +119,78 @@ pub struct CheckInput<'a> {
     pub warn_within: Duration,
 }
 
-/// The raw bytes of the files a check is about, as etcd would read them.
+impl<'a> CheckInput<'a> {
+    /// Checks `chain` (the certificate first, then any intermediates from the same file),
+    /// named `label` in messages: validity now, warning within [`DEFAULT_WARN_WITHIN`], and
+    /// nothing else until given below.
+    pub fn new(label: &'a str, chain: &'a [Certificate]) -> CheckInput<'a> {
+        CheckInput {
+            label,
+            chain,
+            key: None,
+            roots: None,
+            role: None,
+            hosts: &[],
+            at: OffsetDateTime::now_utc(),
+            files: EtcdFiles::default(),
+            fail_within: None,
+            warn_within: DEFAULT_WARN_WITHIN,
+        }
+    }
+
+    /// Checks that `key` is the certificate's.
+    pub fn key(mut self, key: impl Into<Option<&'a PrivateKey>>) -> CheckInput<'a> {
+        self.key = key.into();
+        self
+    }
+
+    /// Checks the chain to `roots` (every certificate of the CA file).
+    pub fn roots(mut self, roots: impl Into<Option<&'a CertPool>>) -> CheckInput<'a> {
+        self.roots = roots.into();
+        self
+    }
+
+    /// Checks the usages etcd needs of a certificate in `role`.
+    pub fn role(mut self, role: impl Into<Option<Role>>) -> CheckInput<'a> {
+        self.role = role.into();
+        self
+    }
+
+    /// Checks that the certificate covers every one of `hosts`.
+    pub fn hosts(mut self, hosts: &'a [Host]) -> CheckInput<'a> {
+        self.hosts = hosts;
+        self
+    }
+
+    /// Judges validity at `at` instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> CheckInput<'a> {
+        self.at = at;
+        self
+    }
+
+    /// Checks the files' bytes the way etcd reads them.
+    pub fn files(mut self, files: EtcdFiles<'a>) -> CheckInput<'a> {
+        self.files = files;
+        self
+    }
+
+    /// Fails when the certificate expires within `window`.
+    pub fn fail_within(mut self, window: impl Into<Option<Duration>>) -> CheckInput<'a> {
+        self.fail_within = window.into();
+        self
+    }
+
+    /// Warns when the certificate expires within `window` (zero: never warns).
+    pub fn warn_within(mut self, window: Duration) -> CheckInput<'a> {
+        self.warn_within = window;
+        self
+    }
+}
+
+/// The raw bytes of the files a check is about, as etcd would read them:
+/// `EtcdFiles::default()` and the methods below.
 #[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct EtcdFiles<'a> {
     /// The certificate file.
     pub certificate: Option<&'a [u8]>,
@@ -107,6 +198,177 @@ pub struct EtcdFiles<'a> {
     pub key: Option<&'a [u8]>,
     /// The CA file.
     pub ca: Option<&'a [u8]>,
+}
+
+impl<'a> EtcdFiles<'a> {
+    /// The certificate file's bytes.
+    pub fn certificate(mut self, bytes: impl Into<Option<&'a [u8]>>) -> EtcdFiles<'a> {
+        self.certificate = bytes.into();
+        self
+    }
+
+    /// The key file's bytes.
+    pub fn key(mut self, bytes: impl Into<Option<&'a [u8]>>) -> EtcdFiles<'a> {
+        self.key = bytes.into();
+        self
+    }
+
+    /// The CA file's bytes.
+    pub fn ca(mut self, bytes: impl Into<Option<&'a [u8]>>) -> EtcdFiles<'a> {
+        self.ca = bytes.into();
+        self
+    }
+}
+
+/// [`check()`] on files: the certificate file (the certificate, then any intermediates), and
+/// optionally its key file and the CA file, read as etcd reads them (their format is checked
+/// too). Built with [`CertificateCheck::new`] and the methods below; [`CertificateCheck::run`]
+/// reads the files and checks.
+///
+/// Does `members.pem` cover a new member at 127.0.0.14 as a peer certificate that chains to
+/// `ca.pem`?
+///
+/// ```
+/// # std::env::set_current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cfssl")).unwrap();
+/// use pki_core::{CertificateCheck, Role};
+/// let report = CertificateCheck::new("members.pem").ca_file("ca.pem").role(Role::Peer)
+///     .host("127.0.0.14".parse()?).run()?;
+/// assert!(report.failed());
+/// assert_eq!(report.uncovered_hosts().0, ["127.0.0.14".parse::<std::net::IpAddr>().unwrap()]);
+/// # Ok::<(), pki_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CertificateCheck {
+    /// The certificate file.
+    pub cert_file: PathBuf,
+    /// Its key file, if the key pair is to be checked.
+    pub key_file: Option<PathBuf>,
+    /// The CA file, if the chain is to be checked.
+    pub ca_file: Option<PathBuf>,
+    /// The role the certificate is to play, if usages are to be checked.
+    pub role: Option<Role>,
+    /// Hosts the certificate must cover.
+    pub hosts: Vec<Host>,
+    /// The instant to judge validity at.
+    pub at: OffsetDateTime,
+    /// Fail when the certificate expires within this window.
+    pub fail_within: Option<Duration>,
+    /// Warn when the certificate expires within this window.
+    pub warn_within: Duration,
+}
+
+impl CertificateCheck {
+    /// Checks the certificate in `cert_file`: validity now, warning within
+    /// [`DEFAULT_WARN_WITHIN`], its file's format, and nothing else until given below.
+    pub fn new(cert_file: impl AsRef<Path>) -> CertificateCheck {
+        CertificateCheck {
+            cert_file: cert_file.as_ref().to_path_buf(),
+            key_file: None,
+            ca_file: None,
+            role: None,
+            hosts: Vec::new(),
+            at: OffsetDateTime::now_utc(),
+            fail_within: None,
+            warn_within: DEFAULT_WARN_WITHIN,
+        }
+    }
+
+    /// Checks that the key in `key_file` is the certificate's.
+    pub fn key_file(mut self, key_file: impl AsRef<Path>) -> CertificateCheck {
+        self.key_file = Some(key_file.as_ref().to_path_buf());
+        self
+    }
+
+    /// Checks the chain to the CA certificates in `ca_file`.
+    pub fn ca_file(mut self, ca_file: impl AsRef<Path>) -> CertificateCheck {
+        self.ca_file = Some(ca_file.as_ref().to_path_buf());
+        self
+    }
+
+    /// Checks the usages etcd needs of a certificate in `role`.
+    pub fn role(mut self, role: Role) -> CertificateCheck {
+        self.role = Some(role);
+        self
+    }
+
+    /// Checks that the certificate covers `host` (an IP or DNS name; see [`Host::parse`]).
+    pub fn host(mut self, host: Host) -> CertificateCheck {
+        self.hosts.push(host);
+        self
+    }
+
+    /// Judges validity at `at` instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> CertificateCheck {
+        self.at = at;
+        self
+    }
+
+    /// Fails when the certificate expires within `window`.
+    pub fn fail_within(mut self, window: Duration) -> CertificateCheck {
+        self.fail_within = Some(window);
+        self
+    }
+
+    /// Warns when the certificate expires within `window` (zero: never warns).
+    pub fn warn_within(mut self, window: Duration) -> CertificateCheck {
+        self.warn_within = window;
+        self
+    }
+
+    /// Reads the files ([`read_file`]) and runs [`check()`]; the certificate is named by its
+    /// file name in messages.
+    ///
+    /// # Errors
+    /// A file that cannot be read, or that holds no certificate (the certificate and CA
+    /// files) or no usable key (the key file): what the files hold is judged in the report,
+    /// but there must be something to judge.
+    pub fn run(&self) -> Result<Report> {
+        let cert_bytes = read_file(&self.cert_file)?;
+        let chain =
+            certificates_from_bytes(&cert_bytes).map_err(|e| e.with_path(&self.cert_file))?;
+        let key_bytes = self
+            .key_file
+            .as_ref()
+            .map(read_file)
+            .transpose()?
+            .map(Zeroizing::new);
+        let key = match (&self.key_file, &key_bytes) {
+            (Some(path), Some(bytes)) => {
+                Some(private_key_from_bytes(bytes).map_err(|e| e.with_path(path))?)
+            }
+            _ => None,
+        };
+        let ca_bytes = self.ca_file.as_ref().map(read_file).transpose()?;
+        let roots: Option<CertPool> = match (&self.ca_file, &ca_bytes) {
+            (Some(path), Some(bytes)) => Some(
+                certificates_from_bytes(bytes)
+                    .map_err(|e| e.with_path(path))?
+                    .into_iter()
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let label = self.cert_file.file_name().map_or_else(
+            || display_path(&self.cert_file).into_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let input = CheckInput::new(&label, &chain)
+            .key(key.as_ref())
+            .roots(roots.as_ref())
+            .role(self.role)
+            .hosts(&self.hosts)
+            .at(self.at)
+            .files(
+                EtcdFiles::default()
+                    .certificate(cert_bytes.as_slice())
+                    .key(key_bytes.as_deref().map(Vec::as_slice))
+                    .ca(ca_bytes.as_deref()),
+            )
+            .fail_within(self.fail_within)
+            .warn_within(self.warn_within);
+        Ok(check(&input))
+    }
 }
 
 /// How long before expiry a certificate is flagged by default (kubeadm renews at 30 days too).
@@ -147,7 +409,7 @@ fn check_files(input: &CheckInput<'_>, report: &mut Report) {
                 CheckId::Format,
                 Status::Fail,
                 Some(what.to_string()),
-                problem,
+                problem.to_string(),
                 Some(Remedy::FixFileFormat),
             );
         }

@@ -11,17 +11,23 @@ pub(crate) const MAX_LABEL: usize = 63;
 /// The longest name (without a trailing dot).
 pub(crate) const MAX_NAME: usize = 253;
 
-/// Why a name cannot be a DNS SAN.
+/// Why a name cannot be a DNS SAN (see [`crate::RequestProblem::InvalidDnsName`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DnsNameProblem {
+#[non_exhaustive]
+pub enum DnsNameProblem {
     /// Empty, or not ASCII.
     NotAscii,
     /// It is an IP address, which Go never matches against a DNS SAN.
     IsAnIp,
-    /// Longer than [`MAX_NAME`] bytes.
+    /// Longer than 253 bytes; the length.
     TooLong(usize),
-    /// A label longer than [`MAX_LABEL`] bytes.
-    LabelTooLong { start: String, len: usize },
+    /// A label longer than 63 bytes.
+    LabelTooLong {
+        /// The label's first 16 bytes.
+        start: String,
+        /// Its length.
+        len: usize,
+    },
     /// A label Go's pattern refuses.
     BadLabel(String),
 }

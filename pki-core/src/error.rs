@@ -1,11 +1,18 @@
 //! The one error type of pki-core.
 //!
-//! Every variant names the file, host or certificate it is about and says what to do next, so
-//! that a command-line front end can print it as it is. Foreign error types (x509-parser's,
-//! ring's, the PKCS decoders') never appear here: their text is kept in a `reason` string.
+//! Every variant names the file, host or certificate it is about and says what to do next, in
+//! words of certificates and files, never of a front end's flags or commands: a front end that
+//! wants its own words matches on the variants (a request that cannot be carried out says why
+//! as a [`RequestProblem`]). Foreign error types (x509-parser's, ring's, the PKCS decoders')
+//! never appear here: their text is kept in a `reason` string.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+
+use time::{Duration, OffsetDateTime};
+
+use crate::dns_name::DnsNameProblem;
 
 /// What a file held when it did not hold what was asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,7 +237,7 @@ pub enum Error {
     },
 
     /// The CA certificate is expired or not yet valid, so nothing it signs would verify.
-    #[error("the CA certificate {} is {state}; certificates it signs would not verify: a new CA is needed (etcd-pki init), and every member must trust it", display_origin(path.as_deref()))]
+    #[error("the CA certificate {} is {state}; certificates it signs would not verify: a new CA is needed, and every member must trust it", display_origin(path.as_deref()))]
     CaNotValid {
         /// The certificate file.
         path: Option<PathBuf>,
@@ -239,7 +246,7 @@ pub enum Error {
     },
 
     /// The certificate to reissue or renew was not issued by the given CA.
-    #[error("{} was not issued by the CA {ca}: {reason}; pass the CA that signed it (etcd-pki inspect shows its issuer)", display_origin(path.as_deref()))]
+    #[error("{} was not issued by the CA {ca}: {reason}; pass the CA that signed it (the certificate names its issuer)", display_origin(path.as_deref()))]
     NotIssuedByCa {
         /// The certificate file.
         path: Option<PathBuf>,
@@ -250,12 +257,12 @@ pub enum Error {
     },
 
     /// A request (reissue, init, ...) cannot be carried out as asked.
-    #[error("{}{reason}", path.as_deref().map(|p| format!("{}: ", crate::path_text::display_path(p))).unwrap_or_default())]
+    #[error("{}{problem}", path.as_deref().map(|p| format!("{}: ", crate::path_text::display_path(p))).unwrap_or_default())]
     InvalidRequest {
         /// The certificate file.
         path: Option<PathBuf>,
         /// What is wrong with the request.
-        reason: String,
+        problem: RequestProblem,
     },
 
     /// The signed result failed verification, so nothing was written.
@@ -312,7 +319,7 @@ pub enum Error {
     },
 
     /// Another process is writing in the same directory right now.
-    #[error("another etcd-pki is writing in {} right now (journal {}): wait until it has finished, then try again", crate::path_text::display_path(dir), crate::path_text::display_path(journal))]
+    #[error("another process is writing in {} right now (journal {}): wait until it has finished, then try again", crate::path_text::display_path(dir), crate::path_text::display_path(journal))]
     WriteInProgress {
         /// The directory.
         dir: PathBuf,
@@ -325,6 +332,168 @@ pub enum Error {
     AlreadyExists {
         /// The existing files.
         paths: Vec<PathBuf>,
+    },
+}
+
+/// Why a request (a reissue, a renewal, a new PKI) cannot be carried out as asked: the
+/// `problem` of [`Error::InvalidRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestProblem {
+    /// The certificate to reissue is a CA certificate.
+    #[error("\"{subject}\" is a CA certificate; only leaf certificates are reissued")]
+    IsCa {
+        /// Its subject.
+        subject: String,
+    },
+    /// A DNS name to add cannot be a DNS SAN.
+    #[error("cannot add DNS name {name:?}: {problem}")]
+    InvalidDnsName {
+        /// The name as given.
+        name: String,
+        /// Why it cannot.
+        problem: DnsNameProblem,
+    },
+    /// An IP SAN to remove is not in the certificate.
+    #[error("cannot remove IP SAN {ip}: the certificate has no such IP SAN")]
+    IpSanNotPresent {
+        /// The address.
+        ip: IpAddr,
+    },
+    /// A DNS SAN to remove is not in the certificate.
+    #[error("cannot remove DNS SAN {name}: the certificate has no such DNS SAN")]
+    DnsSanNotPresent {
+        /// The name.
+        name: String,
+    },
+    /// The removals would leave no SAN at all.
+    #[error("removing every SAN would leave a certificate that covers no host")]
+    NoSanLeft,
+    /// A validity of zero days was asked for a reissue.
+    #[error("the validity in days must be at least 1")]
+    ZeroDays,
+    /// The old certificate's lifetime is too short to keep (at most the backdating).
+    #[error("the old certificate's lifetime ({lifetime}) cannot be kept: give the new one a validity in days")]
+    LifetimeCannotBeKept {
+        /// The old lifetime.
+        lifetime: Duration,
+    },
+    /// The CA expires before anything it would sign could be used.
+    #[error("the CA expires at {}, too soon to issue anything useful: renew the CA first", crate::time_fmt::rfc3339(*ca_not_after))]
+    CaExpiresTooSoon {
+        /// The CA's notAfter.
+        ca_not_after: OffsetDateTime,
+    },
+    /// A validity runs past the year 9999, the last a certificate can hold.
+    #[error("a validity of {days} days runs past the year 9999")]
+    PastYear9999 {
+        /// The validity asked for, in days.
+        days: i64,
+    },
+    /// The private key given with the certificate is not its key.
+    #[error("the private key given does not belong to this certificate")]
+    KeyMismatch,
+    /// The certificate to reissue cannot be taken apart again.
+    #[error("the certificate does not parse: {reason}")]
+    UnparsableCertificate {
+        /// The parser's message.
+        reason: String,
+    },
+    /// The subjectAltName of the certificate to reissue cannot be taken apart.
+    #[error("its subjectAltName does not parse: {reason}")]
+    UnparsableSubjectAltName {
+        /// The parser's message.
+        reason: String,
+    },
+    /// An extension of the certificate to reissue has an OID that cannot be encoded again.
+    #[error("extension OID {oid} is too large to re-encode")]
+    ExtensionOidTooLarge {
+        /// The OID, dotted.
+        oid: String,
+    },
+    /// A new key was asked for and there is no file to write it to.
+    #[error("a new key was generated but there is nowhere to write it: give the key file")]
+    NowhereToWriteKey,
+    /// A new PKI without members.
+    #[error("give at least one member")]
+    NoMembers,
+    /// Two members of a new PKI have the same name.
+    #[error("member name {name} is given twice")]
+    DuplicateMemberName {
+        /// The name.
+        name: String,
+    },
+    /// Two members of a new PKI have the same IP.
+    #[error("IP {ip} is given to two members")]
+    DuplicateMemberIp {
+        /// The address.
+        ip: IpAddr,
+    },
+    /// A member given as `NAME=IP[,DNS...]` (or built with a name or DNS name that such a spec
+    /// could not hold) cannot be used.
+    #[error("member {spec:?}: {problem}; expected NAME=IP[,DNS...], e.g. infra0=10.0.11.36")]
+    InvalidMember {
+        /// The spec as given (the name, for a member built otherwise).
+        spec: String,
+        /// What is wrong with it.
+        problem: MemberProblem,
+    },
+    /// The CA's name is empty or longer than a common name can be.
+    #[error(
+        "the CA name must be 1 to {max} bytes (X.520's upper bound for a common name); it is {len}"
+    )]
+    CaNameLength {
+        /// Its length in bytes.
+        len: usize,
+        /// The upper bound.
+        max: usize,
+    },
+    /// The CA's name holds control characters.
+    #[error("the CA name must not hold control characters")]
+    CaNameControlCharacters,
+    /// A validity of zero days was asked for a new PKI.
+    #[error("validity must be at least one day")]
+    ZeroValidity,
+    /// Keys of the algorithm asked for cannot be generated.
+    #[error("{algorithm} keys cannot be generated")]
+    CannotGenerate {
+        /// The algorithm, as [`crate::KeyAlgorithm`] prints it.
+        algorithm: String,
+    },
+}
+
+/// What is wrong with a member of a new PKI: the `problem` of
+/// [`RequestProblem::InvalidMember`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MemberProblem {
+    /// The spec has no `=` between name and IP.
+    #[error("no '='")]
+    NoEquals,
+    /// The name holds characters other than letters, digits, `-`, `_` and `.`, starts with `.`,
+    /// or is empty.
+    #[error("the name must be letters, digits, '-', '_' or '.'")]
+    BadName,
+    /// The name is longer than a common name can be.
+    #[error(
+        "the name is {len} bytes long; at most {max} (it becomes a certificate's common name)"
+    )]
+    NameTooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The upper bound.
+        max: usize,
+    },
+    /// The first value after `=` is not an IP address.
+    #[error("the first value after '=' must be an IP address")]
+    NotAnIp,
+    /// A DNS name cannot be a DNS SAN.
+    #[error("{name:?} is not a DNS name a certificate can list: {problem}")]
+    BadDnsName {
+        /// The name.
+        name: String,
+        /// Why.
+        problem: DnsNameProblem,
     },
 }
 

@@ -67,6 +67,21 @@ impl Host {
     }
 }
 
+/// [`Host::parse`], for `"127.0.0.14".parse()`.
+impl std::str::FromStr for Host {
+    type Err = Error;
+
+    fn from_str(input: &str) -> Result<Host> {
+        Host::parse(input)
+    }
+}
+
+impl From<IpAddr> for Host {
+    fn from(ip: IpAddr) -> Host {
+        Host::Ip(ip)
+    }
+}
+
 impl fmt::Display for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -28,7 +28,7 @@ use zeroize::Zeroizing;
 use crate::ca::{sha1_key_id, SigningAlgorithm};
 use crate::cert::Certificate;
 use crate::check::{check, CheckInput};
-use crate::error::{Error, Result};
+use crate::error::{Error, MemberProblem, RequestProblem, Result};
 use crate::finding::Status;
 use crate::host::Host;
 use crate::key::{KeyAlgorithm, PrivateKey};
@@ -47,8 +47,9 @@ pub enum Layout {
     Kubeadm,
 }
 
-/// A member to issue certificates for.
+/// A member to issue certificates for: [`Member::new`] or [`Member::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Member {
     /// Its etcd `--name`.
     pub name: String,
@@ -59,61 +60,98 @@ pub struct Member {
 }
 
 impl Member {
-    /// Parses `NAME=IP[,DNS...]` as given to `etcd-pki init --member`.
+    /// A member named `name` (its etcd `--name`) at `ip`, with no extra DNS names. The name is
+    /// checked when the PKI is made.
+    pub fn new(name: impl Into<String>, ip: IpAddr) -> Member {
+        Member {
+            name: name.into(),
+            ip,
+            dns: Vec::new(),
+        }
+    }
+
+    /// Adds a DNS name to cover.
+    pub fn dns(mut self, name: impl Into<String>) -> Member {
+        self.dns.push(name.into());
+        self
+    }
+
+    /// Parses `NAME=IP[,DNS...]`, e.g. `infra0=10.0.11.36` or
+    /// `infra3=10.0.12.157,etcd-3.example.com`.
     pub fn parse(spec: &str) -> Result<Member> {
-        let invalid = |reason: &str| Error::InvalidRequest {
+        let invalid = |problem: MemberProblem| Error::InvalidRequest {
             path: None,
-            reason: format!(
-                "--member {spec:?}: {reason}; expected NAME=IP[,DNS...], e.g. infra0=10.0.11.36"
-            ),
+            problem: RequestProblem::InvalidMember {
+                spec: spec.to_string(),
+                problem,
+            },
         };
-        let (name, rest) = spec.split_once('=').ok_or_else(|| invalid("no '='"))?;
+        let (name, rest) = spec
+            .split_once('=')
+            .ok_or_else(|| invalid(MemberProblem::NoEquals))?;
         let name = name.trim();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            || name.starts_with('.')
-        {
-            return Err(invalid("the name must be letters, digits, '-', '_' or '.'"));
+        if !name_chars_ok(name) {
+            return Err(invalid(MemberProblem::BadName));
         }
         let mut parts = rest.split(',').map(str::trim);
         let ip = parts
             .next()
             .unwrap_or("")
             .parse::<IpAddr>()
-            .map_err(|_| invalid("the first value after '=' must be an IP address"))?;
+            .map_err(|_| invalid(MemberProblem::NotAnIp))?;
         let dns: Vec<String> = parts
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .collect();
-        for d in &dns {
-            crate::dns_name::validate_dns(d).map_err(|why| {
-                invalid(&format!(
-                    "{d:?} is not a DNS name a certificate can list: {why}"
-                ))
-            })?;
-        }
-        if name.len() > MAX_NAME_LEN {
-            return Err(invalid(&format!(
-                "the name is {} bytes long; at most {MAX_NAME_LEN} (it becomes a certificate's common name)",
-                name.len()
-            )));
-        }
-        Ok(Member {
+        let member = Member {
             name: name.to_string(),
             ip,
             dns,
-        })
+        };
+        member.problem().map_or(Ok(member), |p| Err(invalid(p)))
     }
+
+    /// What is wrong with the member's name or DNS names, if anything: what [`Member::parse`]
+    /// refuses, checked again by [`init`] for members made with [`Member::new`].
+    fn problem(&self) -> Option<MemberProblem> {
+        if !name_chars_ok(&self.name) {
+            return Some(MemberProblem::BadName);
+        }
+        for d in &self.dns {
+            if let Err(problem) = crate::dns_name::validate_dns(d) {
+                return Some(MemberProblem::BadDnsName {
+                    name: d.clone(),
+                    problem,
+                });
+            }
+        }
+        if self.name.len() > MAX_NAME_LEN {
+            return Some(MemberProblem::NameTooLong {
+                len: self.name.len(),
+                max: MAX_NAME_LEN,
+            });
+        }
+        None
+    }
+}
+
+/// Whether a member name is letters, digits, `-`, `_` and `.`, not empty and not starting with
+/// `.` (it names a directory in the kubeadm layout).
+fn name_chars_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !name.starts_with('.')
 }
 
 /// The longest member or CA name: X.520's upper bound for a common name (`ub-common-name`, 64),
 /// which both become.
 pub(crate) const MAX_NAME_LEN: usize = 64;
 
-/// What to create.
+/// What to create: [`InitRequest::new`] and the methods below.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct InitRequest {
     /// The layout.
     pub layout: Layout,
@@ -131,8 +169,57 @@ pub struct InitRequest {
     pub at: OffsetDateTime,
 }
 
+impl InitRequest {
+    /// A PKI in `layout` for `members`, as `etcd-pki init` makes it by default: ECDSA P-256
+    /// keys, certificates for 365 days, a CA named `etcd-ca` for 3650 days, from now.
+    pub fn new(layout: Layout, members: impl IntoIterator<Item = Member>) -> InitRequest {
+        InitRequest {
+            layout,
+            members: members.into_iter().collect(),
+            algorithm: KeyAlgorithm::Ecdsa {
+                curve: crate::key::Curve::P256,
+            },
+            days: 365,
+            ca_days: 3650,
+            ca_name: "etcd-ca".into(),
+            at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// The key algorithm of every key.
+    pub fn algorithm(mut self, algorithm: KeyAlgorithm) -> InitRequest {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Validity of member and client certificates, in days.
+    pub fn days(mut self, days: u32) -> InitRequest {
+        self.days = days;
+        self
+    }
+
+    /// Validity of the CA, in days.
+    pub fn ca_days(mut self, days: u32) -> InitRequest {
+        self.ca_days = days;
+        self
+    }
+
+    /// The CA's common name.
+    pub fn ca_name(mut self, name: impl Into<String>) -> InitRequest {
+        self.ca_name = name.into();
+        self
+    }
+
+    /// The instant validity starts from (before backdating) instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> InitRequest {
+        self.at = at;
+        self
+    }
+}
+
 /// One file of a new PKI, with what it is for.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct PkiFile {
     /// The file to write.
     pub write: FileWrite,
@@ -145,7 +232,8 @@ const EXISTING_PKI_MARKERS: &[&str] = &["ca.pem", "ca-key.pem", "ca.crt", "ca.ke
 
 /// Generates a PKI for `dir`, verified, as files to write; refuses when `dir` already holds a
 /// PKI (a CA of either layout, or any file this would write).
-pub fn init(dir: &Path, req: &InitRequest) -> Result<Vec<PkiFile>> {
+pub fn init(dir: impl AsRef<Path>, req: &InitRequest) -> Result<Vec<PkiFile>> {
+    let dir = dir.as_ref();
     validate(req)?;
     let now = req.at;
     let ca_key = PrivateKey::generate(&req.algorithm)?;
@@ -351,37 +439,45 @@ pub fn init(dir: &Path, req: &InitRequest) -> Result<Vec<PkiFile>> {
 }
 
 fn validate(req: &InitRequest) -> Result<()> {
-    let invalid = |reason: String| Error::InvalidRequest { path: None, reason };
+    let invalid = |problem: RequestProblem| Error::InvalidRequest {
+        path: None,
+        problem,
+    };
     if req.members.is_empty() {
-        return Err(invalid("give at least one --member NAME=IP".into()));
+        return Err(invalid(RequestProblem::NoMembers));
     }
     for (i, m) in req.members.iter().enumerate() {
+        if let Some(problem) = m.problem() {
+            return Err(invalid(RequestProblem::InvalidMember {
+                spec: m.name.clone(),
+                problem,
+            }));
+        }
         if req.members[..i].iter().any(|o| o.name == m.name) {
-            return Err(invalid(format!("member name {} is given twice", m.name)));
+            return Err(invalid(RequestProblem::DuplicateMemberName {
+                name: m.name.clone(),
+            }));
         }
         if req.members[..i].iter().any(|o| o.ip == m.ip) {
-            return Err(invalid(format!("IP {} is given to two members", m.ip)));
+            return Err(invalid(RequestProblem::DuplicateMemberIp { ip: m.ip }));
         }
     }
     if req.ca_name.trim().is_empty() || req.ca_name.len() > MAX_NAME_LEN {
-        return Err(invalid(format!(
-            "the CA name must be 1 to {MAX_NAME_LEN} bytes (X.520's upper bound for a common name); it is {}",
-            req.ca_name.len()
-        )));
+        return Err(invalid(RequestProblem::CaNameLength {
+            len: req.ca_name.len(),
+            max: MAX_NAME_LEN,
+        }));
     }
     if req.ca_name.chars().any(char::is_control) {
-        return Err(invalid(
-            "the CA name must not hold control characters".into(),
-        ));
+        return Err(invalid(RequestProblem::CaNameControlCharacters));
     }
     if req.days == 0 || req.ca_days == 0 {
-        return Err(invalid("validity must be at least one day".into()));
+        return Err(invalid(RequestProblem::ZeroValidity));
     }
     if SigningAlgorithm::for_key(&req.algorithm).is_none() {
-        return Err(invalid(format!(
-            "{} keys cannot be generated",
-            req.algorithm
-        )));
+        return Err(invalid(RequestProblem::CannotGenerate {
+            algorithm: req.algorithm.to_string(),
+        }));
     }
     Ok(())
 }
@@ -399,10 +495,9 @@ fn params(
         .filter(|t| t.year() <= 9999)
         .ok_or_else(|| Error::InvalidRequest {
             path: None,
-            reason: format!(
-                "a validity of {} days runs past the year 9999",
-                lifetime.whole_days()
-            ),
+            problem: RequestProblem::PastYear9999 {
+                days: lifetime.whole_days(),
+            },
         })?;
     if let Some(cap) = cap {
         p.not_after = p.not_after.min(cap);
@@ -650,5 +745,37 @@ mod tests {
         req.members
             .push(Member::parse("infra0=127.0.0.13").unwrap());
         assert!(init(tempfile::tempdir().unwrap().path(), &req).is_err());
+    }
+
+    #[test]
+    fn members_built_in_code_are_checked_as_parsed_ones_are() {
+        let ok = InitRequest::new(
+            Layout::Kubeadm,
+            [Member::new("infra0", "127.0.0.11".parse().unwrap()).dns("etcd-0.example.com")],
+        )
+        .algorithm(KeyAlgorithm::Ed25519);
+        assert!(init(tempfile::tempdir().unwrap().path(), &ok).is_ok());
+        for (member, expected) in [
+            (
+                Member::new("../x", "127.0.0.11".parse().unwrap()),
+                MemberProblem::BadName,
+            ),
+            (
+                Member::new("infra0", "127.0.0.11".parse().unwrap()).dns("10.0.0.1"),
+                MemberProblem::BadDnsName {
+                    name: "10.0.0.1".into(),
+                    problem: crate::dns_name::DnsNameProblem::IsAnIp,
+                },
+            ),
+        ] {
+            let req = InitRequest::new(Layout::Kubeadm, [member]);
+            match init(tempfile::tempdir().unwrap().path(), &req).unwrap_err() {
+                Error::InvalidRequest {
+                    problem: RequestProblem::InvalidMember { problem, .. },
+                    ..
+                } => assert_eq!(problem, expected),
+                other => panic!("{other}"),
+            }
+        }
     }
 }

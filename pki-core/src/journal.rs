@@ -126,23 +126,13 @@ pub struct InterruptedWrite {
     /// The command that wrote it, when a journal says.
     pub operation: Option<String>,
     /// When it started, when a journal says.
-    #[serde(serialize_with = "serialize_started")]
+    #[serde(serialize_with = "crate::time_fmt::serde_time::opt_rfc3339")]
     pub started: Option<OffsetDateTime>,
     /// Whether the process that writes it still runs (then it is not interrupted, just busy).
     pub in_progress: bool,
     /// The files of the write, when a journal says.
     #[serde(serialize_with = "crate::path_text::serde_path::paths")]
     pub files: Vec<PathBuf>,
-}
-
-fn serialize_started<S: serde::Serializer>(
-    t: &Option<OffsetDateTime>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&crate::time_fmt::rfc3339(*t)),
-        None => s.serialize_none(),
-    }
 }
 
 impl Journal {

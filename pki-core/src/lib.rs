@@ -13,27 +13,46 @@
 //!
 //! # Examples
 //!
-//! Does the seed runbook's shared peer certificate cover a new member at 127.0.0.14?
+//! Does the seed runbook's shared peer certificate `members.pem` cover a new member at
+//! 127.0.0.14, as a peer certificate that chains to `ca.pem`?
 //!
 //! ```
-//! use pki_core::{covers, load_certificates, Host};
-//! # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-//! let certs = load_certificates(&fixtures.join("cfssl/members.pem"))?;
-//! let new_member = Host::parse("https://127.0.0.14:2380")?;
-//! let coverage = covers(&certs[0], &new_member);
-//! assert!(!coverage.is_covered());
-//! assert!(covers(&certs[0], &Host::parse("127.0.0.12")?).is_covered());
+//! # std::env::set_current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cfssl")).unwrap();
+//! use pki_core::{CertificateCheck, Role};
+//! let report = CertificateCheck::new("members.pem").ca_file("ca.pem").role(Role::Peer)
+//!     .host("127.0.0.14".parse()?).run()?;
+//! assert!(report.failed()); // the coverage finding says why, and what to add
 //! # Ok::<(), pki_core::Error>(())
 //! ```
 //!
-//! Verify a chain and usages the way an etcd peer listener does:
+//! Then the fix: reissue `members.pem` from `ca.pem`/`ca-key.pem` adding 127.0.0.14, in place,
+//! atomically, with a backup of the old file (`members.pem.bak.<timestamp>`):
+//!
+//! ```
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cfssl");
+//! # for f in ["ca.pem", "ca-key.pem", "members.pem", "members-key.pem"] { std::fs::copy(fixtures.join(f), dir.path().join(f)).unwrap(); }
+//! # std::env::set_current_dir(dir.path()).unwrap();
+//! use pki_core::{reissue_file, CertificateAuthority, CertificateCheck, ReissueRequest, Role};
+//! let ca = CertificateAuthority::open("ca.pem", "ca-key.pem")?;
+//! let req = ReissueRequest::new().add_ip("127.0.0.14".parse().unwrap());
+//! let done = reissue_file("members.pem", Some("members-key.pem"), &ca, &req)?;
+//! assert_eq!(done.plan.added, ["IP:127.0.0.14"]);
+//! # let report = CertificateCheck::new("members.pem").key_file("members-key.pem").ca_file("ca.pem")
+//! #     .role(Role::Peer).host("127.0.0.14".parse()?).run()?;
+//! # assert!(!report.failed(), "{report:?}");
+//! # assert_eq!(done.written.backups.len(), 1);
+//! # Ok::<(), pki_core::Error>(())
+//! ```
+//!
+//! One layer down: verify a chain and usages the way an etcd peer listener does:
 //!
 //! ```
 //! use pki_core::{load_certificates, verify, CertPool, Usage, VerifyOptions};
 //! # let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
 //! let leaf = load_certificates(&fixtures.join("cfssl/members.pem"))?.remove(0);
 //! let roots: CertPool = load_certificates(&fixtures.join("cfssl/ca.pem"))?.into_iter().collect();
-//! let opts = VerifyOptions { at: time::OffsetDateTime::now_utc(), usage: Some(Usage::ClientAuth) };
+//! let opts = VerifyOptions::new().usage(Usage::ClientAuth);
 //! let no_intermediates = CertPool::new();
 //! let chains = verify(&leaf, &no_intermediates, &roots, &opts).expect("chains to the cfssl CA");
 //! assert_eq!(chains[0].anchor().common_name(), Some("etcd-ca"));
@@ -46,7 +65,9 @@
 //! - coverage ([`covers`]): Go's `VerifyHostname`;
 //! - verification ([`verify`]): Go's chain building, with [`CertPool`];
 //! - usage ([`Role`], [`Usage`]): what etcd needs of peer, server and client certificates;
-//! - [`check()`]: all of the above for one certificate, as findings;
+//! - [`check()`]: all of the above for one certificate, as findings ([`CertificateCheck`] on
+//!   files);
+//! - reissuing ([`reissue()`], [`reissue_file`] in place, [`CertificateAuthority`]);
 //! - [`scan()`]: every certificate under directory trees, with issuer and problems.
 //!
 //! The modules themselves are private (what they offer is re-exported here) and layered: each
@@ -54,8 +75,8 @@
 //!
 //! | Layer | Modules |
 //! |---|---|
-//! | 9. whole jobs | `init` (a new PKI), `renew` (due leaves under trees), `scan` |
-//! | 8. one certificate | `check` (its findings), `reissue`, `issuer_match` (its CA in a scan) |
+//! | 9. whole jobs | `init` (a new PKI), `renew` (due leaves under trees; a file in place), `scan` |
+//! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan) |
 //! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs) |
 //! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
 //! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s) |
@@ -111,9 +132,10 @@ pub mod write;
 
 pub use ca::CertificateAuthority;
 pub use cert::{BasicConstraints, Certificate, SubjectAltNames};
-pub use check::{check, CheckInput, EtcdFiles, Report, DEFAULT_WARN_WITHIN};
+pub use check::{check, CertificateCheck, CheckInput, EtcdFiles, Report, DEFAULT_WARN_WITHIN};
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
-pub use error::{Error, Found, Result};
+pub use dns_name::DnsNameProblem;
+pub use error::{Error, Found, MemberProblem, RequestProblem, Result};
 pub use ext_key_usage::ExtKeyUsage;
 pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
 pub use finding::{worst, CheckId, Finding, Remedy, Status, Subject};
@@ -126,19 +148,23 @@ pub use journal::{
 pub use key::{Curve, KeyAlgorithm, KeyFormat, PrivateKey};
 pub use load::{
     certificates_from_bytes, etcd_file_problem, load_bytes, load_certificates, load_file,
-    load_private_key, private_key_from_bytes, read_file, EtcdFile, Loaded, MAX_FILE_SIZE,
+    load_private_key, private_key_from_bytes, read_file, EtcdFile, EtcdFileProblem, Loaded,
+    MAX_FILE_SIZE,
 };
 pub use path_text::{display_path, serde_path};
 pub use pem::encode as pem_encode;
 pub use reissue::{key_pem, plan, reissue, KeyChange, Plan, ReissueRequest, Reissued, BACKDATE};
-pub use renew::{reissue_writes, renew, RenewItem, RenewOptions, RenewOutcome, RenewReport};
+pub use renew::{
+    reissue_file, reissue_writes, renew, CertificateFile, ReissuedFile, RenewItem, RenewOptions,
+    RenewOutcome, RenewReport,
+};
 pub use scan::{
     key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
 };
 pub use signature::SignatureError;
 pub use signature_algorithm::SignatureAlgorithm;
 pub use summary::{PublicKeySummary, Summary};
-pub use time_fmt::{rfc3339, short_duration};
+pub use time_fmt::{rfc3339, serde_time, short_duration};
 pub use usage::{chain_permits, permits, Role, Usage};
 pub use verify::{find_issuer, verify, CertPool, Chain, VerifyError, VerifyOptions};
 pub use walk::{is_backup, Skipped};

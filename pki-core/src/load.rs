@@ -75,7 +75,8 @@ impl Contents {
 
 /// Reads a whole file, refusing (at once, without blocking) what is not a regular file, such as
 /// a named pipe or a device, and what is larger than [`MAX_FILE_SIZE`].
-pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<u8>> {
+    let path = path.as_ref();
     let (file, meta) = crate::files::open_regular(path)?;
     if meta.len() > MAX_FILE_SIZE {
         return Err(Error::TooLarge {
@@ -110,7 +111,8 @@ pub struct Loaded {
 
 /// Loads every certificate and private key in a file. A file with neither is not an error here;
 /// `found` says what it holds.
-pub fn load_file(path: &Path) -> Result<Loaded> {
+pub fn load_file(path: impl AsRef<Path>) -> Result<Loaded> {
+    let path = path.as_ref();
     let bytes = Zeroizing::new(read_file(path)?);
     load_bytes(&bytes).map_err(|e| e.with_path(path))
 }
@@ -150,7 +152,8 @@ pub fn load_bytes(bytes: &[u8]) -> Result<Loaded> {
 ///
 /// A PEM file may hold other blocks too (a key, a CSR); they are ignored here. A file without
 /// any certificate is an [`Error::NoCertificate`] that says what the file holds instead.
-pub fn load_certificates(path: &Path) -> Result<Vec<Certificate>> {
+pub fn load_certificates(path: impl AsRef<Path>) -> Result<Vec<Certificate>> {
+    let path = path.as_ref();
     let bytes = read_file(path)?;
     certificates_from_bytes(&bytes).map_err(|e| e.with_path(path))
 }
@@ -179,7 +182,8 @@ pub fn certificates_from_bytes(bytes: &[u8]) -> Result<Vec<Certificate>> {
 }
 
 /// Loads the one private key in a PEM or DER file (PKCS#1, PKCS#8 or SEC1).
-pub fn load_private_key(path: &Path) -> Result<PrivateKey> {
+pub fn load_private_key(path: impl AsRef<Path>) -> Result<PrivateKey> {
+    let path = path.as_ref();
     let bytes = Zeroizing::new(read_file(path)?);
     private_key_from_bytes(&bytes).map_err(|e| e.with_path(path))
 }
@@ -225,28 +229,60 @@ pub enum EtcdFile {
 /// `... PRIVATE KEY` block of the key file) and CA files with its `tlsutil.NewCertPool`, which
 /// parses every PEM block as a certificate (another block stops etcd at start-up) and yields an
 /// empty pool for a file with no PEM (every handshake then fails).
-pub fn etcd_file_problem(bytes: &[u8], kind: EtcdFile) -> Option<String> {
+pub fn etcd_file_problem(bytes: &[u8], kind: EtcdFile) -> Option<EtcdFileProblem> {
     let pem = is_pem(bytes);
     let sections = split_pem(bytes).ok();
     match kind {
-        EtcdFile::Certificate if !pem => Some(
-            "it is not PEM: etcd reads only PEM certificates (Go: \"tls: failed to find any PEM data in certificate input\"); convert it: openssl x509 -inform der -in FILE -out FILE.pem".into(),
-        ),
-        EtcdFile::PrivateKey if !pem => Some(
-            "it is not PEM: etcd reads only PEM keys (Go: \"tls: failed to find any PEM data in key input\"); convert it: openssl pkey -inform der -in FILE -out FILE.pem".into(),
-        ),
-        EtcdFile::CaBundle if !pem => Some(
-            "it is not PEM: etcd would trust no CA from it and every TLS handshake would fail; convert it: openssl x509 -inform der -in FILE -out FILE.pem".into(),
-        ),
+        EtcdFile::Certificate if !pem => Some(EtcdFileProblem::CertificateNotPem),
+        EtcdFile::PrivateKey if !pem => Some(EtcdFileProblem::KeyNotPem),
+        EtcdFile::CaBundle if !pem => Some(EtcdFileProblem::CaBundleNotPem),
         EtcdFile::CaBundle => sections.and_then(|s| {
             s.iter().find(|b| b.label != "CERTIFICATE").map(|b| {
-                format!(
-                    "it holds a {} block: etcd parses every block of a CA file as a certificate and would not start; keep only CERTIFICATE blocks in it",
-                    b.label
-                )
+                EtcdFileProblem::CaBundleOtherBlock {
+                    label: b.label.to_string(),
+                }
             })
         }),
         _ => None,
+    }
+}
+
+/// Why etcd could not use a file in a role (from [`etcd_file_problem`]); its `Display` says
+/// what etcd would do and how to convert the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EtcdFileProblem {
+    /// A certificate file that is not PEM (Go: "tls: failed to find any PEM data in certificate
+    /// input").
+    CertificateNotPem,
+    /// A key file that is not PEM (Go: "tls: failed to find any PEM data in key input").
+    KeyNotPem,
+    /// A CA file that is not PEM: etcd would trust no CA from it.
+    CaBundleNotPem,
+    /// A CA file with a PEM block other than CERTIFICATE: etcd would not start.
+    CaBundleOtherBlock {
+        /// The block's label.
+        label: String,
+    },
+}
+
+impl std::fmt::Display for EtcdFileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EtcdFileProblem::CertificateNotPem => f.write_str(
+                "it is not PEM: etcd reads only PEM certificates (Go: \"tls: failed to find any PEM data in certificate input\"); convert it: openssl x509 -inform der -in FILE -out FILE.pem",
+            ),
+            EtcdFileProblem::KeyNotPem => f.write_str(
+                "it is not PEM: etcd reads only PEM keys (Go: \"tls: failed to find any PEM data in key input\"); convert it: openssl pkey -inform der -in FILE -out FILE.pem",
+            ),
+            EtcdFileProblem::CaBundleNotPem => f.write_str(
+                "it is not PEM: etcd would trust no CA from it and every TLS handshake would fail; convert it: openssl x509 -inform der -in FILE -out FILE.pem",
+            ),
+            EtcdFileProblem::CaBundleOtherBlock { label } => write!(
+                f,
+                "it holds a {label} block: etcd parses every block of a CA file as a certificate and would not start; keep only CERTIFICATE blocks in it"
+            ),
+        }
     }
 }
 
@@ -624,7 +660,7 @@ mod tests {
         // etcd reads PEM only: to it, this is DER.
         for kind in [EtcdFile::Certificate, EtcdFile::CaBundle] {
             let problem = etcd_file_problem(&der, kind).expect("DER is a problem for etcd");
-            assert!(problem.contains("not PEM"), "{problem}");
+            assert!(problem.to_string().contains("not PEM"), "{problem}");
         }
     }
 
@@ -755,16 +791,16 @@ mod tests {
 
     #[test]
     fn bundles_yield_every_certificate_in_order() {
-        let bundle = load_certificates(&fixture("openssl/bundle.pem")).unwrap();
+        let bundle = load_certificates(fixture("openssl/bundle.pem")).unwrap();
         let names: Vec<_> = bundle
             .iter()
             .map(|c| c.common_name().unwrap().to_string())
             .collect();
         assert_eq!(names, ["leaf-rsa-pkcs1", "rsa-ca", "ec-ca"]);
-        let loaded = load_file(&fixture("openssl/combined.pem")).unwrap();
+        let loaded = load_file(fixture("openssl/combined.pem")).unwrap();
         assert_eq!((loaded.certificates.len(), loaded.keys.len()), (1, 1));
         assert_eq!(
-            load_certificates(&fixture("openssl/rsa-ca.der"))
+            load_certificates(fixture("openssl/rsa-ca.der"))
                 .unwrap()
                 .len(),
             1
@@ -773,7 +809,7 @@ mod tests {
 
     #[test]
     fn wrong_inputs_name_the_file_and_what_it_holds() {
-        let no_cert = |rel: &str| match load_certificates(&fixture(rel)) {
+        let no_cert = |rel: &str| match load_certificates(fixture(rel)) {
             Err(Error::NoCertificate { path, found }) => {
                 assert_eq!(path.as_deref(), Some(fixture(rel).as_path()));
                 found
@@ -804,21 +840,21 @@ mod tests {
         );
 
         for rel in ["openssl/encrypted-pkcs8.key", "openssl/encrypted-pkcs1.key"] {
-            let err = load_private_key(&fixture(rel)).unwrap_err();
+            let err = load_private_key(fixture(rel)).unwrap_err();
             assert!(matches!(err, Error::EncryptedKey { .. }), "{rel}: {err}");
             assert!(err.to_string().contains("openssl pkey"), "{err}");
         }
-        let err = load_certificates(&fixture("openssl/truncated.crt")).unwrap_err();
+        let err = load_certificates(fixture("openssl/truncated.crt")).unwrap_err();
         assert!(
             matches!(err, Error::MalformedCertificate { index: 0, .. }),
             "{err}"
         );
-        let err = load_private_key(&fixture("cfssl/members.pem")).unwrap_err();
+        let err = load_private_key(fixture("cfssl/members.pem")).unwrap_err();
         assert!(matches!(err, Error::NoPrivateKey { .. }), "{err}");
         assert!(err.to_string().contains("a certificate"), "{err}");
-        let err = load_certificates(&fixture("does-not-exist.pem")).unwrap_err();
+        let err = load_certificates(fixture("does-not-exist.pem")).unwrap_err();
         assert!(matches!(err, Error::Read { .. }), "{err}");
-        let err = load_certificates(&fixture("openssl")).unwrap_err();
+        let err = load_certificates(fixture("openssl")).unwrap_err();
         assert!(
             err.to_string()
                 .contains("is a directory, not a regular file"),

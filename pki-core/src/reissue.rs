@@ -22,20 +22,30 @@ use zeroize::Zeroizing;
 use crate::ca::{sha1_key_id, CertificateAuthority};
 use crate::cert::Certificate;
 use crate::coverage::covers;
-use crate::dns_name::{validate_dns, DnsNameProblem};
-use crate::error::{Error, Result};
+use crate::dns_name::validate_dns;
+use crate::error::{Error, RequestProblem, Result};
 use crate::host::Host;
 use crate::key::{KeyAlgorithm, KeyFormat, PrivateKey};
 use crate::san;
 use crate::tbs::{self, Extension, OID_AKI, OID_SAN, OID_SKI};
-use crate::time_fmt::rfc3339;
 use crate::verify::{find_issuer, verify, CertPool, VerifyOptions};
 
 /// How far back validity starts, for clock skew between the CA host and the members.
 pub const BACKDATE: Duration = Duration::minutes(5);
 
-/// What to change when reissuing.
+/// What to change when reissuing: built with [`ReissueRequest::new`] (or
+/// [`ReissueRequest::renew`]) and the methods below.
+///
+/// ```
+/// use pki_core::ReissueRequest;
+/// let req = ReissueRequest::new()
+///     .add_ip("10.0.12.157".parse().unwrap())
+///     .add_dns("etcd-3.example.com")
+///     .days(365);
+/// assert_eq!(req.add_dns, ["etcd-3.example.com"]);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ReissueRequest {
     /// IP SANs to add (already present ones are left as they are).
     pub add_ips: Vec<IpAddr>,
@@ -54,7 +64,13 @@ pub struct ReissueRequest {
 }
 
 impl ReissueRequest {
-    /// A request that changes nothing but validity and serial: a renewal.
+    /// A request that changes nothing but validity (from now) and serial; add changes with the
+    /// methods below.
+    pub fn new() -> ReissueRequest {
+        ReissueRequest::renew(OffsetDateTime::now_utc())
+    }
+
+    /// A request that changes nothing but validity (from `at`) and serial: a renewal.
     pub fn renew(at: OffsetDateTime) -> ReissueRequest {
         ReissueRequest {
             add_ips: Vec::new(),
@@ -65,6 +81,55 @@ impl ReissueRequest {
             days: None,
             at,
         }
+    }
+
+    /// Adds an IP SAN.
+    pub fn add_ip(mut self, ip: IpAddr) -> ReissueRequest {
+        self.add_ips.push(ip);
+        self
+    }
+
+    /// Adds a DNS SAN (checked when the request is planned).
+    pub fn add_dns(mut self, name: impl Into<String>) -> ReissueRequest {
+        self.add_dns.push(name.into());
+        self
+    }
+
+    /// Removes an IP SAN, which must be present.
+    pub fn remove_ip(mut self, ip: IpAddr) -> ReissueRequest {
+        self.remove_ips.push(ip);
+        self
+    }
+
+    /// Removes a DNS SAN, which must be present (compared case-insensitively).
+    pub fn remove_dns(mut self, name: impl Into<String>) -> ReissueRequest {
+        self.remove_dns.push(name.into());
+        self
+    }
+
+    /// Generates a new key of the same algorithm instead of keeping the old public key.
+    pub fn new_key(mut self) -> ReissueRequest {
+        self.new_key = true;
+        self
+    }
+
+    /// Validity in days instead of the old certificate's lifetime (never past the CA's end).
+    pub fn days(mut self, days: u32) -> ReissueRequest {
+        self.days = Some(days);
+        self
+    }
+
+    /// The instant the new validity starts from (before backdating), instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> ReissueRequest {
+        self.at = at;
+        self
+    }
+}
+
+impl Default for ReissueRequest {
+    /// [`ReissueRequest::new`].
+    fn default() -> ReissueRequest {
+        ReissueRequest::new()
     }
 }
 
@@ -86,12 +151,15 @@ pub struct Plan {
     pub removed: Vec<String>,
     /// Requested SANs that were already present (nothing to do for them).
     pub already_present: Vec<String>,
-    /// The old validity end.
-    pub old_not_after: String,
-    /// The new validity start.
-    pub not_before: String,
+    /// The old validity end (RFC 3339 in JSON, as every time here).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub old_not_after: OffsetDateTime,
+    /// The new validity start (backdated, see [`BACKDATE`]).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_before: OffsetDateTime,
     /// The new validity end.
-    pub not_after: String,
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_after: OffsetDateTime,
     /// Whether the end was cut to the CA's expiry.
     pub clamped_to_ca: bool,
     /// Whether the key is kept or replaced, and its algorithm.
@@ -116,6 +184,7 @@ pub enum KeyChange {
 
 /// A reissued certificate, verified, not yet written.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Reissued {
     /// The new certificate.
     pub certificate: Certificate,
@@ -141,12 +210,14 @@ pub fn plan(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) 
 }
 
 fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -> Result<Prepared> {
-    let invalid = |reason: String| Error::InvalidRequest { path: None, reason };
+    let invalid = |problem: RequestProblem| Error::InvalidRequest {
+        path: None,
+        problem,
+    };
     if old.is_ca() {
-        return Err(invalid(format!(
-            "\"{}\" is a CA certificate; only leaf certificates are reissued",
-            old.subject()
-        )));
+        return Err(invalid(RequestProblem::IsCa {
+            subject: old.subject().to_string(),
+        }));
     }
     let pool: CertPool = std::iter::once(ca.certificate().clone()).collect();
     if let Err(e) = find_issuer(old, &pool) {
@@ -158,11 +229,9 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
     }
     for dns in &req.add_dns {
         validate_dns(dns).map_err(|problem| {
-            invalid(match problem {
-                DnsNameProblem::IsAnIp => format!(
-                    "--add-dns {dns:?}: this is an IP address: use --add-ip, since Go never matches an IP against a DNS SAN"
-                ),
-                other => format!("--add-dns {dns:?}: {other}"),
+            invalid(RequestProblem::InvalidDnsName {
+                name: dns.clone(),
+                problem,
             })
         })?;
     }
@@ -177,14 +246,12 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
 
     // Validity: the old lifetime (or the given days) from now, backdated, within the CA's.
     let lifetime = match req.days {
-        Some(0) => return Err(invalid("--days must be at least 1".into())),
+        Some(0) => return Err(invalid(RequestProblem::ZeroDays)),
         Some(days) => Duration::days(i64::from(days)),
         None => old.not_after() - old.not_before(),
     };
     if lifetime <= BACKDATE {
-        return Err(invalid(format!(
-            "the old certificate's lifetime ({lifetime}) cannot be kept: give the new one with --days N"
-        )));
+        return Err(invalid(RequestProblem::LifetimeCannotBeKept { lifetime }));
     }
     let not_before = req.at.checked_sub(BACKDATE).unwrap_or(req.at);
     let ca_end = ca.certificate().not_after();
@@ -197,10 +264,9 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
         wanted.unwrap_or(ca_end)
     };
     if not_after <= req.at {
-        return Err(invalid(format!(
-            "the CA expires at {}, too soon to issue anything useful: renew the CA first",
-            rfc3339(ca_end)
-        )));
+        return Err(invalid(RequestProblem::CaExpiresTooSoon {
+            ca_not_after: ca_end,
+        }));
     }
     let algorithm = old.key_algorithm().to_string();
     let plan = Plan {
@@ -211,9 +277,9 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
         added: edited.added,
         removed: edited.removed,
         already_present: edited.already_present,
-        old_not_after: rfc3339(old.not_after()),
-        not_before: rfc3339(not_before),
-        not_after: rfc3339(not_after),
+        old_not_after: old.not_after(),
+        not_before,
+        not_after,
         clamped_to_ca,
         key: if req.new_key {
             KeyChange::New { algorithm }
@@ -242,7 +308,7 @@ pub fn reissue(
         if !key.matches(old) {
             return Err(Error::InvalidRequest {
                 path: None,
-                reason: "the private key given does not belong to this certificate".into(),
+                problem: RequestProblem::KeyMismatch,
             });
         }
     }
@@ -339,7 +405,9 @@ fn rebuild_extensions(
         x509_parser::certificate::X509Certificate::from_der(old.der()).map_err(|e| {
             Error::InvalidRequest {
                 path: None,
-                reason: format!("the certificate does not parse: {e}"),
+                problem: RequestProblem::UnparsableCertificate {
+                    reason: e.to_string(),
+                },
             }
         })?;
     let new_ski = match new_spki {
@@ -363,7 +431,9 @@ fn rebuild_extensions(
                 .map(Iterator::collect)
                 .ok_or_else(|| Error::InvalidRequest {
                     path: None,
-                    reason: format!("extension OID {} is too large to re-encode", ext.oid),
+                    problem: RequestProblem::ExtensionOidTooLarge {
+                        oid: ext.oid.to_id_string(),
+                    },
                 })?;
         let value = if oid == OID_SAN {
             wrote_san = true;
@@ -455,12 +525,8 @@ mod tests {
     }
 
     fn cfssl_ca() -> CertificateAuthority {
-        CertificateAuthority::load(
-            &fixture("cfssl/ca.pem"),
-            &fixture("cfssl/ca-key.pem"),
-            now(),
-        )
-        .unwrap()
+        CertificateAuthority::load(fixture("cfssl/ca.pem"), fixture("cfssl/ca-key.pem"), now())
+            .unwrap()
     }
 
     fn add_ip(ip: &str) -> ReissueRequest {
@@ -564,8 +630,7 @@ mod tests {
                 "openssl/leaf-via-intermediate.key",
             ),
         ] {
-            let ca =
-                CertificateAuthority::load(&fixture(ca_cert), &fixture(ca_key), now()).unwrap();
+            let ca = CertificateAuthority::load(fixture(ca_cert), fixture(ca_key), now()).unwrap();
             let out = reissue(
                 &cert(leaf),
                 Some(&key(leaf_key)),
@@ -597,8 +662,8 @@ mod tests {
         assert!(back.matches(&out.certificate));
 
         let ec_ca = CertificateAuthority::load(
-            &fixture("openssl/ec-ca.crt"),
-            &fixture("openssl/ec-ca.key"),
+            fixture("openssl/ec-ca.crt"),
+            fixture("openssl/ec-ca.key"),
             now(),
         )
         .unwrap();
@@ -665,7 +730,21 @@ mod tests {
             add_dns: vec!["10.0.12.157".into()],
             ..ReissueRequest::renew(now())
         });
-        assert!(err.to_string().contains("use --add-ip"), "{err}");
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidRequest {
+                    problem: RequestProblem::InvalidDnsName {
+                        problem: crate::dns_name::DnsNameProblem::IsAnIp,
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("this is an IP address"), "{err}");
+        assert!(!err.to_string().contains("--"), "no flag in {err}");
         let err = bad(ReissueRequest {
             add_dns: vec![format!("{}.example.test", "a".repeat(64))],
             ..ReissueRequest::renew(now())
@@ -689,7 +768,17 @@ mod tests {
             days: Some(0),
             ..ReissueRequest::renew(now())
         });
-        assert!(err.to_string().contains("--days"), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::InvalidRequest {
+                    problem: RequestProblem::ZeroDays,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("at least 1"), "{err}");
 
         let err = plan(
             &cert("cfssl/foreign-members.pem"),
@@ -720,8 +809,8 @@ mod tests {
     #[test]
     fn a_certificate_without_sans_gets_a_san_extension() {
         let ec_ca = CertificateAuthority::load(
-            &fixture("openssl/ec-ca.crt"),
-            &fixture("openssl/ec-ca.key"),
+            fixture("openssl/ec-ca.crt"),
+            fixture("openssl/ec-ca.key"),
             now(),
         )
         .unwrap();
@@ -734,8 +823,8 @@ mod tests {
     #[test]
     fn a_sha1_signed_leaf_is_reissued_with_sha256() {
         let ca = CertificateAuthority::load(
-            &fixture("openssl/sha1-ca.crt"),
-            &fixture("openssl/sha1-ca.key"),
+            fixture("openssl/sha1-ca.crt"),
+            fixture("openssl/sha1-ca.key"),
             now(),
         )
         .unwrap();
@@ -760,8 +849,8 @@ mod tests {
     #[test]
     fn absurd_lifetimes_do_not_overflow() {
         let ca = CertificateAuthority::load(
-            &fixture("openssl/rsa-ca.crt"),
-            &fixture("openssl/rsa-ca.key"),
+            fixture("openssl/rsa-ca.crt"),
+            fixture("openssl/rsa-ca.key"),
             now(),
         )
         .unwrap();
@@ -783,8 +872,8 @@ mod tests {
     #[test]
     fn uri_and_email_sans_are_kept() {
         let ec_ca = CertificateAuthority::load(
-            &fixture("openssl/ec-ca.crt"),
-            &fixture("openssl/ec-ca.key"),
+            fixture("openssl/ec-ca.crt"),
+            fixture("openssl/ec-ca.key"),
             now(),
         )
         .unwrap();

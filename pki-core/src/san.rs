@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use crate::cert::Certificate;
 use crate::coverage::{go_ip_string, ip_equal};
-use crate::error::{Error, Result};
+use crate::error::{Error, RequestProblem, Result};
 use crate::host::Host;
 use crate::tbs;
 
@@ -39,10 +39,16 @@ pub(crate) fn edit(
     remove_ips: &[IpAddr],
     remove_dns: &[String],
 ) -> Result<EditedSans> {
-    let invalid = |reason: String| Error::InvalidRequest { path: None, reason };
+    let invalid = |problem: RequestProblem| Error::InvalidRequest {
+        path: None,
+        problem,
+    };
     let old_elements = match old_san_value(old)? {
-        Some(value) => tbs::sequence_elements(&value)
-            .map_err(|e| invalid(format!("its subjectAltName does not parse: {e}")))?,
+        Some(value) => tbs::sequence_elements(&value).map_err(|e| {
+            invalid(RequestProblem::UnparsableSubjectAltName {
+                reason: e.to_string(),
+            })
+        })?,
         None => Vec::new(),
     };
     let sans = old.sans();
@@ -53,17 +59,15 @@ pub(crate) fn edit(
     // Removals: every requested name must be there.
     for ip in remove_ips {
         if !sans.ip.iter().any(|s| ip_equal(s, ip)) {
-            return Err(invalid(format!(
-                "--remove-ip {ip}: the certificate has no such IP SAN"
-            )));
+            return Err(invalid(RequestProblem::IpSanNotPresent { ip: *ip }));
         }
         removed.push(format!("IP:{}", go_ip_string(ip)));
     }
     for dns in remove_dns {
         if !sans.dns.iter().any(|s| s.eq_ignore_ascii_case(dns)) {
-            return Err(invalid(format!(
-                "--remove-dns {dns}: the certificate has no such DNS SAN"
-            )));
+            return Err(invalid(RequestProblem::DnsSanNotPresent {
+                name: dns.clone(),
+            }));
         }
         removed.push(format!("DNS:{dns}"));
     }
@@ -119,9 +123,7 @@ pub(crate) fn edit(
         }
     }
     if elements.is_empty() && !old_elements.is_empty() {
-        return Err(invalid(
-            "removing every SAN would leave a certificate that covers no host".into(),
-        ));
+        return Err(invalid(RequestProblem::NoSanLeft));
     }
     let san_value = (!elements.is_empty()).then(|| tbs::general_names(&elements));
     Ok(EditedSans {
@@ -140,7 +142,9 @@ fn old_san_value(old: &Certificate) -> Result<Option<Vec<u8>>> {
         x509_parser::certificate::X509Certificate::from_der(old.der()).map_err(|e| {
             Error::InvalidRequest {
                 path: None,
-                reason: format!("the certificate does not parse: {e}"),
+                problem: RequestProblem::UnparsableCertificate {
+                    reason: e.to_string(),
+                },
             }
         })?;
     Ok(x509

@@ -19,17 +19,19 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::cert::Certificate;
+use crate::check::DEFAULT_WARN_WITHIN;
 use crate::error::{Error, Found};
 use crate::issuer_match::{identify_issuer, identify_leaf_issuer, Leaf};
 use crate::key::{PrivateKey, PublicKeyData};
 use crate::load::{parse_contents, read_file};
 use crate::path_text::display_path;
-use crate::time_fmt::{rfc3339, short_duration};
+use crate::time_fmt::rfc3339;
 use crate::verify::{display_name, may_issue, CertPool};
 use crate::walk::{files_to_scan, Listing, Skipped};
 
-/// What to scan for.
+/// What to scan for: [`ScanOptions::new`] and the methods below.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ScanOptions {
     /// The instant expiry is judged at.
     pub at: OffsetDateTime,
@@ -40,6 +42,43 @@ pub struct ScanOptions {
     pub verify_signatures: bool,
 }
 
+impl ScanOptions {
+    /// Judges expiry now, flags what expires within [`DEFAULT_WARN_WITHIN`], and checks
+    /// signatures only where key identifiers do not decide.
+    pub fn new() -> ScanOptions {
+        ScanOptions {
+            at: OffsetDateTime::now_utc(),
+            expires_within: DEFAULT_WARN_WITHIN,
+            verify_signatures: false,
+        }
+    }
+
+    /// Judges expiry at `at` instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> ScanOptions {
+        self.at = at;
+        self
+    }
+
+    /// Flags what expires within `window`.
+    pub fn expires_within(mut self, window: Duration) -> ScanOptions {
+        self.expires_within = window;
+        self
+    }
+
+    /// Checks every certificate's signature against its issuer when `verify` is true.
+    pub fn verify_signatures(mut self, verify: bool) -> ScanOptions {
+        self.verify_signatures = verify;
+        self
+    }
+}
+
+impl Default for ScanOptions {
+    /// [`ScanOptions::new`].
+    fn default() -> ScanOptions {
+        ScanOptions::new()
+    }
+}
+
 /// A problem found with a certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -47,18 +86,21 @@ pub struct ScanOptions {
 pub enum Problem {
     /// Past its notAfter.
     Expired {
-        /// When it expired (RFC 3339).
-        not_after: String,
+        /// When it expired (RFC 3339 in JSON).
+        #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+        not_after: OffsetDateTime,
     },
     /// Before its notBefore.
     NotYetValid {
-        /// When it becomes valid (RFC 3339).
-        not_before: String,
+        /// When it becomes valid (RFC 3339 in JSON).
+        #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+        not_before: OffsetDateTime,
     },
     /// Expires within the window.
     ExpiresSoon {
-        /// When it expires (RFC 3339).
-        not_after: String,
+        /// When it expires (RFC 3339 in JSON).
+        #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+        not_after: OffsetDateTime,
     },
     /// No CA in the scanned trees issued it.
     NotChained {
@@ -86,9 +128,13 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::Expired { not_after } => write!(f, "expired {not_after}"),
-            Problem::NotYetValid { not_before } => write!(f, "not valid before {not_before}"),
-            Problem::ExpiresSoon { not_after } => write!(f, "expires soon ({not_after})"),
+            Problem::Expired { not_after } => write!(f, "expired {}", rfc3339(*not_after)),
+            Problem::NotYetValid { not_before } => {
+                write!(f, "not valid before {}", rfc3339(*not_before))
+            }
+            Problem::ExpiresSoon { not_after } => {
+                write!(f, "expires soon ({})", rfc3339(*not_after))
+            }
             Problem::NotChained {
                 issuer,
                 detail: None,
@@ -131,6 +177,7 @@ pub enum Issuer {
 
 /// One certificate found by a scan.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct ScannedCertificate {
     /// The file.
     #[serde(serialize_with = "crate::path_text::serde_path::path")]
@@ -143,12 +190,13 @@ pub struct ScannedCertificate {
     pub common_name: Option<String>,
     /// Whether it is a CA.
     pub is_ca: bool,
-    /// notAfter, RFC 3339.
-    pub not_after: String,
-    /// Time left, kubeadm style (`364d`), or `expired`.
-    pub residual: String,
-    /// Seconds left (negative when expired), for machines.
-    pub residual_seconds: i64,
+    /// notAfter (RFC 3339 in JSON).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Time left at the scan's instant, negative when expired. In JSON two fields:
+    /// `residual`, kubeadm style (`364d`) or `expired`, and `residual_seconds`, for machines.
+    #[serde(flatten, serialize_with = "crate::time_fmt::serde_time::residual")]
+    pub residual: Duration,
     /// The issuing CA.
     pub issuer: Issuer,
     /// The SANs, `IP:`/`DNS:`/`URI:`/`email:` prefixed.
@@ -162,6 +210,7 @@ pub struct ScannedCertificate {
 
 /// The result of a scan.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct ScanReport {
     /// Certificates, by path then position.
     pub certificates: Vec<ScannedCertificate>,
@@ -227,12 +276,19 @@ enum Link {
 /// # Errors
 /// A root that does not exist or cannot be read is an error (it is the operator's input);
 /// everything below a root is reported in the result instead.
-pub fn scan(roots: &[PathBuf], opts: &ScanOptions) -> Result<ScanReport, Error> {
+pub fn scan(
+    roots: impl IntoIterator<Item = impl AsRef<Path>>,
+    opts: &ScanOptions,
+) -> Result<ScanReport, Error> {
+    let roots: Vec<PathBuf> = roots
+        .into_iter()
+        .map(|r| r.as_ref().to_path_buf())
+        .collect();
     let Listing {
         files,
         mut skipped,
         interrupted_dirs,
-    } = files_to_scan(roots)?;
+    } = files_to_scan(&roots)?;
     let interrupted: Vec<_> = interrupted_dirs
         .iter()
         .flat_map(crate::journal::interrupted_writes)
@@ -316,15 +372,15 @@ fn pending(path: &Path, index: usize, cert: Certificate, opts: &ScanOptions) -> 
     let left = cert.not_after() - opts.at;
     if opts.at < cert.not_before() {
         problems.push(Problem::NotYetValid {
-            not_before: rfc3339(cert.not_before()),
+            not_before: cert.not_before(),
         });
     } else if left.is_negative() {
         problems.push(Problem::Expired {
-            not_after: rfc3339(cert.not_after()),
+            not_after: cert.not_after(),
         });
     } else if left <= opts.expires_within {
         problems.push(Problem::ExpiresSoon {
-            not_after: rfc3339(cert.not_after()),
+            not_after: cert.not_after(),
         });
     }
     // Go never checks a root's own signature; a self-issued certificate that signed itself (even
@@ -337,9 +393,8 @@ fn pending(path: &Path, index: usize, cert: Certificate, opts: &ScanOptions) -> 
         subject: cert.subject().to_string(),
         common_name: cert.common_name().map(str::to_string),
         is_ca: cert.is_ca(),
-        not_after: rfc3339(cert.not_after()),
-        residual: short_duration(left),
-        residual_seconds: left.whole_seconds(),
+        not_after: cert.not_after(),
+        residual: left,
         issuer: Issuer::NotFound,
         sans: cert.sans().to_strings(),
         key: None,
@@ -507,7 +562,8 @@ fn strip_origin(e: &Error) -> String {
 /// Where a certificate's key is by the conventions of cfssl (`server.pem` / `server-key.pem`),
 /// kubeadm and openssl (`server.crt` / `server.key`), and others (`tls.crt` / `tls.key`,
 /// `x.cert.pem` / `x.key.pem`, `x-cert.pem` / `x-key.pem`, `cert.pem` / `key.pem`).
-pub fn key_candidates(cert: &Path) -> Vec<PathBuf> {
+pub fn key_candidates(cert: impl AsRef<Path>) -> Vec<PathBuf> {
+    let cert = cert.as_ref();
     let Some(name) = cert.file_name().and_then(|n| n.to_str()) else {
         return Vec::new();
     };

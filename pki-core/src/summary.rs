@@ -1,13 +1,14 @@
 //! What `inspect` shows of a certificate, as text and as JSON: [`Certificate::summary`].
 //!
-//! Everything in a [`Summary`] is text or plain values (names as printed, times in RFC 3339,
-//! identifiers and fingerprints in colon hex), read from the certificate's public accessors.
+//! Everything in a [`Summary`] is text or plain values (names as printed, identifiers and
+//! fingerprints in colon hex) or times (RFC 3339 in JSON), read from the certificate's public
+//! accessors.
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use crate::cert::{hex, BasicConstraints, Certificate, SubjectAltNames};
 use crate::key::KeyAlgorithm;
-use crate::time_fmt::rfc3339;
 
 impl Certificate {
     /// A serialisable summary (what `inspect -w json` prints).
@@ -18,8 +19,8 @@ impl Certificate {
             common_name: self.common_name().map(str::to_string),
             issuer: self.issuer().to_string(),
             serial: self.serial_hex(),
-            not_before: rfc3339(self.not_before()),
-            not_after: rfc3339(self.not_after()),
+            not_before: self.not_before(),
+            not_after: self.not_after(),
             sans: self.sans().clone(),
             public_key: PublicKeySummary {
                 algorithm: self.key_algorithm().name(),
@@ -57,10 +58,12 @@ pub struct Summary {
     pub issuer: String,
     /// Serial number, lowercase hex.
     pub serial: String,
-    /// Start of validity, RFC 3339 UTC.
-    pub not_before: String,
-    /// End of validity, RFC 3339 UTC.
-    pub not_after: String,
+    /// Start of validity (RFC 3339 UTC in JSON).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity (RFC 3339 UTC in JSON).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_after: OffsetDateTime,
     /// Subject alternative names.
     pub sans: SubjectAltNames,
     /// Public key.

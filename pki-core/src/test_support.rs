@@ -12,15 +12,15 @@ pub(crate) fn fixture(rel: &str) -> PathBuf {
 }
 
 pub(crate) fn cert(rel: &str) -> Certificate {
-    load_certificates(&fixture(rel))
+    load_certificates(fixture(rel))
         .unwrap_or_else(|e| panic!("{rel}: {e}"))
         .remove(0)
 }
 
 pub(crate) fn certs(rel: &str) -> Vec<Certificate> {
-    load_certificates(&fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    load_certificates(fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 pub(crate) fn key(rel: &str) -> PrivateKey {
-    load_private_key(&fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    load_private_key(fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }

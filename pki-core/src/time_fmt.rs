@@ -1,5 +1,8 @@
 //! Formatting of instants and durations the way operators read them: RFC 3339 in UTC for
 //! instants, and kubeadm's short residual-time form (`364d`, `9y`, `5h`) for durations.
+//!
+//! Report types hold [`OffsetDateTime`] and [`Duration`] values; [`serde_time`] serializes them
+//! as this text, the one JSON form of every time in a report.
 
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime, UtcOffset};
@@ -31,6 +34,49 @@ pub fn short_duration(d: Duration) -> String {
         format!("{}d", secs / 86400)
     } else {
         format!("{}y", secs / (365 * 86400))
+    }
+}
+
+/// `#[serde(serialize_with = ...)]` helpers: times in reports as JSON, in one place.
+///
+/// Instants are RFC 3339 strings in UTC to the second ([`rfc3339`]); a time left is two fields,
+/// `residual` ([`short_duration`]) and `residual_seconds`.
+pub mod serde_time {
+    use serde::Serializer;
+    use time::{Duration, OffsetDateTime};
+
+    /// An instant as an RFC 3339 string.
+    pub fn rfc3339<S: Serializer>(at: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::rfc3339(*at))
+    }
+
+    /// An optional instant as an RFC 3339 string, or `null`.
+    pub fn opt_rfc3339<S: Serializer>(
+        at: &Option<OffsetDateTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => s.serialize_str(&super::rfc3339(*at)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// An optional instant as an RFC 3339 string, or `""` when unknown.
+    pub fn rfc3339_or_empty<S: Serializer>(
+        at: &Option<OffsetDateTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&at.map(super::rfc3339).unwrap_or_default())
+    }
+
+    /// A time left, for a `#[serde(flatten)]` field: `residual` as kubeadm prints it (`364d`,
+    /// `expired`) and `residual_seconds` (negative when past).
+    pub fn residual<S: Serializer>(left: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = s.serialize_struct("Residual", 2)?;
+        fields.serialize_field("residual", &super::short_duration(*left))?;
+        fields.serialize_field("residual_seconds", &left.whole_seconds())?;
+        fields.end()
     }
 }
 

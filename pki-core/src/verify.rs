@@ -118,13 +118,43 @@ impl FromIterator<Certificate> for CertPool {
     }
 }
 
-/// What to verify.
+/// What to verify: [`VerifyOptions::new`] and the methods below.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct VerifyOptions {
     /// The instant validity is judged at.
     pub at: OffsetDateTime,
     /// The usage the chain must permit; `None` skips the extended key usage check.
     pub usage: Option<Usage>,
+}
+
+impl VerifyOptions {
+    /// Validity judged now; no extended key usage check.
+    pub fn new() -> VerifyOptions {
+        VerifyOptions {
+            at: OffsetDateTime::now_utc(),
+            usage: None,
+        }
+    }
+
+    /// Judges validity at `at` instead of now.
+    pub fn at(mut self, at: OffsetDateTime) -> VerifyOptions {
+        self.at = at;
+        self
+    }
+
+    /// Requires every chain to permit `usage`, as Go's `ExtKeyUsage` option does.
+    pub fn usage(mut self, usage: Usage) -> VerifyOptions {
+        self.usage = Some(usage);
+        self
+    }
+}
+
+impl Default for VerifyOptions {
+    /// [`VerifyOptions::new`].
+    fn default() -> VerifyOptions {
+        VerifyOptions::new()
+    }
 }
 
 /// A verified chain, leaf first and trust anchor last.

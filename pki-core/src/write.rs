@@ -3,9 +3,9 @@
 //!
 //! 0. Every path is resolved through symbolic links (the file a link points to is what gets
 //!    replaced) and must be a regular file or new: a named pipe or a device is never replaced.
-//!    Interrupted writes in the directories are recovered first (see [`crate::journal`]).
+//!    Interrupted writes in the directories are recovered first (see [`crate::recover`]).
 //! 1. The intent is journaled in every directory written to: targets, temporaries, backups, and
-//!    the SHA-256 of old and new contents ([`crate::journal`]).
+//!    the SHA-256 of old and new contents (a journal, which [`crate::interrupted_writes`] finds).
 //! 2. Each new file is written to a temporary file in its target's directory, 0600, and
 //!    fsynced.
 //! 3. Each replaced file gets a backup beside it, `NAME.bak.<UTC timestamp>`, as a hard link

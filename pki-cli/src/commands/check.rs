@@ -4,14 +4,14 @@ use std::path::Path;
 
 use pki_core::{
     certificates_from_bytes, check, display_path, private_key_from_bytes, read_file, CertPool,
-    CheckInput, EtcdFiles, Finding, Host, HostUrl, Report, Role, Status, DEFAULT_WARN_WITHIN,
+    CheckInput, EtcdFiles, Finding, Host, HostUrl, Report, Role, Status,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::cli::{CheckArgs, Format};
-use crate::exit::{usage, Outcome, Result};
+use crate::exit::{Failure, Outcome, Result};
 use crate::output::{print, print_json, Table};
 use crate::render::{fix_command, FixFiles};
 use crate::unfinished::report_unfinished;
@@ -36,7 +36,8 @@ struct FindingJson<'a> {
 
 pub fn run(args: &CheckArgs) -> Result<Outcome> {
     let cert_bytes = read_file(&args.cert)?;
-    let chain = certificates_from_bytes(&cert_bytes).map_err(|e| usage(e.with_path(&args.cert)))?;
+    let chain =
+        certificates_from_bytes(&cert_bytes).map_err(|e| Failure::from(e.with_path(&args.cert)))?;
     let key_bytes = args
         .key
         .as_deref()
@@ -45,7 +46,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         .map(Zeroizing::new);
     let key = match (&args.key, &key_bytes) {
         (Some(path), Some(bytes)) => {
-            Some(private_key_from_bytes(bytes).map_err(|e| usage(e.with_path(path)))?)
+            Some(private_key_from_bytes(bytes).map_err(|e| Failure::from(e.with_path(path)))?)
         }
         _ => None,
     };
@@ -53,7 +54,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
     let roots: Option<CertPool> = match (&args.cacert, &ca_bytes) {
         (Some(path), Some(bytes)) => Some(
             certificates_from_bytes(bytes)
-                .map_err(|e| usage(e.with_path(path)))?
+                .map_err(|e| Failure::from(e.with_path(path)))?
                 .into_iter()
                 .collect(),
         ),
@@ -61,10 +62,10 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
     };
     let mut hosts = Vec::new();
     for h in &args.hosts {
-        hosts.push(Host::parse(h).map_err(usage)?);
+        hosts.push(Host::parse(h).map_err(Failure::from)?);
     }
     for u in &args.urls {
-        let url = HostUrl::parse(u).map_err(usage)?;
+        let url = HostUrl::parse(u).map_err(Failure::from)?;
         if url.scheme == "http" && args.role.is_some() {
             eprintln!(
                 "etcd-pki: warning: {u} is plain http: etcd uses no certificate on it; the certificate is checked as if it were https"
@@ -73,22 +74,19 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         hosts.push(url.host);
     }
     let label = file_label(&args.cert);
-    let input = CheckInput {
-        label: &label,
-        chain: &chain,
-        key: key.as_ref(),
-        roots: roots.as_ref(),
-        role: args.role.map(Into::into),
-        hosts: &hosts,
-        at: args.at.unwrap_or_else(OffsetDateTime::now_utc),
-        files: EtcdFiles {
-            certificate: Some(&cert_bytes),
-            key: key_bytes.as_deref().map(Vec::as_slice),
-            ca: ca_bytes.as_deref(),
-        },
-        fail_within: args.expires_within,
-        warn_within: DEFAULT_WARN_WITHIN,
-    };
+    let input = CheckInput::new(&label, &chain)
+        .key(key.as_ref())
+        .roots(roots.as_ref())
+        .role(args.role.map(Role::from))
+        .hosts(&hosts)
+        .at(args.at.unwrap_or_else(OffsetDateTime::now_utc))
+        .files(
+            EtcdFiles::default()
+                .certificate(cert_bytes.as_slice())
+                .key(key_bytes.as_deref().map(Vec::as_slice))
+                .ca(ca_bytes.as_deref()),
+        )
+        .fail_within(args.expires_within);
     let report = check(&input);
     let files = FixFiles {
         cert: Some(&args.cert),

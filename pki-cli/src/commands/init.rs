@@ -6,10 +6,9 @@ use pki_core::{
     display_path, init, write::write_all_as, Curve, InitRequest, KeyAlgorithm, Layout, Member,
 };
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::cli::{AlgoArg, ChangeFormat, InitArgs, LayoutArg};
-use crate::exit::{usage, Outcome, Result};
+use crate::exit::{Failure, Outcome, Result};
 use crate::output::{print, print_json};
 use crate::unfinished::report_recovered;
 
@@ -35,7 +34,7 @@ pub fn run(args: &InitArgs) -> Result<Outcome> {
         .iter()
         .map(|m| Member::parse(m))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
+        .map_err(Failure::from)?;
     let layout = match args.layout {
         LayoutArg::Cfssl => Layout::Cfssl,
         LayoutArg::Kubeadm => Layout::Kubeadm,
@@ -47,15 +46,11 @@ pub fn run(args: &InitArgs) -> Result<Outcome> {
         AlgoArg::Rsa4096 => KeyAlgorithm::Rsa { bits: 4096 },
         AlgoArg::Ed25519 => KeyAlgorithm::Ed25519,
     };
-    let req = InitRequest {
-        layout,
-        members: members.clone(),
-        algorithm,
-        days: args.days,
-        ca_days: args.ca_days,
-        ca_name: args.ca_name.clone(),
-        at: OffsetDateTime::now_utc(),
-    };
+    let req = InitRequest::new(layout, members.iter().cloned())
+        .algorithm(algorithm)
+        .days(args.days)
+        .ca_days(args.ca_days)
+        .ca_name(&args.ca_name);
     let files = init(&args.dir, &req)?;
     let mut dirs: Vec<std::path::PathBuf> = files
         .iter()

@@ -76,7 +76,7 @@ pub fn run(args: &InspectArgs) -> Result<Outcome> {
                     display_path(path)
                 ),
             )),
-            Err(e) => errors.push((path, e.to_string())),
+            Err(e) => errors.push((path, crate::errors::core_error_text(&e))),
         }
     }
 
@@ -234,7 +234,11 @@ fn simple(
     };
     field(
         "Validity:",
-        format!("{} to {} ({residual})", s.not_before, s.not_after),
+        format!(
+            "{} to {} ({residual})",
+            rfc3339(s.not_before),
+            rfc3339(s.not_after)
+        ),
     );
     let sans = cert.sans().to_strings();
     field(

@@ -6,6 +6,7 @@ use pki_core::{display_path, recover, serde_path, Error, RecoveryOutcome, Recove
 use serde::Serialize;
 
 use crate::cli::{ChangeFormat, RecoverArgs};
+use crate::errors::core_error_text;
 use crate::exit::{Code, Failure, Outcome, Result};
 use crate::output::{print, print_json};
 use crate::unfinished::recovered_line;
@@ -70,7 +71,7 @@ pub fn run(args: &RecoverArgs) -> Result<Outcome> {
                             .collect(),
                         in_progress: &report.in_progress,
                         removed_temporaries: &report.removed_temporaries,
-                        error: r.as_ref().err().map(ToString::to_string),
+                        error: r.as_ref().err().map(core_error_text),
                     }
                 })
                 .collect();
@@ -101,7 +102,7 @@ pub fn run(args: &RecoverArgs) -> Result<Outcome> {
                             ));
                         }
                     }
-                    Err(e) => text.push_str(&format!("{dir_text}: {e}\n")),
+                    Err(e) => text.push_str(&format!("{dir_text}: {}\n", core_error_text(e))),
                 }
             }
             print(&text)?;
@@ -111,7 +112,7 @@ pub fn run(args: &RecoverArgs) -> Result<Outcome> {
         if !matches!(e, Error::RecoveryConflict { .. }) {
             return Err(Failure {
                 code: Code::Usage,
-                error: anyhow::anyhow!("{e}"),
+                error: anyhow::anyhow!("{}", core_error_text(e)),
             });
         }
     }

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    display_path, load_bytes, load_private_key, read_file, refuse_outputs_over_inputs, reissue,
-    reissue_writes, same_file, serde_path, write::write_all_as, CertificateAuthority, KeyChange,
-    NamedInput, Plan, ReissueRequest,
+    display_path, refuse_outputs_over_inputs, reissue_writes, rfc3339, same_file, serde_path,
+    write::write_all_as, CertificateAuthority, CertificateFile, KeyChange, NamedInput, Plan,
+    PrivateKey, ReissueRequest,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -41,18 +41,8 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
     for warning in ca.warnings() {
         eprintln!("etcd-pki: warning: {warning}");
     }
-    let original = read_file(&args.cert)?;
-    let loaded = load_bytes(&original).map_err(|e| usage(e.with_path(&args.cert)))?;
-    let Some(old) = loaded.certificates.first() else {
-        return Err(usage(pki_core::Error::NoCertificate {
-            path: Some(args.cert.clone()),
-            found: loaded.found,
-        }));
-    };
-    let old_key = match &args.key {
-        Some(path) => Some(load_private_key(path)?),
-        None => None,
-    };
+    // The file and its key as pki-core's reissue_file reads them.
+    let file = CertificateFile::open(&args.cert, args.key.as_ref())?;
     if args.new_key && args.out.is_some() && args.out_key.is_none() {
         return Err(usage(anyhow::anyhow!(
             "--out with --new-key needs --out-key: otherwise the new key would replace the live --key while the live certificate stays, and they would no longer match"
@@ -102,23 +92,14 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
             .collect();
         refuse_outputs_over_inputs(&[output], &others)?;
     }
-    let req = ReissueRequest {
-        add_ips: args.add_ips.clone(),
-        add_dns: args.add_dns.clone(),
-        remove_ips: args.remove_ips.clone(),
-        remove_dns: args.remove_dns.clone(),
-        new_key: args.new_key,
-        days: args.days,
-        at: now,
-    };
+    let req = request(args, now);
 
     // A dry run runs every check of the real run (the key, signing, verification, the file
     // contents) and stops before writing.
-    let reissued =
-        reissue(old, old_key.as_ref(), &ca, &req).map_err(|e| usage(e.with_path(&args.cert)))?;
-    let key_format = old_key.as_ref().map(|k| k.format());
+    let reissued = file.reissue(&ca, &req)?;
+    let key_format = file.key.as_ref().map(PrivateKey::format);
     let writes = reissue_writes(
-        &original,
+        &file.contents,
         &reissued,
         &cert_out,
         key_out.as_deref().map(|p| (p, key_format)),
@@ -184,6 +165,30 @@ pub fn run(args: &ReissueArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// The request the flags make.
+fn request(args: &ReissueArgs, now: OffsetDateTime) -> ReissueRequest {
+    let mut req = ReissueRequest::renew(now);
+    for ip in &args.add_ips {
+        req = req.add_ip(*ip);
+    }
+    for name in &args.add_dns {
+        req = req.add_dns(name);
+    }
+    for ip in &args.remove_ips {
+        req = req.remove_ip(*ip);
+    }
+    for name in &args.remove_dns {
+        req = req.remove_dns(name);
+    }
+    if args.new_key {
+        req = req.new_key();
+    }
+    if let Some(days) = args.days {
+        req = req.days(days);
+    }
+    req
+}
+
 /// A plan in lines: the SAN diff first, since that is what the operator came for.
 pub(super) fn plan_text(cert: &Path, ca: &CertificateAuthority, plan: &Plan) -> String {
     let ca_name = ca
@@ -212,9 +217,9 @@ pub(super) fn plan_text(cert: &Path, ca: &CertificateAuthority, plan: &Plan) -> 
     }
     text.push_str(&format!(
         "  validity: {} to {} (was until {}){}\n",
-        plan.not_before,
-        plan.not_after,
-        plan.old_not_after,
+        rfc3339(plan.not_before),
+        rfc3339(plan.not_after),
+        rfc3339(plan.old_not_after),
         if plan.clamped_to_ca {
             "; cut to the CA's own expiry"
         } else {

@@ -1,7 +1,6 @@
 //! `etcd-pki scan DIR...`: every certificate under directory trees, one row each.
 
-use pki_core::{display_path, scan, Issuer, ScanOptions};
-use time::OffsetDateTime;
+use pki_core::{display_path, rfc3339, scan, short_duration, Issuer, ScanOptions};
 
 use crate::cli::{ScanArgs, TableFormat};
 use crate::exit::{Outcome, Result};
@@ -9,11 +8,12 @@ use crate::output::{or_dash, print, print_json, Table};
 use crate::unfinished::report_interrupted;
 
 pub fn run(args: &ScanArgs) -> Result<Outcome> {
-    let opts = ScanOptions {
-        at: args.at.unwrap_or_else(OffsetDateTime::now_utc),
-        expires_within: args.expires_within,
-        verify_signatures: args.verify,
-    };
+    let mut opts = ScanOptions::new()
+        .expires_within(args.expires_within)
+        .verify_signatures(args.verify);
+    if let Some(at) = args.at {
+        opts = opts.at(at);
+    }
     let report = scan(&args.dirs, &opts)?;
     match args.write_out {
         TableFormat::Json => print_json(&report)?,
@@ -48,8 +48,8 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                 table.row([
                     file,
                     or_dash(subject),
-                    c.not_after.clone(),
-                    c.residual.clone(),
+                    rfc3339(c.not_after),
+                    short_duration(c.residual),
                     issuer,
                     or_dash(c.sans.join(", ")),
                     or_dash(
