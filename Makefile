@@ -55,6 +55,7 @@ demo: build
 test: deps etcd35
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --quiet
 	# One build of every target with the features `cargo test` resolves (dev-dependencies
 	# included), so that the binary the tests run is not built twice with different features.
 	$(CARGO) build --workspace --all-targets

@@ -4,6 +4,9 @@
 //! chain, and maps outcomes to exit codes (0 ok, 1 a check found a problem, 2 bad input or usage,
 //! 3 etcd unreachable or refused). Offline commands never start an async runtime.
 
+// The doc comments of cli.rs are the --help text, written for a terminal: `NAME.bak.<timestamp>`
+// there is not an HTML tag.
+#[allow(rustdoc::invalid_html_tags)]
 mod cli;
 mod commands;
 mod connection;

@@ -1,4 +1,4 @@
-//! One module per command. Each `run` returns an [`Outcome`] or a [`Failure`] that carries its
+//! One module per command. Each `run` returns an `Outcome` or a `Failure` that carries its
 //! exit code; none of them prints errors itself.
 
 pub(crate) mod check;

@@ -7,6 +7,7 @@
 mod bad_inputs;
 mod check;
 mod crash;
+mod examples;
 mod help;
 mod init;
 mod inspect;
