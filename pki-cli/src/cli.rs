@@ -87,6 +87,29 @@ pub enum Command {
     ///       --member infra1=10.0.12.21 --member infra2=10.0.13.126
     #[command(verbatim_doc_comment)]
     Init(InitArgs),
+    /// Issue a new member's own certificates, modelled on an existing member's
+    ///
+    /// For per-member layouts (kubeadm's /etc/kubernetes/pki/etcd, init's
+    /// NAME/ directories, one directory per member made by hand): every
+    /// certificate in --like gets a counterpart signed by the CA, with the same
+    /// file name, key algorithm and size, key usages, extended key usages,
+    /// subject pattern and validity length (never past the CA), the template
+    /// member's name replaced by NAME and its own IPs and DNS names by --ip and
+    /// --dns. 127.0.0.1, ::1, localhost, and SANs that every sibling member's
+    /// certificate of that kind has are kept. New keys (0600); the CA key is
+    /// never copied; CA certificate files are copied as they are. Roles are
+    /// judged by usages and SANs, not by file names.
+    ///
+    /// A layout whose certificates every member shares (the runbook's
+    /// server.pem and members.pem) is refused with the `reissue` commands that
+    /// add the new member to them instead.
+    ///
+    /// Example, a fourth member of a kubeadm-layout cluster:
+    ///
+    ///   etcd-pki issue n3 --ip 10.0.12.157 --cacert pki/ca.crt \
+    ///       --ca-key pki/ca.key --like pki/n0 --out pki/n3
+    #[command(verbatim_doc_comment)]
+    Issue(IssueArgs),
     /// List, add, promote and remove cluster members, with the checks etcdctl lacks
     Member(MemberArgs),
     /// Health and status of endpoints, as etcdctl shows them
@@ -106,7 +129,9 @@ pub enum Command {
     /// Grow the cluster by one member, safely and resumably (runbook 2.1.3-2.1.4)
     ///
     /// preflight (stop on FAIL; with --fix-certs and --ca-key, reissue the
-    /// certificates that do not cover the new member, then preflight again);
+    /// certificates that do not cover the new member, then preflight again; with
+    /// --fix-certs --like DIR in a per-member layout, first issue the new member
+    /// certificates of its own after DIR's into --out/NAME/pki);
     /// snapshot save into --out; member add as a learner; write the new node's
     /// etcd.env, etcd.conf and etcd.service into --out, and every existing node's
     /// new CLUSTER line; wait for the new member to start (you, or --exec, start
@@ -114,7 +139,7 @@ pub enum Command {
     /// is removed and the cluster is as before. Re-run after an interruption: it
     /// finds where it stopped from the cluster's state.
     #[command(verbatim_doc_comment)]
-    ScaleOut(ScaleOutArgs),
+    ScaleOut(Box<ScaleOutArgs>),
     /// Shrink the cluster by one member: snapshot, quorum-safe remove, new CLUSTER lines
     ScaleIn(ScaleInArgs),
     /// Snapshots of the cluster's data
@@ -221,9 +246,20 @@ pub struct ScaleOutArgs {
     #[arg(long, value_hint = ValueHint::FilePath, value_name = "FILE")]
     pub ca_key: Option<PathBuf>,
 
-    /// Reissue the new member's certificates from the CA when they do not cover it
+    /// Reissue the new member's certificates from the CA when they do not cover it (shared
+    /// layout); with --like, issue it certificates of its own instead (per-member layout)
     #[arg(long, requires = "ca_key")]
     pub fix_certs: bool,
+
+    /// With --fix-certs: an existing member's certificate directory (kubeadm's
+    /// /etc/kubernetes/pki/etcd, init's NAME/); the new member's own certificates are issued
+    /// after it into --out/NAME/pki, and no other member's file is touched
+    #[arg(long, value_name = "DIR", requires = "fix_certs", value_hint = ValueHint::DirPath)]
+    pub like: Option<PathBuf>,
+
+    /// The --like member's name, when neither its directory nor its certificates tell it
+    #[arg(long, value_name = "NAME", requires = "like")]
+    pub like_name: Option<String>,
 
     /// Where the snapshot and the node files go
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
@@ -634,6 +670,48 @@ pub struct InitArgs {
     /// The CA's common name
     #[arg(long, value_name = "CN", default_value = "etcd-ca")]
     pub ca_name: String,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// The new member's name (its etcd --name)
+    #[arg(value_parser = parse_member_name)]
+    pub name: String,
+
+    /// An IP address of the new member; repeatable
+    #[arg(long = "ip", value_name = "IP")]
+    pub ips: Vec<std::net::IpAddr>,
+
+    /// A DNS name of the new member; repeatable
+    #[arg(long = "dns", value_name = "NAME")]
+    pub dns: Vec<String>,
+
+    #[command(flatten)]
+    pub ca: CaArgs,
+
+    /// The directory of an existing member's certificates to model the new ones on
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub like: PathBuf,
+
+    /// The template member's name, when neither its directory nor its certificates tell it
+    #[arg(long, value_name = "NAME")]
+    pub like_name: Option<String>,
+
+    /// The directory to write the new member's files into (created; must be new or empty)
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out: PathBuf,
+
+    /// Validity in days (default: each template certificate's lifetime), never past the CA's
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+
+    /// Print what would be issued (files, subjects, SANs, usages, keys); write nothing
+    #[arg(long)]
+    pub dry_run: bool,
 
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]

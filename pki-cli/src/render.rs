@@ -90,7 +90,9 @@ pub fn label(f: &Finding) -> String {
 /// A remedy as a command line of this tool (or a sentence naming its flags).
 pub fn fix(remedy: &Remedy, status: Status, files: &FixFiles<'_>) -> String {
     match remedy {
-        Remedy::Reissue { .. } | Remedy::Renew => fix_command(remedy, files),
+        Remedy::Reissue { .. } | Remedy::Renew | Remedy::IssueOwnCertificates { .. } => {
+            fix_command(remedy, files)
+        }
         Remedy::GiveCa => "pass the cluster's CA certificate (--cacert) to check the chain".into(),
         Remedy::GiveHost => "pass the member's URL (--url https://IP:2380) or --host".into(),
         Remedy::GivePeerCertificate => {
@@ -166,6 +168,31 @@ pub fn fix_command(remedy: &Remedy, files: &FixFiles<'_>) -> String {
             cmd
         }
         Remedy::Renew => format!("etcd-pki renew {cert} --cacert {ca} --ca-key {ca_key}"),
+        Remedy::IssueOwnCertificates {
+            name,
+            ips,
+            dns,
+            like,
+        } => {
+            let mut cmd = format!("etcd-pki issue {name}");
+            for ip in ips {
+                cmd.push_str(&format!(" --ip {ip}"));
+            }
+            for d in dns {
+                cmd.push_str(&format!(" --dns {}", shell_word(d)));
+            }
+            let like = like.as_deref().map_or_else(
+                || "EXISTING-MEMBER-PKI-DIR".to_string(),
+                |d| shell_word(&display_path(d)),
+            );
+            cmd.push_str(&format!(
+                " --cacert {} --ca-key {} --like {like} --out {}",
+                shell_word(&ca),
+                shell_word(&ca_key),
+                shell_word(&format!("{name}-pki"))
+            ));
+            format!("{cmd} (then use the certificates in {name}-pki for the new member)")
+        }
         other => fix(other, Status::Fail, files),
     }
 }
@@ -173,6 +200,20 @@ pub fn fix_command(remedy: &Remedy, files: &FixFiles<'_>) -> String {
 /// The key file beside a certificate, by cfssl's and kubeadm's naming, if it exists.
 fn guess_key(cert: &Path) -> Option<PathBuf> {
     key_candidates(cert).into_iter().find(|p| p.is_file())
+}
+
+/// A word of a command line as a POSIX shell reads it: as it is when it holds only safe
+/// characters, else single-quoted.
+pub fn shell_word(word: &str) -> String {
+    let safe = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./:=,@%+-".contains(&b));
+    if safe {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Rows as lines, with the fix under each that is not a pass.
@@ -203,6 +244,14 @@ pub fn summary(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("pki/n0/ca.crt"), "pki/n0/ca.crt");
+        assert_eq!(shell_word("my pki/ca.crt"), "'my pki/ca.crt'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+    }
 
     #[test]
     fn rows_name_checks_and_fixes_as_before() {

@@ -77,19 +77,19 @@ mod urls;
 pub use connection::{ConnectOptions, Connection, Deadline, STAGGER};
 pub use error::{Error, Refusal, Result};
 pub use leader::{move_leadership, successor};
-pub use member_certificates::{check_new_member_certificates, NewMemberFiles};
+pub use member_certificates::{check_new_member_certificates, check_ownership, NewMemberFiles};
 pub use membership::{
     add_member, blocks, parse_id, promote_member, removal_failures, remove_member,
     timed_out_reason, AddOutcome, AddRequest, AddedMember, LearnerState, Promotion, RemoveOutcome,
     LEARNER_SETTLE, SETTLE,
 };
-pub use node_files::NodeSettings;
+pub use node_files::{NodeSettings, PkiNames};
 pub use preflight::{preflight, PreflightReport, PreflightRequest};
 pub use probe::{probe, Identity, PeerProbe, ProbeRefusal};
 pub use scale_in::{scale_in, ScaleInEvent, ScaleInOutcome, ScaleInRequest};
 pub use scale_out::{
-    only_coverage_failures, scale_out, ScaleOutEvent, ScaleOutOutcome, ScaleOutRequest, StartHook,
-    StartWatch,
+    only_coverage_failures, scale_out, IssueLike, ScaleOutEvent, ScaleOutOutcome, ScaleOutRequest,
+    StartHook, StartWatch,
 };
 pub use snapshot::{save_snapshot, SavedSnapshot};
 pub use state::{

@@ -4,14 +4,17 @@
 //! checks (key pair, validity, chain, usages, coverage, file format). Also refused: a write
 //! interrupted beside these files, which may have left a certificate apart from its key.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    check, interrupted_writes, CertPool, CheckId, CheckInput, Finding, Host, Remedy, Role, Subject,
+    check, covers, interrupted_writes, CertPool, CheckId, CheckInput, Coverage, Finding, Host,
+    HostUrl, Remedy, Role, Status, Subject,
 };
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::state::MemberInfo;
 use crate::urls::MemberUrls;
 
 /// The files a new member will use.
@@ -94,6 +97,7 @@ impl NewMemberFiles {
 /// A file that cannot be read or is not a certificate (or key) is an error naming it: bad
 /// input, not a finding.
 pub fn check_new_member_certificates(
+    name: &str,
     files: &NewMemberFiles,
     urls: &MemberUrls,
     at: OffsetDateTime,
@@ -117,6 +121,9 @@ pub fn check_new_member_certificates(
             .about(Subject::PeerCertificate)
             .remedy(Remedy::GivePeerCertificate),
         ),
+        (true, Some(cert)) if is_missing(cert) => {
+            findings.push(missing(name, cert, urls, Subject::PeerCertificate))
+        }
         (true, Some(cert)) => findings.extend(role_findings(
             files,
             cert,
@@ -128,6 +135,9 @@ pub fn check_new_member_certificates(
         )?),
     }
     match (&files.server_cert, urls.client.is_empty()) {
+        (Some(cert), _) if is_missing(cert) => {
+            findings.push(missing(name, cert, urls, Subject::ServerCertificate))
+        }
         (Some(cert), _) => findings.extend(role_findings(
             files,
             cert,
@@ -154,6 +164,166 @@ pub fn check_new_member_certificates(
         (None, true) => {}
     }
     Ok(findings)
+}
+
+/// Whether a certificate file does not exist (not even as a broken link): the new member has
+/// no certificate yet, which is a finding; any other unreadable file is bad input.
+pub(crate) fn is_missing(path: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// The new member's hosts, as an issue remedy lists them: IPs, then DNS names, each once.
+fn new_member_hosts(urls: &MemberUrls) -> (Vec<IpAddr>, Vec<String>) {
+    let mut ips: Vec<IpAddr> = Vec::new();
+    let mut dns: Vec<String> = Vec::new();
+    for host in urls.peer_hosts().into_iter().chain(urls.client_hosts()) {
+        match host {
+            Host::Ip(ip) if !ips.contains(&ip) => ips.push(ip),
+            Host::Dns(d) if !dns.iter().any(|x| x.eq_ignore_ascii_case(&d)) => dns.push(d),
+            _ => {}
+        }
+    }
+    (ips, dns)
+}
+
+/// The remedy for a new member without certificates of its own.
+pub(crate) fn issue_remedy(name: &str, urls: &MemberUrls, like: Option<PathBuf>) -> Remedy {
+    let (ips, dns) = new_member_hosts(urls);
+    Remedy::IssueOwnCertificates {
+        name: name.to_string(),
+        ips,
+        dns,
+        like,
+    }
+}
+
+/// A FAIL for a certificate file that does not exist.
+fn missing(name: &str, cert: &Path, urls: &MemberUrls, subject: Subject) -> Finding {
+    Finding::fail(
+        CheckId::CertificateGiven,
+        format!(
+            "{} does not exist: the new member has no certificate there yet",
+            pki_core::display_path(cert)
+        ),
+    )
+    .about(subject)
+    .remedy(issue_remedy(name, urls, None))
+}
+
+/// Whether the new member's certificates are its own: a certificate whose common name or a DNS
+/// SAN is another member's name, or (in a cluster of two or more) that covers exactly one
+/// other member's peer host, is that member's. The new member would run on a copy of its
+/// identity (FAIL when it does not cover the new member either; then reissuing it with the new
+/// address is the wrong fix: the coverage findings' remedy becomes issuing its own).
+pub fn check_ownership(
+    name: &str,
+    files: &NewMemberFiles,
+    urls: &MemberUrls,
+    members: &[MemberInfo],
+    findings: &mut Vec<Finding>,
+) {
+    let others: Vec<&MemberInfo> = members.iter().filter(|m| m.name != name).collect();
+    for (cert, subject, hosts) in [
+        (
+            &files.peer_cert,
+            Subject::PeerCertificate,
+            urls.peer_hosts(),
+        ),
+        (
+            &files.server_cert,
+            Subject::ServerCertificate,
+            urls.client_hosts(),
+        ),
+    ] {
+        let Some(cert) = cert else { continue };
+        let Some(leaf) = pki_core::read_file(cert)
+            .ok()
+            .and_then(|b| pki_core::certificates_from_bytes(&b).ok())
+            .and_then(|mut c| (!c.is_empty()).then(|| c.remove(0)))
+        else {
+            continue;
+        };
+        let named = others.iter().find(|m| {
+            !m.name.is_empty()
+                && (leaf
+                    .common_name()
+                    .is_some_and(|cn| cn.eq_ignore_ascii_case(&m.name))
+                    || leaf
+                        .sans()
+                        .dns
+                        .iter()
+                        .any(|d| d.eq_ignore_ascii_case(&m.name)))
+        });
+        let covered: Vec<&MemberInfo> = others
+            .iter()
+            .filter(|m| {
+                m.peer_urls.iter().any(|u| {
+                    HostUrl::parse(u)
+                        .is_ok_and(|u| matches!(covers(&leaf, &u.host), Coverage::Covered { .. }))
+                })
+            })
+            .copied()
+            .collect();
+        let owner = match (named, covered.as_slice()) {
+            (Some(m), _) => Some((*m, "its common name or a DNS name is the member's name")),
+            (None, [m]) if others.len() >= 2 => Some((
+                *m,
+                "it covers that member's peer address and no other member's",
+            )),
+            _ => None,
+        };
+        let covers_new = hosts
+            .iter()
+            .all(|h| matches!(covers(&leaf, h), Coverage::Covered { .. }));
+        let like = cert.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        });
+        match owner {
+            Some((m, why)) => {
+                let label = display_name(&m.name, m.id);
+                findings.push(
+                    Finding::new(
+                        CheckId::Owner,
+                        if covers_new { Status::Warn } else { Status::Fail },
+                        format!(
+                            "{} is {label}'s certificate ({why}){}: the new member would run on a copy of {label}'s identity; it needs certificates of its own",
+                            file_label(cert),
+                            if covers_new { ", although it covers the new member too" } else { "" }
+                        ),
+                    )
+                    .about(subject.clone())
+                    .remedy(issue_remedy(name, urls, like.clone())),
+                );
+                // Reissuing another member's certificate with the new address is not the fix.
+                for f in findings.iter_mut() {
+                    if f.subject.as_ref() == Some(&subject)
+                        && matches!(f.remedy, Some(Remedy::Reissue { .. }))
+                    {
+                        f.remedy = Some(issue_remedy(name, urls, like.clone()));
+                    }
+                }
+            }
+            None => findings.push(
+                Finding::pass(
+                    CheckId::Owner,
+                    format!("{} names no other member", file_label(cert)),
+                )
+                .about(subject),
+            ),
+        }
+    }
+}
+
+fn display_name(name: &str, id: u64) -> String {
+    if name.is_empty() {
+        format!("member {id:x}")
+    } else {
+        name.to_string()
+    }
 }
 
 /// A FAIL for each unfinished write beside the new member's files: until it is recovered, a

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use crate::connection::Connection;
 use crate::error::{Error, Refusal, Result};
-use crate::member_certificates::{check_new_member_certificates, NewMemberFiles};
+use crate::member_certificates::{check_new_member_certificates, check_ownership, NewMemberFiles};
 use crate::rules::{check_add, check_remove};
 use crate::state::{
     client_endpoint, member_list, status_until, ClusterState, MemberInfo, MemberList,
@@ -148,8 +148,16 @@ pub async fn add_member(conn: &Connection, req: &AddRequest) -> Result<AddOutcom
         },
         ..urls
     };
-    let mut findings = check_new_member_certificates(&req.files, &urls, OffsetDateTime::now_utc())?;
+    let mut findings =
+        check_new_member_certificates(&req.name, &req.files, &urls, OffsetDateTime::now_utc())?;
     let state = ClusterState::fetch(conn).await?;
+    check_ownership(
+        &req.name,
+        &req.files,
+        &urls,
+        &state.list.members,
+        &mut findings,
+    );
     findings.extend(check_add(
         &state.views(),
         &req.name,

@@ -27,6 +27,57 @@ pub struct NodeSettings {
     pub etcd_binary: PathBuf,
     /// `--initial-cluster-token`.
     pub token: String,
+    /// The names of the PKI files in `pki_dir`.
+    pub pki_names: PkiNames,
+}
+
+/// The names of a node's PKI files, relative to its PKI directory: the runbook's cfssl names by
+/// default, or those of the files issued for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PkiNames {
+    /// `--trusted-ca-file` and `--peer-trusted-ca-file`.
+    pub ca: PathBuf,
+    /// `--cert-file`.
+    pub server: PathBuf,
+    /// `--key-file`.
+    pub server_key: PathBuf,
+    /// `--peer-cert-file`.
+    pub peer: PathBuf,
+    /// `--peer-key-file`.
+    pub peer_key: PathBuf,
+}
+
+impl Default for PkiNames {
+    /// `ca.pem`, `server.pem`, `server-key.pem`, `members.pem`, `members-key.pem`.
+    fn default() -> PkiNames {
+        PkiNames {
+            ca: "ca.pem".into(),
+            server: "server.pem".into(),
+            server_key: "server-key.pem".into(),
+            peer: "members.pem".into(),
+            peer_key: "members-key.pem".into(),
+        }
+    }
+}
+
+impl PkiNames {
+    /// The names of a member's files as pki-core judged them, when the CA, server and peer files
+    /// were all recognised.
+    pub fn from_member_files(files: &pki_core::MemberFiles) -> Option<PkiNames> {
+        let (ca, server, peer) = (
+            files.trusted_ca.as_ref()?,
+            files.server.as_ref()?,
+            files.peer.as_ref()?,
+        );
+        Some(PkiNames {
+            ca: ca.clone(),
+            server: server.cert.clone(),
+            server_key: server.key.clone(),
+            peer: peer.cert.clone(),
+            peer_key: peer.key.clone(),
+        })
+    }
 }
 
 impl Default for NodeSettings {
@@ -38,6 +89,7 @@ impl Default for NodeSettings {
             pki_dir: PathBuf::from("/etc/kubernetes/pki/etcd"),
             etcd_binary: PathBuf::from("/usr/bin/etcd"),
             token: "etcd-cluster".into(),
+            pki_names: PkiNames::default(),
         }
     }
 }
@@ -55,7 +107,15 @@ impl NodeSettings {
             pki_dir: pki_dir.into(),
             etcd_binary: etcd_binary.into(),
             token: token.into(),
+            pki_names: PkiNames::default(),
         }
+    }
+
+    /// The names of the PKI files in the PKI directory.
+    #[must_use]
+    pub fn pki_names(mut self, names: PkiNames) -> NodeSettings {
+        self.pki_names = names;
+        self
     }
 }
 
@@ -112,29 +172,29 @@ pub fn etcd_conf(node: &Node, args: &NodeSettings, cluster: &str, state: &str) -
     )
 }
 
-/// The file names a node's PKI directory holds (the runbook's cfssl layout).
+/// The paths of a node's PKI files.
 pub struct PkiFiles {
-    /// `ca.pem`.
+    /// `--trusted-ca-file` and `--peer-trusted-ca-file`.
     pub ca: PathBuf,
-    /// `server.pem`.
+    /// `--cert-file`.
     pub server: PathBuf,
-    /// `server-key.pem`.
+    /// `--key-file`.
     pub server_key: PathBuf,
-    /// `members.pem`.
+    /// `--peer-cert-file`.
     pub peer: PathBuf,
-    /// `members-key.pem`.
+    /// `--peer-key-file`.
     pub peer_key: PathBuf,
 }
 
 impl PkiFiles {
-    /// The runbook's names under `dir`.
-    pub fn in_dir(dir: &Path) -> PkiFiles {
+    /// The files named `names` under `dir`.
+    pub fn in_dir(dir: &Path, names: &PkiNames) -> PkiFiles {
         PkiFiles {
-            ca: dir.join("ca.pem"),
-            server: dir.join("server.pem"),
-            server_key: dir.join("server-key.pem"),
-            peer: dir.join("members.pem"),
-            peer_key: dir.join("members-key.pem"),
+            ca: dir.join(&names.ca),
+            server: dir.join(&names.server),
+            server_key: dir.join(&names.server_key),
+            peer: dir.join(&names.peer),
+            peer_key: dir.join(&names.peer_key),
         }
     }
 }
@@ -143,7 +203,7 @@ impl PkiFiles {
 /// `ExecStart` that builds the flags from it, with mutual TLS on both ports. It also listens on
 /// 127.0.0.1 for local clients, as the runbook does, unless the node's own address is loopback.
 pub fn systemd_unit(node: &Node, args: &NodeSettings, conf_path: &Path) -> String {
-    let pki = PkiFiles::in_dir(&args.pki_dir);
+    let pki = PkiFiles::in_dir(&args.pki_dir, &args.pki_names);
     let scheme = |u: Option<&HostUrl>| u.map_or("https".to_string(), |u| u.scheme.clone());
     let peer_scheme = scheme(node.peer_urls.first());
     let client_scheme = scheme(node.client_urls.first());

@@ -22,7 +22,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::connection::{Connection, Deadline};
 use crate::error::Result;
-use crate::member_certificates::{check_new_member_certificates, NewMemberFiles};
+use crate::member_certificates::{
+    check_new_member_certificates, check_ownership, is_missing, NewMemberFiles,
+};
 use crate::probe::{probe, Identity, PeerProbe};
 use crate::rules::{check_add, quorum, tolerance, MemberView};
 use crate::state::{member_list_until, ClusterState, MemberInfo};
@@ -98,10 +100,12 @@ impl PreflightReport {
 /// after that are findings, not errors.
 pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<PreflightReport> {
     let at = OffsetDateTime::now_utc();
-    let certificate_findings = check_new_member_certificates(&req.files, &req.urls, at)?;
+    let mut certificate_findings =
+        check_new_member_certificates(&req.name, &req.files, &req.urls, at)?;
     let roots = req.files.roots()?;
+    let cert_missing = req.files.peer_cert.as_deref().is_some_and(is_missing);
     let new_identity = match (&req.files.peer_cert, &req.files.peer_key) {
-        (Some(cert), Some(key)) => Some(Identity::from_files(cert, key)?),
+        (Some(cert), Some(key)) if !cert_missing => Some(Identity::from_files(cert, key)?),
         _ => None,
     };
     let client_identity = match (&new_identity, conn.client_files()) {
@@ -138,6 +142,13 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
         state.learner_limit(),
     ));
     findings.push(scheme(&others, &req.urls.peer));
+    check_ownership(
+        &req.name,
+        &req.files,
+        &req.urls,
+        &others,
+        &mut certificate_findings,
+    );
     findings.extend(certificate_findings);
     findings.extend(served(
         &targets,
@@ -145,13 +156,15 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
         roots.as_ref(),
         req.files.fail_within.unwrap_or(Duration::ZERO),
     ));
-    findings.extend(handshakes(
-        &targets,
-        &probes,
-        new_identity.is_some(),
-        source,
-        &req.urls.peer,
-    ));
+    if !cert_missing {
+        findings.extend(handshakes(
+            &targets,
+            &probes,
+            new_identity.is_some(),
+            source,
+            &req.urls.peer,
+        ));
+    }
     Ok(PreflightReport { findings, source })
 }
 

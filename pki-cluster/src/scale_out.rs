@@ -3,7 +3,9 @@
 //!
 //! 1. preflight; any failure stops it with nothing changed. With a CA key and `fix_certs`, the
 //!    new member's certificates that do not cover it are reissued in place (backups kept), then
-//!    preflight runs again;
+//!    preflight runs again: the shared layout. In a per-member layout ([`IssueLike`]), the new
+//!    member's own certificates are issued first, modelled on an existing member's, into
+//!    `OUT/NAME/pki` (never into another member's files), and preflight checks those;
 //! 2. a snapshot of the cluster into the output directory;
 //! 3. `member add` as a learner (again while etcd answers "unhealthy cluster", for up to
 //!    [`SETTLE`](crate::SETTLE));
@@ -24,8 +26,8 @@ use std::time::Duration;
 
 use pki_core::write::write_all_as;
 use pki_core::{
-    check, CertificateAuthority, CheckId, CheckInput, Finding, ReissueRequest, Role, Status,
-    Subject,
+    check, CertificateAuthority, CertificateCheck, CheckId, CheckInput, Finding, Host,
+    IssueRequest, ReissueRequest, Role, Status, Subject,
 };
 use time::OffsetDateTime;
 
@@ -35,7 +37,7 @@ use crate::membership::{
     promote_member, retry_while_unhealthy, send_add, send_remove, timed_out_reason, LearnerState,
     Promotion,
 };
-use crate::node_files::{node_files, write_node_files, NodeSettings};
+use crate::node_files::{node_files, write_node_files, NodeSettings, PkiNames};
 use crate::preflight::{preflight, PreflightReport, PreflightRequest};
 use crate::rules::normalise_url;
 use crate::snapshot::{save_snapshot, SavedSnapshot};
@@ -56,6 +58,36 @@ pub struct ScaleOutRequest {
     pub node: NodeSettings,
     /// How long to wait for the new member to start and catch up.
     pub timeout: Duration,
+    /// Issue the new member certificates of its own, modelled on an existing member's, with the
+    /// CA of `fix_certs_with` (a per-member layout), instead of reissuing shared ones.
+    pub issue_like: Option<IssueLike>,
+}
+
+/// The existing member to model a new member's own certificates on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IssueLike {
+    /// Its certificate directory.
+    pub template: PathBuf,
+    /// Its name, when neither its directory nor its certificates tell it.
+    pub template_name: Option<String>,
+}
+
+impl IssueLike {
+    /// The member whose certificates are in `template`.
+    pub fn new(template: impl Into<PathBuf>) -> IssueLike {
+        IssueLike {
+            template: template.into(),
+            template_name: None,
+        }
+    }
+
+    /// Its name.
+    #[must_use]
+    pub fn template_name(mut self, name: impl Into<String>) -> IssueLike {
+        self.template_name = Some(name.into());
+        self
+    }
 }
 
 impl ScaleOutRequest {
@@ -67,6 +99,7 @@ impl ScaleOutRequest {
             out_dir: out_dir.into(),
             node: NodeSettings::default(),
             timeout: Duration::from_secs(600),
+            issue_like: None,
         }
     }
 
@@ -79,6 +112,19 @@ impl ScaleOutRequest {
     ) -> ScaleOutRequest {
         self.fix_certs_with = Some((ca_cert.into(), ca_key.into()));
         self
+    }
+
+    /// Issue the new member's own certificates modelled on `like` (needs the CA of
+    /// [`ScaleOutRequest::fix_certs_with`]), into [`ScaleOutRequest::issued_dir`].
+    #[must_use]
+    pub fn issue_like(mut self, like: IssueLike) -> ScaleOutRequest {
+        self.issue_like = Some(like);
+        self
+    }
+
+    /// Where the new member's own certificates go: `OUT/NAME/pki`.
+    pub fn issued_dir(&self) -> PathBuf {
+        self.out_dir.join(&self.member.name).join("pki")
     }
 
     /// The node files' settings.
@@ -134,6 +180,18 @@ pub enum ScaleOutEvent {
     /// The certificates fail for other reasons than coverage: the fix cannot help; nothing was
     /// changed.
     FixCertsNotApplicable,
+    /// The new member's own certificates were issued.
+    CertificatesIssued {
+        /// Where.
+        dir: PathBuf,
+        /// What.
+        plan: Box<pki_core::IssuePlan>,
+    },
+    /// The new member's own certificates were issued by an earlier run: used as they are.
+    CertificatesReused {
+        /// Where.
+        dir: PathBuf,
+    },
     /// A certificate was reissued with the new member's hosts.
     CertificateReissued {
         /// The file.
@@ -294,7 +352,17 @@ pub async fn scale_out(
 
     // 4. The node files.
     let list = member_list(conn).await?;
-    let files = node_files(&member.name, &member.urls, &list, &req.node);
+    // The unit names the new member's own files when they were issued for it.
+    let issued_names = req
+        .issue_like
+        .as_ref()
+        .and_then(|_| pki_core::member_files(req.issued_dir()).ok())
+        .and_then(|roles| PkiNames::from_member_files(&roles));
+    let node = match issued_names {
+        Some(names) => req.node.clone().pki_names(names),
+        None => req.node.clone(),
+    };
+    let files = node_files(&member.name, &member.urls, &list, &node);
     let node_dir = write_node_files(&req.out_dir, &files)?;
     events(ScaleOutEvent::NodeFilesWritten {
         dir: node_dir.clone(),
@@ -356,9 +424,16 @@ async fn prepare_and_add(
     req: &ScaleOutRequest,
     events: &mut impl FnMut(ScaleOutEvent),
 ) -> Result<Option<u64>> {
-    let member = &req.member;
+    let issued;
+    let member = match (&req.issue_like, &req.fix_certs_with) {
+        (Some(like), Some((ca_cert, ca_key))) => {
+            issued = issue_own(req, like, ca_cert, ca_key, events)?;
+            &issued
+        }
+        _ => &req.member,
+    };
     let mut report = preflight(conn, member).await?;
-    if !report.passed() {
+    if !report.passed() && req.issue_like.is_none() {
         if let Some((ca_cert, ca_key)) = &req.fix_certs_with {
             events(ScaleOutEvent::Preflight(report.clone()));
             if !only_coverage_failures(&report.findings) {
@@ -387,6 +462,95 @@ async fn prepare_and_add(
     events(ScaleOutEvent::SnapshotSaved(saved));
     let added = add_learner(conn, &member.name, &member.urls.peer_strings(), events).await?;
     Ok(Some(added))
+}
+
+/// Issues the new member's own certificates into [`ScaleOutRequest::issued_dir`] (or finds
+/// those an earlier run issued there), and returns the member as preflight checks it: with
+/// those files.
+fn issue_own(
+    req: &ScaleOutRequest,
+    like: &IssueLike,
+    ca_cert: &Path,
+    ca_key: &Path,
+    events: &mut impl FnMut(ScaleOutEvent),
+) -> Result<PreflightRequest> {
+    let dir = req.issued_dir();
+    let member = &req.member;
+    let ca = CertificateAuthority::open(ca_cert, ca_key)?;
+    if pki_core::check_output_dir(&dir).is_err() && issued_for(&dir, member, &ca) {
+        events(ScaleOutEvent::CertificatesReused { dir: dir.clone() });
+    } else {
+        let mut issue = IssueRequest::new(&member.name, &like.template);
+        if let Some(n) = &like.template_name {
+            issue = issue.like_name(n);
+        }
+        for host in member
+            .urls
+            .peer_hosts()
+            .into_iter()
+            .chain(member.urls.client_hosts())
+        {
+            match host {
+                Host::Ip(ip) if !issue.ips.contains(&ip) => issue = issue.ip(ip),
+                Host::Dns(d) if !issue.dns.iter().any(|x| x.eq_ignore_ascii_case(&d)) => {
+                    issue = issue.dns(d)
+                }
+                _ => {}
+            }
+        }
+        pki_core::check_output_dir(&dir)?;
+        let issued = pki_core::issue_member(&ca, &issue)?;
+        pki_core::write_member(&dir, &issued)?;
+        events(ScaleOutEvent::CertificatesIssued {
+            dir: dir.clone(),
+            plan: Box::new(issued.plan),
+        });
+    }
+    let roles = pki_core::member_files(&dir)?;
+    let mut files = member.files.clone();
+    let peer = roles.peer.as_ref().ok_or_else(|| no_role(&dir, "peer"))?;
+    files.peer_cert = Some(dir.join(&peer.cert));
+    files.peer_key = Some(dir.join(&peer.key));
+    files.server_cert = roles.server.as_ref().map(|s| dir.join(&s.cert));
+    if files.peer_ca.is_none() {
+        files.peer_ca = roles.trusted_ca.as_ref().map(|c| dir.join(c));
+    }
+    Ok(PreflightRequest {
+        files,
+        ..member.clone()
+    })
+}
+
+/// Whether a directory holds certificates issued for this member by this CA: its peer
+/// certificate chains to the CA and covers the member's peer hosts.
+fn issued_for(dir: &Path, member: &PreflightRequest, ca: &CertificateAuthority) -> bool {
+    let Ok(roles) = pki_core::member_files(dir) else {
+        return false;
+    };
+    let Some(peer) = roles.peer else {
+        return false;
+    };
+    let Some(ca_file) = ca.certificate_path() else {
+        return false;
+    };
+    let mut check = CertificateCheck::new(dir.join(&peer.cert))
+        .key_file(dir.join(&peer.key))
+        .ca_file(ca_file)
+        .role(Role::Peer);
+    for host in member.urls.peer_hosts() {
+        check = check.host(host);
+    }
+    check.run().is_ok_and(|r| !r.failed())
+}
+
+fn no_role(dir: &Path, role: &str) -> Error {
+    pki_core::Error::InvalidRequest {
+        path: Some(dir.to_path_buf()),
+        problem: pki_core::RequestProblem::NoCertificateForRole {
+            role: role.to_string(),
+        },
+    }
+    .into()
 }
 
 /// Whether every failure is one the certificate fix fixes: a certificate that does not cover

@@ -713,6 +713,16 @@ fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
     }
 }
 
+impl Certificate {
+    /// A DER Name as text, as [`Certificate::subject`] shows a subject.
+    pub(crate) fn name_text(der: &[u8]) -> Option<String> {
+        use x509_parser::prelude::FromDer;
+        X509Name::from_der(der)
+            .ok()
+            .map(|(_, name)| name_to_string(&name))
+    }
+}
+
 fn name_to_string(name: &X509Name<'_>) -> String {
     if let Some(text) = common_name_to_string(name) {
         return text;

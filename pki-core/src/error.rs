@@ -333,6 +333,39 @@ pub enum Error {
         /// The existing files.
         paths: Vec<PathBuf>,
     },
+
+    /// The output directory of a new member's certificates exists and is not empty.
+    #[error(
+        "refusing to write into {}: it exists and is not empty; give a new or empty directory",
+        crate::path_text::display_path(dir)
+    )]
+    OutputNotEmpty {
+        /// The directory.
+        dir: PathBuf,
+    },
+
+    /// The template directory's certificates are shared by several members (the runbook's
+    /// layout), so a new member's own certificates cannot be modelled on them: the shared
+    /// certificates need the new member's hosts instead.
+    #[error("{}: the certificates there are shared by the members ({}), so there is no member's own certificate to model the new one on; add the new member's addresses to the shared certificates instead, keeping their keys (a reissue)", crate::path_text::display_path(template), certificates.iter().map(|c| format!("{} covers {}", crate::path_text::display_path(&c.certificate), c.hosts.join(", "))).collect::<Vec<_>>().join("; "))]
+    SharedCertificates {
+        /// The template directory.
+        template: PathBuf,
+        /// The shared certificates.
+        certificates: Vec<SharedCertificate>,
+    },
+}
+
+/// A certificate that several members share, as found in a template directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SharedCertificate {
+    /// The certificate file.
+    pub certificate: PathBuf,
+    /// Its key file, when the directory holds it.
+    pub key: Option<PathBuf>,
+    /// The hosts it covers besides loopback, `IP:`/`DNS:` prefixed.
+    pub hosts: Vec<String>,
 }
 
 /// Why a request (a reissue, a renewal, a new PKI) cannot be carried out as asked: the
@@ -454,6 +487,36 @@ pub enum RequestProblem {
     /// A validity of zero days was asked for a new PKI.
     #[error("validity must be at least one day")]
     ZeroValidity,
+    /// A new member's certificates were asked for without an address or name to cover.
+    #[error("give the new member's IP address (and DNS names, if its URLs use them)")]
+    NoHosts,
+    /// The template directory holds no certificate of a member.
+    #[error("no member certificate (a leaf certificate) was found in it; give the directory of an existing member's certificates, e.g. /etc/kubernetes/pki/etcd")]
+    NoTemplateCertificate,
+    /// The template directory holds an interrupted write.
+    #[error(
+        "a write was interrupted in {}: its files may be a mix of old and new; recover it first",
+        crate::path_text::display_path(dir)
+    )]
+    TemplateUnfinishedWrite {
+        /// The directory holding the journal.
+        dir: PathBuf,
+    },
+    /// No certificate of a member's directory is recognised for a role etcd needs.
+    #[error("no {role} certificate was recognised among its files (server and client auth, with the member's addresses as SANs)")]
+    NoCertificateForRole {
+        /// The role: `peer`, `server`.
+        role: String,
+    },
+    /// Two template files would be written to the same output file.
+    #[error(
+        "two template files would both become {}",
+        crate::path_text::display_path(path)
+    )]
+    OutputCollision {
+        /// The output file, relative to the output directory.
+        path: PathBuf,
+    },
     /// Keys of the algorithm asked for cannot be generated.
     #[error("{algorithm} keys cannot be generated")]
     CannotGenerate {
@@ -515,7 +578,9 @@ impl Error {
             | Error::Write { path, .. }
             | Error::WriteRollback { path, .. }
             | Error::RecoveryConflict { file: path, .. }
-            | Error::WriteInProgress { dir: path, .. } => Some(path),
+            | Error::WriteInProgress { dir: path, .. }
+            | Error::OutputNotEmpty { dir: path }
+            | Error::SharedCertificates { template: path, .. } => Some(path),
             Error::NoCertificate { path, .. }
             | Error::NoPrivateKey { path, .. }
             | Error::EncryptedKey { path }
@@ -560,7 +625,9 @@ impl Error {
             | Error::WriteRollback { .. }
             | Error::RecoveryConflict { .. }
             | Error::WriteInProgress { .. }
-            | Error::AlreadyExists { .. } => {}
+            | Error::AlreadyExists { .. }
+            | Error::OutputNotEmpty { .. }
+            | Error::SharedCertificates { .. } => {}
         }
         self
     }

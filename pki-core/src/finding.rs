@@ -84,6 +84,8 @@ pub enum CheckId {
     QuorumAfterRemoval,
     /// The member to remove is not the leader.
     NotTheLeader,
+    /// The new member's certificate is its own, not another member's.
+    Owner,
 }
 
 impl CheckId {
@@ -99,6 +101,7 @@ impl CheckId {
                 | CheckId::Coverage
                 | CheckId::Format
                 | CheckId::CertificateGiven
+                | CheckId::Owner
         )
     }
 }
@@ -126,6 +129,7 @@ impl fmt::Display for CheckId {
             CheckId::Handshake => "handshake",
             CheckId::QuorumAfterRemoval => "quorum after removal",
             CheckId::NotTheLeader => "not the leader",
+            CheckId::Owner => "owner",
         })
     }
 }
@@ -247,6 +251,18 @@ pub enum Remedy {
     AddMemberFirst,
     /// Move leadership to another member first (or remove it anyway).
     MoveLeadershipFirst,
+    /// Issue the new member certificates of its own, modelled on an existing member's (the
+    /// directory of the certificate that names another member, when known).
+    IssueOwnCertificates {
+        /// The new member's name.
+        name: String,
+        /// Its IP addresses.
+        ips: Vec<IpAddr>,
+        /// Its DNS names.
+        dns: Vec<String>,
+        /// An existing member's certificate directory to model them on.
+        like: Option<PathBuf>,
+    },
     /// Anything else, in words.
     Advice {
         /// What to do.
@@ -363,6 +379,24 @@ impl fmt::Display for Remedy {
             ),
             Remedy::MoveLeadershipFirst => {
                 f.write_str("move leadership to another member first, or remove it anyway")
+            }
+            Remedy::IssueOwnCertificates {
+                name, ips, dns, like,
+            } => {
+                let hosts: Vec<String> = ips
+                    .iter()
+                    .map(go_ip_string)
+                    .chain(dns.iter().cloned())
+                    .collect();
+                write!(
+                    f,
+                    "issue {name} certificates of its own from the cluster CA, covering {}, modelled on {}",
+                    hosts.join(", "),
+                    like.as_deref().map_or_else(
+                        || "an existing member's".to_string(),
+                        |d| format!("the member's in {}", crate::path_text::display_path(d))
+                    )
+                )
             }
             Remedy::Advice { text } => f.write_str(text),
         }

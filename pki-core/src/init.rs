@@ -137,7 +137,7 @@ impl Member {
 
 /// Whether a member name is letters, digits, `-`, `_` and `.`, not empty and not starting with
 /// `.` (it names a directory in the kubeadm layout).
-fn name_chars_ok(name: &str) -> bool {
+pub(crate) fn name_chars_ok(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()

@@ -429,6 +429,18 @@ impl PrivateKey {
         })
     }
 
+    /// Whether [`PrivateKey::generate`] makes keys of this algorithm.
+    pub fn can_generate(algorithm: &KeyAlgorithm) -> bool {
+        matches!(
+            algorithm,
+            KeyAlgorithm::Rsa {
+                bits: 2048 | 3072 | 4096
+            } | KeyAlgorithm::Ecdsa {
+                curve: Curve::P256 | Curve::P384 | Curve::P521
+            } | KeyAlgorithm::Ed25519
+        )
+    }
+
     /// Generates a new key of an algorithm: RSA 2048, 3072 or 4096 bits, ECDSA P-256, P-384 or
     /// P-521, or Ed25519.
     pub fn generate(algorithm: &KeyAlgorithm) -> Result<PrivateKey> {
@@ -479,6 +491,12 @@ impl PrivateKey {
 
     /// The key as PEM in a format (PKCS#1 only for RSA, SEC1 only for ECDSA). Zeroed when dropped.
     pub fn to_pem(&self, format: KeyFormat) -> Result<Zeroizing<String>> {
+        let der = self.to_der(format)?;
+        Ok(Zeroizing::new(crate::pem::encode(format.pem_label(), &der)))
+    }
+
+    /// The key as DER in a format (PKCS#1 only for RSA, SEC1 only for ECDSA). Zeroed when dropped.
+    pub fn to_der(&self, format: KeyFormat) -> Result<Zeroizing<Vec<u8>>> {
         let info = PrivateKeyInfo::from_der(&self.pkcs8)
             .map_err(|e| malformed(format!("cannot re-read the key as PKCS#8: {e}")))?;
         let der: Zeroizing<Vec<u8>> = match (format, &self.algorithm) {
@@ -509,7 +527,7 @@ impl PrivateKey {
                 })
             }
         };
-        Ok(Zeroizing::new(crate::pem::encode(format.pem_label(), &der)))
+        Ok(der)
     }
 
     /// The encoding the key was read in.

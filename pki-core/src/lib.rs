@@ -68,6 +68,7 @@
 //! - [`check()`]: all of the above for one certificate, as findings ([`CertificateCheck`] on
 //!   files);
 //! - reissuing ([`reissue()`], [`reissue_file`] in place, [`CertificateAuthority`]);
+//! - a new member's certificates after an existing member's ([`issue_member`], [`write_member`]);
 //! - [`scan()`]: every certificate under directory trees, with issuer and problems.
 //!
 //! The modules themselves are private (what they offer is re-exported here) and layered: each
@@ -75,9 +76,10 @@
 //!
 //! | Layer | Modules |
 //! |---|---|
-//! | 9. whole jobs | `init` (a new PKI), `renew` (due leaves under trees; a file in place), `scan` |
-//! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan) |
-//! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs) |
+//! | 10. whole jobs | `init` (a new PKI), `renew` (due leaves under trees; a file in place), `scan`, `issue` (a new member's files after another's) |
+//! | 9. a new member's | `issue_leaf` (one certificate after the template's), `issue_plan` (the request and what it would do) |
+//! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan), `member_siblings` (what all members' certificates share) |
+//! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs), `member_template` (a member's directory, by content) |
 //! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
 //! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s) |
 //! | 5. the certificate | `cert` (parsed, and refused where Go's `ParseCertificate` refuses) |
@@ -85,7 +87,7 @@
 //! | 3. PEM, hosts, journal | `pem` (framing, encoding), `host`, `journal` (unfinished writes) |
 //! | 2. errors and paths | `error`, `files` (what a path is; these two still import each other) |
 //! | 1. vocabulary | `ext_key_usage`, `signature_algorithm` (Go's names), `dns_name` (syntax) |
-//! | 1. text and DER | `time_fmt`, `path_text`, `tbs` (DER of a rebuilt certificate) |
+//! | 1. text and DER | `time_fmt`, `path_text`, `tbs` (DER of a rebuilt certificate), `subject` (a Name with values replaced) |
 //!
 //! A unit test (`module_graph`) reads the imports from the sources and fails on a new cycle.
 
@@ -105,10 +107,15 @@ mod files;
 mod finding;
 mod host;
 mod init;
+mod issue;
+mod issue_leaf;
+mod issue_plan;
 mod issuer_match;
 mod journal;
 mod key;
 mod load;
+mod member_siblings;
+mod member_template;
 #[cfg(test)]
 mod module_graph;
 mod name_constraints;
@@ -120,6 +127,7 @@ mod san;
 mod scan;
 mod signature;
 mod signature_algorithm;
+mod subject;
 mod summary;
 mod tbs;
 #[cfg(test)]
@@ -135,12 +143,16 @@ pub use cert::{BasicConstraints, Certificate, SubjectAltNames};
 pub use check::{check, CertificateCheck, CheckInput, EtcdFiles, Report, DEFAULT_WARN_WITHIN};
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
 pub use dns_name::DnsNameProblem;
-pub use error::{Error, Found, MemberProblem, RequestProblem, Result};
+pub use error::{Error, Found, MemberProblem, RequestProblem, Result, SharedCertificate};
 pub use ext_key_usage::ExtKeyUsage;
 pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
 pub use finding::{worst, CheckId, Finding, Remedy, Status, Subject};
 pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
+pub use issue::{
+    check_output_dir, issue_member, plan_issue, write_member, IssuePlan, IssueRequest,
+    IssuedMember, NameSource, PlannedCertificate, PlannedContent, PlannedFile, SkippedFile,
+};
 pub use journal::{
     interrupted_writes, is_transient, recover, InterruptedWrite, Recovered, RecoveryOutcome,
     RecoveryReport,
@@ -151,6 +163,7 @@ pub use load::{
     load_private_key, private_key_from_bytes, read_file, EtcdFile, EtcdFileProblem, Loaded,
     MAX_FILE_SIZE,
 };
+pub use member_template::{member_files, CertAndKey, Encoding, MemberFiles};
 pub use path_text::{display_path, serde_path};
 pub use pem::encode as pem_encode;
 pub use reissue::{key_pem, plan, reissue, KeyChange, Plan, ReissueRequest, Reissued, BACKDATE};

@@ -245,29 +245,7 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
     )?;
 
     // Validity: the old lifetime (or the given days) from now, backdated, within the CA's.
-    let lifetime = match req.days {
-        Some(0) => return Err(invalid(RequestProblem::ZeroDays)),
-        Some(days) => Duration::days(i64::from(days)),
-        None => old.not_after() - old.not_before(),
-    };
-    if lifetime <= BACKDATE {
-        return Err(invalid(RequestProblem::LifetimeCannotBeKept { lifetime }));
-    }
-    let not_before = req.at.checked_sub(BACKDATE).unwrap_or(req.at);
-    let ca_end = ca.certificate().not_after();
-    // A lifetime that runs past the end of time runs past the CA's end too.
-    let wanted = req.at.checked_add(lifetime - BACKDATE);
-    let clamped_to_ca = wanted.is_none_or(|t| t > ca_end);
-    let not_after = if clamped_to_ca {
-        ca_end
-    } else {
-        wanted.unwrap_or(ca_end)
-    };
-    if not_after <= req.at {
-        return Err(invalid(RequestProblem::CaExpiresTooSoon {
-            ca_not_after: ca_end,
-        }));
-    }
+    let (not_before, not_after, clamped_to_ca) = validity(old, req.days, req.at, ca)?;
     let algorithm = old.key_algorithm().to_string();
     let plan = Plan {
         subject: old.subject().to_string(),
@@ -293,6 +271,86 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
         not_before,
         not_after,
         expected_hosts: edited.expected_hosts,
+    })
+}
+
+/// The validity of a certificate made from `old`: `days`, or `old`'s lifetime, from `at`
+/// (backdated by [`BACKDATE`]), never past the CA's end: `(not_before, not_after, clamped)`.
+pub(crate) fn validity(
+    old: &Certificate,
+    days: Option<u32>,
+    at: OffsetDateTime,
+    ca: &CertificateAuthority,
+) -> Result<(OffsetDateTime, OffsetDateTime, bool)> {
+    let invalid = |problem: RequestProblem| Error::InvalidRequest {
+        path: None,
+        problem,
+    };
+    let lifetime = match days {
+        Some(0) => return Err(invalid(RequestProblem::ZeroDays)),
+        Some(days) => Duration::days(i64::from(days)),
+        None => old.not_after() - old.not_before(),
+    };
+    if lifetime <= BACKDATE {
+        return Err(invalid(RequestProblem::LifetimeCannotBeKept { lifetime }));
+    }
+    let not_before = at.checked_sub(BACKDATE).unwrap_or(at);
+    let ca_end = ca.certificate().not_after();
+    // A lifetime that runs past the end of time runs past the CA's end too.
+    let wanted = at.checked_add(lifetime - BACKDATE);
+    let clamped_to_ca = wanted.is_none_or(|t| t > ca_end);
+    let not_after = if clamped_to_ca {
+        ca_end
+    } else {
+        wanted.unwrap_or(ca_end)
+    };
+    if not_after <= at {
+        return Err(invalid(RequestProblem::CaExpiresTooSoon {
+            ca_not_after: ca_end,
+        }));
+    }
+    Ok((not_before, not_after, clamped_to_ca))
+}
+
+/// What a certificate signed after a template gets anew; everything else is the template's.
+pub(crate) struct Fresh<'a> {
+    /// The subject (DER Name).
+    pub(crate) subject: &'a [u8],
+    /// The subjectAltName value (DER GeneralNames); `None` drops the extension.
+    pub(crate) san_value: Option<&'a [u8]>,
+    /// A new key's SubjectPublicKeyInfo; `None` keeps the template's.
+    pub(crate) new_spki: Option<&'a [u8]>,
+    /// Validity start.
+    pub(crate) not_before: OffsetDateTime,
+    /// Validity end.
+    pub(crate) not_after: OffsetDateTime,
+}
+
+/// Signs a certificate from `ca` that is `template` but for what `fresh` gives, a new random
+/// serial and the CA's authority key identifier; unverified.
+pub(crate) fn sign_after(
+    template: &Certificate,
+    ca: &CertificateAuthority,
+    fresh: &Fresh<'_>,
+) -> Result<Certificate> {
+    let extensions = rebuild_extensions(template, ca, fresh.san_value, fresh.new_spki)?;
+    let serial = random_serial()?;
+    let tbs_der = tbs::encode_tbs(&tbs::Tbs {
+        serial: &serial,
+        signature_algorithm: ca.algorithm().alg_id_der,
+        issuer: ca.certificate().raw_subject(),
+        not_before: fresh.not_before,
+        not_after: fresh.not_after,
+        subject: fresh.subject,
+        spki: fresh.new_spki.unwrap_or(template.spki_der()),
+        extensions: &extensions,
+    })
+    .map_err(|reason| Error::Signing { reason })?;
+    let signature = ca.sign(&tbs_der)?;
+    let der = tbs::encode_certificate(&tbs_der, ca.algorithm().alg_id_der, &signature);
+    Certificate::from_der(der).map_err(|e| Error::ReissueRejected {
+        path: None,
+        reason: format!("the result does not parse: {e}"),
     })
 }
 
@@ -323,29 +381,18 @@ pub fn reissue(
         None => old.spki_der().to_vec(),
     };
 
-    let extensions = rebuild_extensions(
+    let certificate = sign_after(
         old,
         ca,
-        prepared.san_value.as_deref(),
-        new_key.is_some().then_some(spki.as_slice()),
+        &Fresh {
+            subject: old.raw_subject(),
+            san_value: prepared.san_value.as_deref(),
+            new_spki: new_key.is_some().then_some(spki.as_slice()),
+            not_before: prepared.not_before,
+            not_after: prepared.not_after,
+        },
     )?;
-    let serial = random_serial()?;
-    let tbs_der = tbs::encode_tbs(&tbs::Tbs {
-        serial: &serial,
-        signature_algorithm: ca.algorithm().alg_id_der,
-        issuer: ca.certificate().raw_subject(),
-        not_before: prepared.not_before,
-        not_after: prepared.not_after,
-        subject: old.raw_subject(),
-        spki: &spki,
-        extensions: &extensions,
-    })
-    .map_err(|reason| Error::Signing { reason })?;
-    let signature = ca.sign(&tbs_der)?;
-    let der = tbs::encode_certificate(&tbs_der, ca.algorithm().alg_id_der, &signature);
     let rejected = |reason: String| Error::ReissueRejected { path: None, reason };
-    let certificate = Certificate::from_der(der)
-        .map_err(|e| rejected(format!("the result does not parse: {e}")))?;
 
     // Verify before anyone writes it.
     let roots: CertPool = std::iter::once(ca.certificate().clone()).collect();

@@ -136,6 +136,109 @@ pub(crate) fn edit(
     })
 }
 
+/// One name of a template's subjectAltName, for [`after_template`] to keep or drop.
+pub(crate) enum TemplateName<'a> {
+    /// An iPAddress.
+    Ip(IpAddr),
+    /// A dNSName.
+    Dns(&'a str),
+    /// A name of another kind, described (`URI:...`).
+    Other(&'a str),
+}
+
+/// The subjectAltName of a certificate made after `template` for another host: the template's
+/// names that `keep` keeps, in their order, then `ips` and `dns` (a name already kept is not
+/// added twice). `removed` lists the names dropped, `added` the new ones.
+pub(crate) fn after_template(
+    template: &Certificate,
+    keep: impl Fn(&TemplateName<'_>) -> bool,
+    ips: &[IpAddr],
+    dns: &[String],
+) -> Result<EditedSans> {
+    let elements_in = match old_san_value(template)? {
+        Some(value) => tbs::sequence_elements(&value).map_err(|e| Error::InvalidRequest {
+            path: None,
+            problem: RequestProblem::UnparsableSubjectAltName {
+                reason: e.to_string(),
+            },
+        })?,
+        None => Vec::new(),
+    };
+    let mut elements = Vec::new();
+    let mut after = Vec::new();
+    let mut removed = Vec::new();
+    let mut expected_hosts = Vec::new();
+    let mut kept_ips: Vec<IpAddr> = Vec::new();
+    let mut kept_dns: Vec<String> = Vec::new();
+    for element in &elements_in {
+        let (label, name, host) = match decode_name(element) {
+            Some(Name::Ip(ip)) => (
+                format!("IP:{}", go_ip_string(&ip)),
+                Some(Name::Ip(ip)),
+                Some(Host::Ip(ip)),
+            ),
+            Some(Name::Dns(d)) => {
+                let host = (!d.starts_with("*.")).then(|| Host::Dns(d.clone()));
+                (format!("DNS:{d}"), Some(Name::Dns(d)), host)
+            }
+            None => (describe_other(element), None, None),
+        };
+        let keeps = match &name {
+            Some(Name::Ip(ip)) => keep(&TemplateName::Ip(*ip)),
+            Some(Name::Dns(d)) => keep(&TemplateName::Dns(d)),
+            None => keep(&TemplateName::Other(&label)),
+        };
+        if !keeps {
+            removed.push(label);
+            continue;
+        }
+        match name {
+            Some(Name::Ip(ip)) => kept_ips.push(ip),
+            Some(Name::Dns(d)) => kept_dns.push(d),
+            None => {}
+        }
+        elements.push(element.clone());
+        after.push(label);
+        expected_hosts.extend(host);
+    }
+    let mut added = Vec::new();
+    let mut already_present = Vec::new();
+    for ip in ips {
+        let label = format!("IP:{}", go_ip_string(ip));
+        if kept_ips.iter().any(|k| ip_equal(k, ip)) || added.contains(&label) {
+            already_present.push(label);
+            continue;
+        }
+        elements.push(tbs::ip_address(ip));
+        after.push(label.clone());
+        added.push(label);
+        expected_hosts.push(Host::Ip(*ip));
+    }
+    for d in dns {
+        let label = format!("DNS:{d}");
+        if kept_dns.iter().any(|k| k.eq_ignore_ascii_case(d))
+            || added.iter().any(|a| a.eq_ignore_ascii_case(&label))
+        {
+            already_present.push(label);
+            continue;
+        }
+        elements.push(tbs::dns_name(d));
+        after.push(label.clone());
+        added.push(label);
+        if !d.starts_with("*.") {
+            expected_hosts.push(Host::Dns(d.clone()));
+        }
+    }
+    Ok(EditedSans {
+        value: (!elements.is_empty()).then(|| tbs::general_names(&elements)),
+        after,
+        added,
+        removed,
+        already_present,
+        expected_hosts,
+    })
+}
+
 fn old_san_value(old: &Certificate) -> Result<Option<Vec<u8>>> {
     use x509_parser::prelude::FromDer;
     let (_, x509) =

@@ -24,3 +24,20 @@ pub(crate) fn certs(rel: &str) -> Vec<Certificate> {
 pub(crate) fn key(rel: &str) -> PrivateKey {
     load_private_key(fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
+
+/// Copies a fixture directory (recursively) into `to`.
+pub(crate) fn copy_fixture_dir(rel: &str, to: &std::path::Path) {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    copy(&fixture(rel), to);
+}

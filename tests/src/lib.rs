@@ -541,3 +541,23 @@ impl Spawned {
         }
     }
 }
+
+/// A per-member PKI made by hand with openssl (`fixtures/openssl-per-member.sh`) in `out`: the
+/// CA in `out/ca/etcd-root.{crt,key}`, and for each `(name, ip, dns)` a directory `out/NAME`
+/// with `trust-bundle.pem`, `NAME-server.pem`, `NAME-peer.pem`, `NAME-client.pem` and their
+/// `.key` files (RSA 2048, PKCS#8).
+pub fn openssl_per_member(out: &Path, members: &[(&str, std::net::IpAddr, &str)]) {
+    let specs: Vec<String> = members
+        .iter()
+        .map(|(name, ip, dns)| format!("{name}={ip},{dns}"))
+        .collect();
+    let script = repo_root().join("fixtures/openssl-per-member.sh");
+    let mut args = vec![out.to_str().unwrap()];
+    args.extend(specs.iter().map(String::as_str));
+    let status = Command::new("bash")
+        .arg(&script)
+        .args(&args)
+        .status()
+        .expect("run fixtures/openssl-per-member.sh");
+    assert!(status.success(), "{} {args:?}", script.display());
+}

@@ -6,6 +6,7 @@ mod config;
 pub(crate) mod endpoint;
 mod init;
 mod inspect;
+mod issue;
 mod member;
 mod preflight;
 mod recover;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Reissue(args) => reissue::run(&args),
         Command::Renew(args) => renew::run(&args),
         Command::Init(args) => init::run(&args),
+        Command::Issue(args) => issue::run(&args),
         Command::Member(args) => member::run(&args),
         Command::Endpoint(args) => endpoint::run(&args),
         Command::Preflight(args) => preflight::run(&args),

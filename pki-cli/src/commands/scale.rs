@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use pki_cluster::{
-    scale_in, scale_out, ScaleInEvent, ScaleInOutcome, ScaleInRequest, ScaleOutEvent,
+    scale_in, scale_out, IssueLike, ScaleInEvent, ScaleInOutcome, ScaleInRequest, ScaleOutEvent,
     ScaleOutOutcome, ScaleOutRequest,
 };
 use pki_core::display_path;
@@ -25,9 +25,19 @@ use crate::render::{rows, rows_text, summary, FixContext};
 pub fn run_out(args: &ScaleOutArgs) -> Result<Outcome> {
     let etcd = connect(&args.connection)?;
     let member = &args.member;
-    if args.fix_certs && member.peer_cert.is_none() && member.server_cert.is_none() {
+    if args.like.is_some() && (member.peer_cert.is_some() || member.server_cert.is_some()) {
         return Err(usage(anyhow!(
-            "--fix-certs rewrites the new member's certificate files: name them with --peer-cert (and --server-cert)"
+            "--like issues the new member's own certificates into --out/{}/pki and checks those: leave out --peer-cert and --server-cert",
+            member.name
+        )));
+    }
+    if args.fix_certs
+        && args.like.is_none()
+        && member.peer_cert.is_none()
+        && member.server_cert.is_none()
+    {
+        return Err(usage(anyhow!(
+            "--fix-certs rewrites the new member's certificate files: name them with --peer-cert (and --server-cert); in a per-member layout give --like DIR (an existing member's certificate directory) to issue the new member certificates of its own"
         )));
     }
     let mut req = ScaleOutRequest::new(
@@ -51,6 +61,13 @@ pub fn run_out(args: &ScaleOutArgs) -> Result<Outcome> {
             .as_deref()
             .ok_or_else(|| usage(anyhow!("--fix-certs needs --ca-key")))?;
         req = req.fix_certs_with(ca_cert, ca_key);
+        if let Some(like) = &args.like {
+            let mut issue = IssueLike::new(like);
+            if let Some(n) = &args.like_name {
+                issue = issue.template_name(n);
+            }
+            req = req.issue_like(issue);
+        }
     }
     let context = fix_context(member, &args.connection);
     let mut progress = Progress::new();
@@ -142,6 +159,20 @@ fn say_out(event: &ScaleOutEvent, args: &ScaleOutArgs, context: &FixContext<'_>)
                 added.join(", ")
             ))
         }
+        ScaleOutEvent::CertificatesIssued { dir, plan } => say(&format!(
+            "--fix-certs: issued {name}'s own certificates into {} ({}), modelled on {}; no other member's file was touched",
+            display_path(dir),
+            plan.files
+                .iter()
+                .map(|f| display_path(&f.path).into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            display_path(&plan.template)
+        )),
+        ScaleOutEvent::CertificatesReused { dir } => say(&format!(
+            "--fix-certs: using {name}'s own certificates issued earlier in {}",
+            display_path(dir)
+        )),
         ScaleOutEvent::Stopped => say("stopping: nothing was changed in the cluster"),
         ScaleOutEvent::RetryingUnhealthy => {
             retrying_unhealthy();
@@ -159,8 +190,13 @@ fn say_out(event: &ScaleOutEvent, args: &ScaleOutArgs, context: &FixContext<'_>)
             error_text(cause)
         )),
         ScaleOutEvent::NodeFilesWritten { dir } => say(&format!(
-            "wrote {dir}/etcd.env, etcd.conf, etcd.service and existing-nodes.txt; on {name}: put etcd.conf in /etc/etcd/, the unit in /lib/systemd/system/, the PKI files in {pki}, create {data} owned by the etcd user, then systemctl start etcd",
+            "wrote {dir}/etcd.env, etcd.conf, etcd.service and existing-nodes.txt; on {name}: put etcd.conf in /etc/etcd/, the unit in /lib/systemd/system/, {files} in {pki}, create {data} owned by the etcd user, then systemctl start etcd",
             dir = display_path(dir),
+            files = if args.like.is_some() {
+                format!("the files of {}", display_path(&dir.join("pki")))
+            } else {
+                "the PKI files".to_string()
+            },
             pki = display_path(&args.node.pki_dir),
             data = display_path(&args.node.data_dir),
         )),

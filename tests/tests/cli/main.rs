@@ -11,6 +11,7 @@ mod examples;
 mod help;
 mod init;
 mod inspect;
+mod issue;
 mod outputs;
 mod paths;
 mod reissue;

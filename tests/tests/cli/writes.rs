@@ -618,3 +618,120 @@ fn commands_beside_an_unfinished_write() {
     }
     snapshot_files("orphan_files", &stage, "fixtures/cfssl");
 }
+
+/// The per-member layout made by hand with openssl, and kubeadm's lone member directory.
+const PER_MEMBER_AND_KUBEADM: &[&str] = &[
+    "per-member/ca/etcd-root.crt",
+    "per-member/ca/etcd-root.key",
+    "per-member/etcd-a/trust-bundle.pem",
+    "per-member/etcd-a/etcd-a-server.pem",
+    "per-member/etcd-a/etcd-a-server.key",
+    "per-member/etcd-a/etcd-a-peer.pem",
+    "per-member/etcd-a/etcd-a-peer.key",
+    "per-member/etcd-a/etcd-a-client.pem",
+    "per-member/etcd-a/etcd-a-client.key",
+    "per-member/etcd-b/etcd-b-server.pem",
+    "per-member/etcd-b/etcd-b-peer.pem",
+    "per-member/etcd-b/etcd-b-client.pem",
+    "kubeadm/ca.crt",
+    "kubeadm/ca.key",
+    "kubeadm/server.crt",
+    "kubeadm/server.key",
+    "kubeadm/peer.crt",
+    "kubeadm/peer.key",
+    "kubeadm/healthcheck-client.crt",
+    "kubeadm/healthcheck-client.key",
+];
+
+/// `issue` for a member of the hand-made layout (siblings etcd-b) and of kubeadm's lone
+/// directory (no siblings, the CA key beside the member's files): dry runs in both formats, a
+/// real write, and refusals.
+#[test]
+fn issue_dry_runs_writes_and_refusals() {
+    let stage = Stage::new(PER_MEMBER_AND_KUBEADM);
+    let per_member: &[&str] = &[
+        "issue",
+        "etcd-d",
+        "--ip",
+        "127.0.0.24",
+        "--dns",
+        "etcd-d.etcd.test",
+        "--cacert",
+        "fixtures/per-member/ca/etcd-root.crt",
+        "--ca-key",
+        "fixtures/per-member/ca/etcd-root.key",
+        "--like",
+        "fixtures/per-member/etcd-a",
+        "--out",
+        "fixtures/per-member/etcd-d",
+    ];
+    let kubeadm: &[&str] = &[
+        "issue",
+        "cp-4",
+        "--ip",
+        "10.0.0.4",
+        "--cacert",
+        "fixtures/kubeadm/ca.crt",
+        "--ca-key",
+        "fixtures/kubeadm/ca.key",
+        "--like",
+        "fixtures/kubeadm",
+        "--out",
+        "cp-4",
+    ];
+    for format in ["simple", "json"] {
+        snapshot!(
+            format!("issue_dry_run_per_member_{format}"),
+            stage.etcd_pki(&args(per_member, &["--dry-run", "-w", format])),
+            stage.settings()
+        );
+        snapshot!(
+            format!("issue_dry_run_kubeadm_{format}"),
+            stage.etcd_pki(&args(kubeadm, &["--dry-run", "-w", format])),
+            stage.settings()
+        );
+    }
+    snapshot!(
+        "issue_per_member_simple",
+        stage.etcd_pki(per_member),
+        stage.settings()
+    );
+    snapshot!(
+        "issue_per_member_result",
+        stage.etcd_pki(&[
+            "inspect",
+            "fixtures/per-member/etcd-d/etcd-d-peer.pem",
+            "fixtures/per-member/etcd-d/etcd-d-peer.key"
+        ]),
+        stage.settings()
+    );
+    snapshot!(
+        "issue_kubeadm_json",
+        stage.etcd_pki(&args(kubeadm, &["-w", "json"])),
+        stage.settings()
+    );
+    snapshot!(
+        "issue_out_not_empty",
+        stage.etcd_pki(per_member),
+        stage.settings()
+    );
+    snapshot!(
+        "issue_template_of_another_ca",
+        stage.etcd_pki(&[
+            "issue",
+            "etcd-d",
+            "--ip",
+            "127.0.0.24",
+            "--cacert",
+            "fixtures/kubeadm/ca.crt",
+            "--ca-key",
+            "fixtures/kubeadm/ca.key",
+            "--like",
+            "fixtures/per-member/etcd-a",
+            "--out",
+            "elsewhere",
+        ]),
+        stage.settings()
+    );
+    snapshot_files("issue_files", &stage, ".");
+}
