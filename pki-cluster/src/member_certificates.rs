@@ -310,7 +310,10 @@ pub fn check_ownership(
             None => findings.push(
                 Finding::pass(
                     CheckId::Owner,
-                    format!("{} names no other member", file_label(cert)),
+                    format!(
+                        "{} is not another member's own certificate",
+                        file_label(cert)
+                    ),
                 )
                 .about(subject),
             ),

@@ -786,7 +786,10 @@ mod tests {
         assert_eq!(server.replaced, ["DNS:etcd-a.etcd.test", "IP:127.0.0.21"]);
         assert_eq!(server.key, "RSA 2048");
         let peer = certificate(plan, "etcd-d-peer.pem");
-        assert_eq!(peer.sans, ["IP:127.0.0.24", "DNS:etcd-d.etcd.test"]);
+        assert_eq!(
+            peer.sans,
+            ["IP:127.0.0.1", "IP:127.0.0.24", "DNS:etcd-d.etcd.test"]
+        );
         let client = certificate(plan, "etcd-d-client.pem");
         assert_eq!(client.subject, "O=Example Corp, CN=etcd-d-client");
         assert!(client.sans.is_empty());

@@ -3,6 +3,7 @@
 
 mod examples;
 mod go_oracle;
+mod issue;
 mod membership;
 mod pki;
 mod robustness;
