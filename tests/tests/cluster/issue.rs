@@ -48,6 +48,25 @@ fn init_kubeadm(pki_dir: &Path, ips: &[IpAddr]) {
     etcd_pki(&args).expect_code(0);
 }
 
+/// A cluster of n0, n1, n2 on `ips[..3]` in the kubeadm layout `init` makes in `pki_dir`, each
+/// member with its own files (`ips[3]` spare), and the directories holding every member's files.
+fn kubeadm_cluster(pki_dir: &Path, ips: &[IpAddr]) -> (Cluster, Vec<PathBuf>) {
+    init_kubeadm(pki_dir, &ips[..3]);
+    let members = (0..3)
+        .map(|i| {
+            let name = format!("n{i}");
+            let pki = Pki::kubeadm_layout(pki_dir, &name);
+            (name, ips[i], pki)
+        })
+        .collect();
+    let cluster = Cluster::start_each(&Pki::kubeadm_layout(pki_dir, "n0"), members, &ips[3..]);
+    let running = (0..3)
+        .map(|i| cluster.member(&format!("n{i}")).dir.join("pki"))
+        .chain([pki_dir.to_path_buf()])
+        .collect();
+    (cluster, running)
+}
+
 /// The per-member files of the openssl layout for `name` under `root`.
 fn openssl_pki(root: &Path, name: &str) -> Pki {
     let dir = root.join(name);
@@ -147,19 +166,7 @@ fn a_kubeadm_cluster_made_by_init_grows_with_a_member_issued_after_another() {
     let ips = allocate_ips(4);
     let dir = tempfile::tempdir().unwrap();
     let pki_dir = dir.path().join("pki");
-    init_kubeadm(&pki_dir, &ips[..3]);
-    let members = (0..3)
-        .map(|i| {
-            let name = format!("n{i}");
-            let pki = Pki::kubeadm_layout(&pki_dir, &name);
-            (name, ips[i], pki)
-        })
-        .collect();
-    let mut cluster = Cluster::start_each(&Pki::kubeadm_layout(&pki_dir, "n0"), members, &ips[3..]);
-    let running: Vec<PathBuf> = (0..3)
-        .map(|i| cluster.member(&format!("n{i}")).dir.join("pki"))
-        .chain([pki_dir.clone()])
-        .collect();
+    let (mut cluster, running) = kubeadm_cluster(&pki_dir, &ips);
     let before = files_of(&running);
     let url = cluster.peer_url(ips[3]);
 
@@ -308,19 +315,7 @@ fn scale_out_with_fix_certs_like_issues_the_new_members_own_certificates() {
     let ips = allocate_ips(4);
     let dir = tempfile::tempdir().unwrap();
     let pki_dir = dir.path().join("pki");
-    init_kubeadm(&pki_dir, &ips[..3]);
-    let members = (0..3)
-        .map(|i| {
-            let name = format!("n{i}");
-            let pki = Pki::kubeadm_layout(&pki_dir, &name);
-            (name, ips[i], pki)
-        })
-        .collect();
-    let mut cluster = Cluster::start_each(&Pki::kubeadm_layout(&pki_dir, "n0"), members, &ips[3..]);
-    let running: Vec<PathBuf> = (0..3)
-        .map(|i| cluster.member(&format!("n{i}")).dir.join("pki"))
-        .chain([pki_dir.clone()])
-        .collect();
+    let (mut cluster, running) = kubeadm_cluster(&pki_dir, &ips);
     let before = files_of(&running);
     let out = cluster.root().join("scale-out");
     let issued = out.join("n3/pki");
