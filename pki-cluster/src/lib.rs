@@ -63,6 +63,7 @@ mod connection;
 mod error;
 mod leader;
 mod member_certificates;
+pub mod member_config;
 mod membership;
 pub mod node_files;
 mod preflight;
