@@ -210,11 +210,13 @@ fn missing(name: &str, cert: &Path, urls: &MemberUrls, subject: Subject) -> Find
     .remedy(issue_remedy(name, urls, None))
 }
 
-/// Whether the new member's certificates are its own: a certificate whose common name or a DNS
-/// SAN is another member's name, or (in a cluster of two or more) that covers exactly one
-/// other member's peer host, is that member's. The new member would run on a copy of its
-/// identity (FAIL when it does not cover the new member either; then reissuing it with the new
-/// address is the wrong fix: the coverage findings' remedy becomes issuing its own).
+/// Whether the new member's certificates are its own: a certificate that names exactly one
+/// other member (its common name or a DNS SAN is the member's name, or starts with it as a first
+/// label) and covers no other member's peer address, or that names none and covers exactly one
+/// member's peer address, is that member's. The new member would run on a copy of its identity
+/// (FAIL when it does not cover the new member either; then reissuing it with the new address is
+/// the wrong fix: the coverage findings' remedy becomes issuing its own). A certificate that
+/// names or covers several members is shared by them, as in the runbook's layout: not flagged.
 pub fn check_ownership(
     name: &str,
     files: &NewMemberFiles,
@@ -243,17 +245,24 @@ pub fn check_ownership(
         else {
             continue;
         };
-        let named = others.iter().find(|m| {
-            !m.name.is_empty()
+        // Which existing members it names (common name or a DNS SAN is the member's name, or
+        // starts with it as its first label: etcd-a.etcd.test names etcd-a) and whose peer
+        // address it covers. A certificate that names or covers several members is shared by
+        // them (the runbook's layout), not one member's.
+        let first_label = |s: &str| s.split('.').next().unwrap_or(s).to_ascii_lowercase();
+        let names_member = |m: &MemberInfo| {
+            let name = m.name.to_ascii_lowercase();
+            !name.is_empty()
                 && (leaf
                     .common_name()
-                    .is_some_and(|cn| cn.eq_ignore_ascii_case(&m.name))
+                    .is_some_and(|cn| cn.eq_ignore_ascii_case(&name) || first_label(cn) == name)
                     || leaf
                         .sans()
                         .dns
                         .iter()
-                        .any(|d| d.eq_ignore_ascii_case(&m.name)))
-        });
+                        .any(|d| d.eq_ignore_ascii_case(&name) || first_label(d) == name))
+        };
+        let named: Vec<&MemberInfo> = others.iter().filter(|m| names_member(m)).copied().collect();
         let covered: Vec<&MemberInfo> = others
             .iter()
             .filter(|m| {
@@ -264,9 +273,11 @@ pub fn check_ownership(
             })
             .copied()
             .collect();
-        let owner = match (named, covered.as_slice()) {
-            (Some(m), _) => Some((*m, "its common name or a DNS name is the member's name")),
-            (None, [m]) if others.len() >= 2 => Some((
+        let owner = match (named.as_slice(), covered.as_slice()) {
+            ([m], c) if c.len() <= 1 => {
+                Some((*m, "its common name or a DNS name is the member's name"))
+            }
+            ([], [m]) => Some((
                 *m,
                 "it covers that member's peer address and no other member's",
             )),
@@ -428,4 +439,78 @@ pub(crate) fn file_label(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| pki_core::display_path(path).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures")
+            .join(rel)
+    }
+
+    fn member(id: u64, name: &str, ip: &str) -> MemberInfo {
+        MemberInfo {
+            id,
+            name: name.into(),
+            peer_urls: vec![format!("https://{ip}:2380")],
+            client_urls: vec![format!("https://{ip}:2379")],
+            is_learner: false,
+        }
+    }
+
+    fn owner(cert: &str, members: &[MemberInfo], new_ip: &str) -> Vec<(Status, String)> {
+        let files = NewMemberFiles::new().peer_cert(fixture(cert));
+        let urls = MemberUrls::parse(&[format!("https://{new_ip}:2380")], &[] as &[&str]).unwrap();
+        let mut findings = Vec::new();
+        check_ownership("newbie", &files, &urls, members, &mut findings);
+        findings
+            .into_iter()
+            .filter(|f| f.check == CheckId::Owner)
+            .map(|f| (f.status, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn shared_certificates_are_nobodys_own() {
+        let seed = [
+            member(1, "infra0", "127.0.0.11"),
+            member(2, "infra1", "127.0.0.12"),
+            member(3, "infra2", "127.0.0.13"),
+        ];
+        let found = owner("cfssl/members.pem", &seed, "127.0.0.14");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, Status::Pass, "{found:?}");
+    }
+
+    #[test]
+    fn another_members_certificate_is_named_by_its_name_or_address() {
+        // kubeadm: CN and a DNS SAN are the node's name.
+        let found = owner(
+            "kubeadm/peer.crt",
+            &[
+                member(1, "node-1", "127.0.0.41"),
+                member(2, "node-2", "127.0.0.42"),
+            ],
+            "127.0.0.43",
+        );
+        assert_eq!(found[0].0, Status::Fail, "{found:?}");
+        assert!(found[0].1.contains("node-1's certificate"), "{found:?}");
+        // A one-member cluster whose member's certificate names it by FQDN.
+        let found = owner(
+            "per-member/etcd-a/etcd-a-peer.pem",
+            &[member(1, "etcd-a", "127.0.0.21")],
+            "127.0.0.24",
+        );
+        assert_eq!(found[0].0, Status::Fail, "{found:?}");
+        // Only its address: the member's own too.
+        let found = owner(
+            "per-member/etcd-a/etcd-a-peer.pem",
+            &[member(1, "a", "127.0.0.21"), member(2, "b", "127.0.0.22")],
+            "127.0.0.24",
+        );
+        assert_eq!(found[0].0, Status::Fail, "{found:?}");
+    }
 }

@@ -508,6 +508,12 @@ pub enum RequestProblem {
         /// The role: `peer`, `server`.
         role: String,
     },
+    /// The output directory is inside the template directory.
+    #[error("it is inside the template directory {}: the new member's files, keys included, would sit among another member's; write them elsewhere", crate::path_text::display_path(template))]
+    OutputInsideTemplate {
+        /// The template directory.
+        template: PathBuf,
+    },
     /// Two template files would be written to the same output file.
     #[error(
         "two template files would both become {}",

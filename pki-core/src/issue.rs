@@ -139,11 +139,51 @@ pub fn check_output_dir(out: impl AsRef<Path>) -> Result<()> {
     }
 }
 
-/// Writes an issued member's files into `out`, which must be new or empty: created (0700,
-/// with any subdirectories), then every file written through [`crate::write`], all or none.
+/// Refuses an output directory inside the template directory (the new member's keys among
+/// another member's files, and read as template files next time).
+pub fn check_output_outside(out: impl AsRef<Path>, template: impl AsRef<Path>) -> Result<()> {
+    let (out, template) = (out.as_ref(), template.as_ref());
+    let Ok(template_real) = std::fs::canonicalize(template) else {
+        return Ok(());
+    };
+    // The output may not exist yet: resolve its nearest existing ancestor.
+    let mut probe = out.to_path_buf();
+    let mut rest = Vec::new();
+    let real = loop {
+        if let Ok(r) = std::fs::canonicalize(&probe) {
+            break r;
+        }
+        match (probe.file_name().map(|n| n.to_os_string()), probe.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                probe = if parent.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    parent.to_path_buf()
+                };
+            }
+            _ => return Ok(()),
+        }
+    };
+    let resolved = rest.iter().rev().fold(real, |p, n| p.join(n));
+    if resolved.starts_with(&template_real) {
+        return Err(Error::InvalidRequest {
+            path: Some(out.to_path_buf()),
+            problem: RequestProblem::OutputInsideTemplate {
+                template: template.to_path_buf(),
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Writes an issued member's files into `out`, which must be new or empty and outside the
+/// template directory: created (0700, with any subdirectories), then every file written through
+/// [`crate::write`], all or none.
 pub fn write_member(out: impl AsRef<Path>, issued: &IssuedMember) -> Result<Written> {
     let out = out.as_ref();
     check_output_dir(out)?;
+    check_output_outside(out, &issued.plan.template)?;
     let writes = issued.writes(out);
     let mut dirs: Vec<PathBuf> = writes
         .iter()
@@ -190,7 +230,7 @@ struct KeySlot {
 
 enum KeyFile {
     Template(usize),
-    InCertificateFile,
+    InCertificateFile(usize),
     Beside(PathBuf),
 }
 
@@ -259,7 +299,21 @@ fn prepare(ca: &CertificateAuthority, req: &IssueRequest) -> Result<Prepared> {
         })
         .collect();
 
-    refuse_shared(&req.like, req.ips.len(), &template, &counterparts)?;
+    let mut new_names: Vec<String> = req
+        .dns
+        .iter()
+        .map(|d| d.split('.').next().unwrap_or(d).to_ascii_lowercase())
+        .chain([req.name.to_ascii_lowercase()])
+        .collect();
+    new_names.sort();
+    new_names.dedup();
+    refuse_shared(
+        &req.like,
+        req.ips.len(),
+        new_names.len(),
+        &template,
+        &counterparts,
+    )?;
 
     let (template_member, source) = match &req.like_name {
         Some(n) => (Some(n.clone()), Some(NameSource::Given)),
@@ -288,26 +342,45 @@ fn prepare(ca: &CertificateAuthority, req: &IssueRequest) -> Result<Prepared> {
     let mut slot_of_file: HashMap<usize, usize> = HashMap::new();
     let mut leaf_slot: HashMap<usize, usize> = HashMap::new();
     for &i in &leaf_indexes {
-        let Contents::Leaf { leaf, key, .. } = &template.files[i].contents else {
+        let Contents::Leaf { leaf, .. } = &template.files[i].contents else {
+            continue;
+        };
+        if !PrivateKey::can_generate(leaf.key_algorithm()) {
+            return Err(Error::UnsupportedKey {
+                path: Some(template.files[i].path.clone()),
+                algorithm: format!(
+                    "cannot generate a new {} key for the new member",
+                    leaf.key_algorithm()
+                ),
+            });
+        }
+    }
+    // First the keys that live in their certificate's file, then the others: a key shared by
+    // two certificates stays shared, wherever it lives.
+    for &i in &leaf_indexes {
+        if let Contents::Leaf {
+            leaf, key: Some(k), ..
+        } = &template.files[i].contents
+        {
+            slots.push(KeySlot {
+                algorithm: leaf.key_algorithm().clone(),
+                format: k.format,
+                file: KeyFile::InCertificateFile(i),
+            });
+            slot_of_file.insert(i, slots.len() - 1);
+            leaf_slot.insert(i, slots.len() - 1);
+        }
+    }
+    for &i in &leaf_indexes {
+        let Contents::Leaf {
+            leaf, key: None, ..
+        } = &template.files[i].contents
+        else {
             continue;
         };
         let algorithm = leaf.key_algorithm().clone();
-        if !PrivateKey::can_generate(&algorithm) {
-            return Err(Error::UnsupportedKey {
-                path: Some(template.files[i].path.clone()),
-                algorithm: format!("cannot generate a new {algorithm} key for the new member"),
-            });
-        }
-        let slot = match (key, template.key_of(i)) {
-            (Some(k), _) => {
-                slots.push(KeySlot {
-                    algorithm,
-                    format: k.format,
-                    file: KeyFile::InCertificateFile,
-                });
-                slots.len() - 1
-            }
-            (None, Some(k)) => *slot_of_file.entry(k).or_insert_with(|| {
+        let slot = match template.key_of(i) {
+            Some(k) => *slot_of_file.entry(k).or_insert_with(|| {
                 let format = match &template.files[k].contents {
                     Contents::Key { key } => key.format(),
                     _ => PrivateKey::conventional_format(&algorithm),
@@ -319,11 +392,11 @@ fn prepare(ca: &CertificateAuthority, req: &IssueRequest) -> Result<Prepared> {
                 });
                 slots.len() - 1
             }),
-            (None, None) => {
+            None => {
                 let rel = outputs[i].clone().unwrap_or_default();
                 let beside = key_path_beside(&rel);
                 notes.push(format!(
-                    "{}: the template's key is not in its directory; the new key is written to {}",
+                    "{}: the template's key is not in its directory (or could not be read); the new key is written to {}",
                     crate::path_text::display_path(&template.files[i].rel),
                     crate::path_text::display_path(&beside)
                 ));
@@ -387,7 +460,7 @@ fn prepare(ca: &CertificateAuthority, req: &IssueRequest) -> Result<Prepared> {
                 )?;
                 let key_file = match &slots[slot].file {
                     KeyFile::Template(k) => outputs[*k].clone().unwrap_or_default(),
-                    KeyFile::InCertificateFile => out.clone(),
+                    KeyFile::InCertificateFile(f) => outputs[*f].clone().unwrap_or_default(),
                     KeyFile::Beside(p) => p.clone(),
                 };
                 files.push(PlannedFile {
@@ -885,7 +958,9 @@ mod tests {
 
     #[test]
     fn the_shared_layout_is_refused_with_its_certificates() {
-        let tmp = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let tmp = root.path().join("pki");
+        std::fs::create_dir(&tmp).unwrap();
         for f in [
             "ca.pem",
             "ca-key.pem",
@@ -898,12 +973,12 @@ mod tests {
         ] {
             std::fs::copy(
                 crate::test_support::fixture(&format!("cfssl/{f}")),
-                tmp.path().join(f),
+                tmp.as_path().join(f),
             )
             .unwrap();
         }
-        let ca = ca_of(tmp.path(), "ca.pem", "ca-key.pem");
-        let req = IssueRequest::new("infra3", tmp.path()).ip("127.0.0.14".parse().unwrap());
+        let ca = ca_of(tmp.as_path(), "ca.pem", "ca-key.pem");
+        let req = IssueRequest::new("infra3", tmp.as_path()).ip("127.0.0.14".parse().unwrap());
         match plan_issue(&ca, &req) {
             Err(Error::SharedCertificates { certificates, .. }) => {
                 let files: Vec<_> = certificates
@@ -1055,5 +1130,236 @@ mod tests {
             0o600,
             "a file holding a key is a key"
         );
+    }
+
+    fn kubeadm_cluster(dir: &Path, names: &[&str]) -> CertificateAuthority {
+        let members: Vec<crate::Member> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| crate::Member::new(*n, std::net::IpAddr::from([10, 0, 0, i as u8 + 1])))
+            .collect();
+        let files = crate::init(
+            dir,
+            &crate::InitRequest::new(crate::Layout::Kubeadm, members),
+        )
+        .unwrap();
+        for f in &files {
+            std::fs::create_dir_all(f.write.path.parent().unwrap()).unwrap();
+        }
+        crate::write::write_all(&files.into_iter().map(|f| f.write).collect::<Vec<_>>()).unwrap();
+        ca_of(dir, "ca.crt", "ca.key")
+    }
+
+    /// Review findings of the first version, each a regression test.
+    #[test]
+    fn a_ca_file_holding_a_key_is_never_copied() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ca = kubeadm_cluster(&tmp.path().join("k"), &["n0", "n1", "n2"]);
+        let t = tmp.path().join("t");
+        copy_fixture_dir("kubeadm", &t);
+        for f in std::fs::read_dir(tmp.path().join("k/n0")).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), t.join(f.file_name())).unwrap();
+        }
+        for f in [
+            "server.crt",
+            "server.key",
+            "healthcheck-client.crt",
+            "healthcheck-client.key",
+        ] {
+            let _ = std::fs::remove_file(t.join(f));
+        }
+        std::fs::remove_file(t.join("ca.key")).unwrap();
+        let mut bundle = std::fs::read(tmp.path().join("k/ca.crt")).unwrap();
+        bundle.extend(std::fs::read(tmp.path().join("k/ca.key")).unwrap());
+        std::fs::write(t.join("ca.crt"), bundle).unwrap();
+        let req = IssueRequest::new("n3", &t).ip("10.0.0.4".parse().unwrap());
+        let issued = issue_member(&ca, &req).unwrap();
+        assert!(issued
+            .plan
+            .files
+            .iter()
+            .all(|f| f.path != Path::new("ca.crt")));
+        assert!(issued
+            .plan
+            .skipped
+            .iter()
+            .any(|s| s.path == Path::new("ca.crt") && s.reason.contains("private key")));
+        for w in issued.writes(Path::new("out")) {
+            let text = String::from_utf8_lossy(&w.contents);
+            if text.contains("PRIVATE KEY") {
+                assert_eq!(w.secrecy, crate::write::Secrecy::Secret, "{:?}", w.path);
+                assert!(!w.path.ends_with("ca.crt"));
+            }
+        }
+    }
+
+    #[test]
+    fn kubeadms_directory_name_etcd_is_not_the_member_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ca = kubeadm_cluster(&tmp.path().join("k"), &["etcd-1", "etcd-2", "etcd-3"]);
+        let etcd = tmp.path().join("pki/etcd");
+        std::fs::create_dir_all(&etcd).unwrap();
+        for f in std::fs::read_dir(tmp.path().join("k/etcd-1")).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), etcd.join(f.file_name())).unwrap();
+        }
+        std::fs::copy(tmp.path().join("k/ca.key"), etcd.join("ca.key")).unwrap();
+        let req = IssueRequest::new("etcd-4", &etcd).ip("10.0.0.4".parse().unwrap());
+        let plan = plan_issue(&ca, &req).unwrap();
+        assert_eq!(plan.template_member.as_deref(), Some("etcd-1"));
+        assert_eq!(certificate(&plan, "peer.crt").subject, "CN=etcd-4");
+        assert!(certificate(&plan, "peer.crt")
+            .sans
+            .contains(&"DNS:etcd-4".to_string()));
+        assert_eq!(
+            certificate(&plan, "healthcheck-client.crt").subject,
+            "O=system:masters, CN=kube-etcd-healthcheck-client"
+        );
+    }
+
+    #[test]
+    fn copies_and_rotations_of_the_member_are_not_siblings() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pki = tmp.path().join("pki");
+        copy_fixture_dir("kubeadm", &pki.join("etcd"));
+        copy_fixture_dir("kubeadm", &pki.join("etcd.bak"));
+        copy_fixture_dir("kubeadm", &pki.join("etcd-2025"));
+        let ca = ca_of(&pki.join("etcd"), "ca.crt", "ca.key");
+        // etcd-2025 holds an earlier rotation: the same identity, other certificates.
+        for c in ["peer", "server", "healthcheck-client"] {
+            let file = crate::CertificateFile::open(
+                pki.join(format!("etcd-2025/{c}.crt")),
+                Some(pki.join(format!("etcd-2025/{c}.key"))),
+            )
+            .unwrap();
+            let done = file
+                .reissue(&ca, &crate::ReissueRequest::new().new_key())
+                .unwrap();
+            std::fs::write(
+                pki.join(format!("etcd-2025/{c}.crt")),
+                done.certificate.to_pem(),
+            )
+            .unwrap();
+        }
+        let req = IssueRequest::new("cp-4", pki.join("etcd")).ip("10.0.0.4".parse().unwrap());
+        let plan = plan_issue(&ca, &req).unwrap();
+        assert!(plan.siblings.is_empty(), "{:?}", plan.siblings);
+        let peer = certificate(&plan, "peer.crt");
+        assert_eq!(peer.subject, "CN=cp-4");
+        assert!(
+            peer.sans.contains(&"IP:10.0.0.4".to_string()),
+            "{:?}",
+            peer.sans
+        );
+        assert!(!peer
+            .sans
+            .iter()
+            .any(|s| s.contains("node-1") || s.contains("127.0.0.41")));
+    }
+
+    #[test]
+    fn a_member_certificate_always_covers_the_new_member() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = tmp.path().join("m");
+        copy_fixture_dir("kubeadm", &m);
+        let ca = ca_of(&m, "ca.crt", "ca.key");
+        // Only what every member has: localhost names.
+        for c in ["peer", "server"] {
+            let file = crate::CertificateFile::open(
+                m.join(format!("{c}.crt")),
+                Some(m.join(format!("{c}.key"))),
+            )
+            .unwrap();
+            let req = crate::ReissueRequest::new()
+                .remove_ip("127.0.0.41".parse().unwrap())
+                .remove_dns("node-1");
+            let done = file.reissue(&ca, &req).unwrap();
+            std::fs::write(m.join(format!("{c}.crt")), done.certificate.to_pem()).unwrap();
+        }
+        let req = IssueRequest::new("n2", &m).ip("10.0.0.2".parse().unwrap());
+        let issued = issue_member(&ca, &req).unwrap();
+        let (_, peer) = issued
+            .certificates
+            .iter()
+            .find(|(p, _)| p == Path::new("peer.crt"))
+            .unwrap();
+        assert!(matches!(
+            crate::covers(peer, &crate::Host::Ip("10.0.0.2".parse().unwrap())),
+            crate::Coverage::Covered { .. }
+        ));
+    }
+
+    #[test]
+    fn dns_only_shared_certificates_are_refused_and_outputs_stay_outside() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = tmp.path().join("m");
+        copy_fixture_dir("kubeadm", &m);
+        let ca = ca_of(&m, "ca.crt", "ca.key");
+        let file =
+            crate::CertificateFile::open(m.join("peer.crt"), Some(m.join("peer.key"))).unwrap();
+        let req = crate::ReissueRequest::new()
+            .remove_ip("127.0.0.41".parse().unwrap())
+            .remove_dns("node-1")
+            .add_dns("infra0.example.com")
+            .add_dns("infra1.example.com")
+            .add_dns("infra2.example.com");
+        let done = file.reissue(&ca, &req).unwrap();
+        std::fs::write(m.join("peer.crt"), done.certificate.to_pem()).unwrap();
+        let issue = IssueRequest::new("infra3", &m).ip("10.0.0.4".parse().unwrap());
+        assert!(matches!(
+            plan_issue(&ca, &issue),
+            Err(Error::SharedCertificates { .. })
+        ));
+        assert!(matches!(
+            check_output_outside(m.join("new/n3"), &m),
+            Err(Error::InvalidRequest {
+                problem: RequestProblem::OutputInsideTemplate { .. },
+                ..
+            })
+        ));
+        assert!(check_output_outside(tmp.path().join("n3"), &m).is_ok());
+    }
+
+    #[test]
+    fn a_key_in_a_certificate_file_stays_shared() {
+        let tmp = tempfile::tempdir().unwrap();
+        let node = tmp.path().join("node");
+        copy_fixture_dir("kubeadm", &node);
+        let ca = ca_of(&node, "ca.crt", "ca.key");
+        let server = load_certificates(node.join("server.crt"))
+            .unwrap()
+            .remove(0);
+        let key = crate::load_private_key(node.join("server.key")).unwrap();
+        let metrics =
+            crate::reissue(&server, Some(&key), &ca, &crate::ReissueRequest::new()).unwrap();
+        std::fs::write(node.join("metrics.crt"), metrics.certificate.to_pem()).unwrap();
+        let mut combined = std::fs::read(node.join("server.crt")).unwrap();
+        combined.extend(std::fs::read(node.join("server.key")).unwrap());
+        std::fs::write(node.join("server.pem"), combined).unwrap();
+        std::fs::remove_file(node.join("server.crt")).unwrap();
+        std::fs::remove_file(node.join("server.key")).unwrap();
+        let req = IssueRequest::new("cp-4", &node).ip("10.0.0.4".parse().unwrap());
+        let issued = issue_member(&ca, &req).unwrap();
+        assert!(
+            issued
+                .plan
+                .notes
+                .iter()
+                .all(|n| !n.contains("not in its directory")),
+            "{:?}",
+            issued.plan.notes
+        );
+        assert_eq!(
+            certificate(&issued.plan, "metrics.crt").key_file,
+            Path::new("server.pem")
+        );
+        let out = tmp.path().join("out");
+        write_member(&out, &issued).unwrap();
+        let server = load_file(out.join("server.pem")).unwrap();
+        let metrics = load_certificates(out.join("metrics.crt"))
+            .unwrap()
+            .remove(0);
+        assert!(server.keys[0].matches(&metrics));
     }
 }

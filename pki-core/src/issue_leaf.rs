@@ -63,7 +63,9 @@ pub(crate) fn plan_leaf(
         .cloned()
         .collect();
     let has_own = !own_ips.is_empty() || !own_dns.is_empty();
-    let (ips, mut dns) = if has_own {
+    // A member's server or peer certificate always covers the new member, even when the
+    // template's lists only what every member has (localhost, say).
+    let (ips, mut dns) = if has_own || crate::member_siblings::is_member_certificate(leaf) {
         (req.ips.clone(), req.dns.clone())
     } else {
         (Vec::new(), Vec::new())
@@ -83,15 +85,19 @@ pub(crate) fn plan_leaf(
         }
     }
     let other_kept = |label: &str| {
-        others.is_empty() && template_member.is_none_or(|t| !has_token(label, t))
-            || others.iter().all(|o| {
-                o.sans()
-                    .uri
-                    .iter()
-                    .map(|u| format!("URI:{u}"))
-                    .chain(o.sans().email.iter().map(|e| format!("email:{e}")))
-                    .any(|x| x == label)
-            })
+        if others.is_empty() {
+            // Nothing to tell a shared name from the member's own: kept only when the
+            // member's name is known and not in it (a SPIFFE ID names its member).
+            return template_member.is_some_and(|t| !has_token(label, t));
+        }
+        others.iter().all(|o| {
+            o.sans()
+                .uri
+                .iter()
+                .map(|u| format!("URI:{u}"))
+                .chain(o.sans().email.iter().map(|e| format!("email:{e}")))
+                .any(|x| x == label)
+        })
     };
     let edited = after_template(
         leaf,

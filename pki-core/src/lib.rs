@@ -79,7 +79,7 @@
 //! | 10. whole jobs | `init` (a new PKI), `renew` (due leaves under trees; a file in place), `scan`, `issue` (a new member's files after another's) |
 //! | 9. a new member's | `issue_leaf` (one certificate after the template's), `issue_plan` (the request and what it would do) |
 //! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan), `member_siblings` (what all members' certificates share) |
-//! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs), `member_template` (a member's directory, by content) |
+//! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs), `crl` (revocation lists as etcd reads them), `member_template` (a member's directory, by content) |
 //! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
 //! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s) |
 //! | 5. the certificate | `cert` (parsed, and refused where Go's `ParseCertificate` refuses) |
@@ -100,6 +100,7 @@ mod ca;
 mod cert;
 mod check;
 mod coverage;
+mod crl;
 mod dns_name;
 mod error;
 mod ext_key_usage;
@@ -142,6 +143,7 @@ pub use ca::CertificateAuthority;
 pub use cert::{BasicConstraints, Certificate, SubjectAltNames};
 pub use check::{check, CertificateCheck, CheckInput, EtcdFiles, Report, DEFAULT_WARN_WITHIN};
 pub use coverage::{covers, ip_equal, Coverage, NotCovered};
+pub use crl::{Crl, CrlIssuerProblem, CrlProblem};
 pub use dns_name::DnsNameProblem;
 pub use error::{Error, Found, MemberProblem, RequestProblem, Result, SharedCertificate};
 pub use ext_key_usage::ExtKeyUsage;
@@ -150,8 +152,9 @@ pub use finding::{worst, CheckId, Finding, Remedy, Status, Subject};
 pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
 pub use issue::{
-    check_output_dir, issue_member, plan_issue, write_member, IssuePlan, IssueRequest,
-    IssuedMember, NameSource, PlannedCertificate, PlannedContent, PlannedFile, SkippedFile,
+    check_output_dir, check_output_outside, issue_member, plan_issue, write_member, IssuePlan,
+    IssueRequest, IssuedMember, NameSource, PlannedCertificate, PlannedContent, PlannedFile,
+    SkippedFile,
 };
 pub use journal::{
     interrupted_writes, is_transient, recover, InterruptedWrite, Recovered, RecoveryOutcome,

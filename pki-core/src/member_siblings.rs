@@ -14,7 +14,7 @@ use crate::dns_name::validate_dns;
 use crate::error::{Error, Result, SharedCertificate};
 use crate::issue_plan::NameSource;
 use crate::member_template::{auth_usages, Contents, DirFile, MemberDir};
-use crate::subject::{has_token, replace_token};
+use crate::subject::replace_token;
 use crate::verify::{find_issuer, CertPool};
 
 /// At most this many sibling directories are read.
@@ -65,11 +65,38 @@ pub(crate) fn read_siblings(
         if sibling
             .leaves()
             .any(|(_, _, leaf)| find_issuer(leaf, pool).is_ok())
+            && !copy_of(&sibling, template)
         {
             out.push(sibling);
         }
     }
     out
+}
+
+/// Whether a sibling directory holds the template member's own identity rather than another
+/// member's: each of its member certificates has the subject and SANs of one of the template's
+/// (a backup, a copy, an earlier rotation, or copies of certificates every member shares).
+fn copy_of(sibling: &MemberDir, template: &MemberDir) -> bool {
+    let mut members = sibling
+        .leaves()
+        .filter(|(_, _, c)| is_member_certificate(c))
+        .peekable();
+    if members.peek().is_none() {
+        return false;
+    }
+    members.all(|(_, _, c)| template.leaves().any(|(_, _, t)| same_identity(c, t)))
+}
+
+/// The same subject and the same SANs (in any order).
+fn same_identity(a: &Certificate, b: &Certificate) -> bool {
+    let sans = |c: &Certificate| {
+        let mut v = c.sans().to_strings();
+        v.iter_mut().for_each(|s| *s = s.to_ascii_lowercase());
+        v.sort();
+        v.dedup();
+        v
+    };
+    a.raw_subject() == b.raw_subject() && sans(a) == sans(b)
 }
 
 /// The sibling's certificate of the same kind as the template file's: the same relative path
@@ -116,11 +143,13 @@ pub(crate) fn is_member_certificate(cert: &Certificate) -> bool {
 }
 
 /// Refuses a template whose server or peer certificates are shared by several members: a
-/// sibling has the very same certificate, or (with no siblings to compare) it covers more
-/// addresses than the new member has.
+/// sibling has the very same certificate, or it covers more addresses than the new member has
+/// (or three or more host names) and no sibling's certificate of its kind has addresses of its
+/// own (which would prove a per-member layout).
 pub(crate) fn refuse_shared(
     template_dir: &Path,
     new_ips: usize,
+    new_names: usize,
     template: &MemberDir,
     counterparts: &HashMap<usize, Vec<&Certificate>>,
 ) -> Result<()> {
@@ -130,17 +159,43 @@ pub(crate) fn refuse_shared(
             continue;
         }
         let others = &counterparts[&i];
-        let non_loopback: Vec<&IpAddr> = leaf
+        let mut non_loopback: Vec<&IpAddr> = leaf
             .sans()
             .ip
             .iter()
             .filter(|ip| !is_localhost_ip(ip))
             .collect();
-        let is_shared = if others.is_empty() {
-            non_loopback.len() > new_ips.max(1)
-        } else {
-            others.iter().any(|o| o.der() == leaf.der())
+        non_loopback.dedup_by(|a, b| ip_equal(a, b));
+        // Distinct host names (first labels) besides localhost: a certificate naming three or
+        // more hosts, more than the new member has, is every member's.
+        let mut labels: Vec<String> = leaf
+            .sans()
+            .dns
+            .iter()
+            .filter(|d| !is_localhost(d) && !d.starts_with("*."))
+            .map(|d| d.split('.').next().unwrap_or(d).to_ascii_lowercase())
+            .collect();
+        labels.sort();
+        labels.dedup();
+        // Members of a per-member layout have addresses of their own: a sibling certificate
+        // of the same kind whose addresses share none with this one's proves the layout.
+        let own_ips = |c: &Certificate| -> Vec<IpAddr> {
+            c.sans()
+                .ip
+                .iter()
+                .filter(|ip| !is_localhost_ip(ip))
+                .copied()
+                .collect()
         };
+        let mine = own_ips(leaf);
+        let per_member = others.iter().any(|o| {
+            let theirs = own_ips(o);
+            !theirs.is_empty() && !theirs.iter().any(|t| mine.iter().any(|m| ip_equal(m, t)))
+        });
+        let is_shared = others.iter().any(|o| o.der() == leaf.der())
+            || (!per_member
+                && (non_loopback.len() > new_ips.max(1)
+                    || (labels.len() >= 3 && labels.len() > new_names.max(1))));
         if is_shared {
             let mut hosts: Vec<String> = non_loopback
                 .iter()
@@ -202,18 +257,31 @@ pub(crate) fn template_name(
             .cloned()
             .collect()
     };
+    // The directory is named after the member when a member certificate's common name or own
+    // DNS name is that name, or starts with it as its first label (`etcd-1` for
+    // `etcd-1.example.com`); a mere token is not enough (kubeadm's directory `etcd` is in
+    // `etcd-1` and in `kube-etcd-healthcheck-client`).
+    let first_label = |s: &str| s.split('.').next().unwrap_or(s).to_ascii_lowercase();
     let named_by = |name: &str| {
+        let name = name.to_ascii_lowercase();
         members.iter().any(|(i, c)| {
-            c.common_name().is_some_and(|cn| has_token(cn, name))
-                || own_dns(*i, c).iter().any(|d| has_token(d, name))
+            c.common_name()
+                .is_some_and(|cn| cn.eq_ignore_ascii_case(&name) || first_label(cn) == name)
+                || own_dns(*i, c)
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&name) || first_label(d) == name)
         })
     };
-    if !dir_name.is_empty() && named_by(dir_name) {
+    if crate::init::name_chars_ok(dir_name) && named_by(dir_name) {
         return Some((dir_name.to_string(), NameSource::DirectoryName));
     }
     for (i, c) in &members {
         let Some(cn) = c.common_name() else { continue };
-        if cn.is_empty() || is_localhost(cn) || cn.parse::<IpAddr>().is_ok() {
+        if cn.is_empty()
+            || is_localhost(cn)
+            || cn.parse::<IpAddr>().is_ok()
+            || !crate::init::name_chars_ok(cn.split('.').next().unwrap_or(cn))
+        {
             continue;
         }
         let first_label = cn.split('.').next().unwrap_or(cn);

@@ -149,6 +149,12 @@ impl MemberDir {
         }
         self.files.iter().position(|f| match &f.contents {
             Contents::Key { key } => key.matches(leaf),
+            // Another certificate on the same key, with the key in its file.
+            Contents::Leaf {
+                leaf: other,
+                key: Some(_),
+                ..
+            } => other.spki_der() == leaf.spki_der(),
             _ => false,
         })
     }
@@ -183,6 +189,14 @@ fn read_one(path: &Path) -> Result<(Encoding, Contents)> {
             n => Contents::Other {
                 reason: format!("holds {n} private keys"),
             },
+        }
+    } else if loaded.certificates[0].is_ca()
+        && (!loaded.keys.is_empty() || loaded.encrypted_keys > 0)
+    {
+        // A key beside CA certificates (the CA's own, or a member's in a bundle) is never
+        // copied, and the file is no trust bundle to copy as it is.
+        Contents::Other {
+            reason: "holds CA certificates and a private key: not carried over (no private key is ever copied to a new member; give it a file of CA certificates only)".into(),
         }
     } else if loaded.certificates[0].is_ca() {
         Contents::Trust {
@@ -326,7 +340,13 @@ pub(crate) fn roles(
             Contents::Trust { certificates, .. } => Some((i, certificates)),
             _ => None,
         })
-        .max_by_key(|(_, certs)| ca.is_some_and(|ca| certs.iter().any(|c| c.der() == ca.der())))
+        // The first file that holds the CA, else the first file of CA certificates.
+        .min_by_key(|(i, certs)| {
+            (
+                !ca.is_some_and(|ca| certs.iter().any(|c| c.der() == ca.der())),
+                *i,
+            )
+        })
         .and_then(|(i, _)| path_of(i));
     MemberFiles {
         trusted_ca,

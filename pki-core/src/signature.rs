@@ -97,7 +97,22 @@ pub(crate) fn check_signature_allowing_insecure(
 }
 
 fn verify_with(child: &Certificate, signer: &Certificate) -> Result<(), SignatureError> {
-    let algorithm = child.signature_algorithm();
+    check_signed_bytes(
+        child.signature_algorithm(),
+        child.tbs_bytes(),
+        child.signature_bytes(),
+        signer,
+    )
+}
+
+/// Checks a signature over `tbs` (a certificate's, a CRL's) made with `signer`'s key, by Go's
+/// rules of which algorithms count (MD5 and SHA-1 refused).
+pub(crate) fn check_signed_bytes(
+    algorithm: &SignatureAlgorithm,
+    tbs: &[u8],
+    signature: &[u8],
+    signer: &Certificate,
+) -> Result<(), SignatureError> {
     if algorithm.is_insecure() {
         return Err(SignatureError::Insecure(algorithm.clone()));
     }
@@ -146,7 +161,7 @@ fn verify_with(child: &Certificate, signer: &Certificate) -> Result<(), Signatur
         (SignatureAlgorithm::Ed25519, KeyAlgorithm::Ed25519) => &sig::ED25519,
         _ => return Err(unsupported()),
     };
-    verify_cached(verifier, signer.subject_public_key_bytes(), child)
+    verify_cached(verifier, signer.subject_public_key_bytes(), tbs, signature)
 }
 
 /// How many parsed issuer keys each thread keeps (a scan meets a handful of CAs).
@@ -166,7 +181,8 @@ thread_local! {
 fn verify_cached(
     verifier: &'static dyn sig::VerificationAlgorithm,
     key: &[u8],
-    child: &Certificate,
+    tbs: &[u8],
+    signature: &[u8],
 ) -> Result<(), SignatureError> {
     // The algorithm's address identifies it (they are statics).
     let algorithm = verifier as *const dyn sig::VerificationAlgorithm as *const () as usize;
@@ -184,7 +200,7 @@ fn verify_cached(
     });
     match parsed {
         Some(k) => k
-            .verify_sig(child.tbs_bytes(), child.signature_bytes())
+            .verify_sig(tbs, signature)
             .map_err(|_| SignatureError::Mismatch),
         // A key aws-lc will not parse for this algorithm cannot have made the signature.
         None => Err(SignatureError::Mismatch),

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use pki_core::{
-    check_output_dir, display_path, issue_member, plan_issue, refuse_outputs_over_inputs, rfc3339,
-    serde_path, write_member, CertificateAuthority, Error, IssuePlan, IssueRequest, MemberFiles,
-    NameSource, NamedInput, PlannedContent,
+    check_output_dir, check_output_outside, display_path, issue_member, plan_issue,
+    refuse_outputs_over_inputs, rfc3339, serde_path, write_member, CertificateAuthority, Error,
+    IssuePlan, IssueRequest, MemberFiles, NameSource, NamedInput, PlannedContent,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -30,6 +30,7 @@ struct IssueJson<'a> {
 pub fn run(args: &IssueArgs) -> Result<Outcome> {
     let now = OffsetDateTime::now_utc();
     check_output_dir(&args.out)?;
+    check_output_outside(&args.out, &args.like)?;
     refuse_outputs_over_inputs(
         &[&args.out],
         &[
@@ -111,6 +112,21 @@ fn request(args: &IssueArgs, now: OffsetDateTime) -> IssueRequest {
 /// A shared layout is refused with the commands that add the new member to the shared
 /// certificates instead; other errors pass through.
 fn shared_to_reissue(e: Error, args: &IssueArgs) -> crate::exit::Failure {
+    // This command's own flags, where pki-core's words would name reissue's or init's.
+    if let Error::InvalidRequest { problem, .. } = &e {
+        match problem {
+            pki_core::RequestProblem::InvalidDnsName { name, problem } => {
+                return usage(anyhow::anyhow!("--dns {name:?}: {problem}"));
+            }
+            pki_core::RequestProblem::InvalidMember { spec, problem } => {
+                return usage(anyhow::anyhow!("the member name {spec:?}: {problem}"));
+            }
+            pki_core::RequestProblem::ZeroDays => {
+                return usage(anyhow::anyhow!("--days must be at least 1"));
+            }
+            _ => {}
+        }
+    }
     let Error::SharedCertificates { certificates, .. } = &e else {
         return e.into();
     };

@@ -391,8 +391,10 @@ fn bad_input_exits_2_and_writes_nothing() {
 fn the_shared_layout_is_refused_with_the_reissue_commands() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
+    let pki = d.join("pki");
+    std::fs::create_dir(&pki).unwrap();
     copy_fixtures(
-        d,
+        &pki,
         &[
             "cfssl/ca.pem",
             "cfssl/ca-key.pem",
@@ -404,20 +406,54 @@ fn the_shared_layout_is_refused_with_the_reissue_commands() {
             "cfssl/client-key.pem",
         ],
     );
-    std::fs::set_permissions(d.join("ca-key.pem"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(
+        pki.join("ca-key.pem"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     let before = snapshot(d);
     etcd_pki_in(
         Some(d),
         [
-            "issue", "infra3", "--ip", "127.0.0.14", "--cacert", "ca.pem", "--ca-key",
-            "ca-key.pem", "--like", ".", "--out", "infra3",
+            "issue",
+            "infra3",
+            "--ip",
+            "127.0.0.14",
+            "--cacert",
+            "pki/ca.pem",
+            "--ca-key",
+            "pki/ca-key.pem",
+            "--like",
+            "pki",
+            "--out",
+            "infra3",
         ],
     )
     .expect_code(2)
     .stderr_has("shared by the members")
     .stderr_has(
-        "etcd-pki reissue --cacert ca.pem --ca-key ca-key.pem --cert ./members.pem --key ./members-key.pem --add-ip 127.0.0.14",
+        "etcd-pki reissue --cacert pki/ca.pem --ca-key pki/ca-key.pem --cert pki/members.pem --key pki/members-key.pem --add-ip 127.0.0.14",
     )
-    .stderr_has("--cert ./server.pem --key ./server-key.pem --add-ip 127.0.0.14");
+    .stderr_has("--cert pki/server.pem --key pki/server-key.pem --add-ip 127.0.0.14");
+    // The output inside the template is refused before anything else.
+    etcd_pki_in(
+        Some(d),
+        [
+            "issue",
+            "infra3",
+            "--ip",
+            "127.0.0.14",
+            "--cacert",
+            "pki/ca.pem",
+            "--ca-key",
+            "pki/ca-key.pem",
+            "--like",
+            "pki",
+            "--out",
+            "pki/infra3",
+        ],
+    )
+    .expect_code(2)
+    .stderr_has("inside the template directory pki");
     assert_eq!(snapshot(d), before);
 }
