@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+mod args;
+mod go_values;
+mod keys;
+mod version;
+
 /// A setting `doctor` interprets. The flag, environment variable and YAML key of each, and the
 /// etcd versions that have it, are in [`Key::info`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -242,6 +247,24 @@ pub struct ConfigProblem {
     pub fatal: bool,
     /// What, in words, with etcd's own message where it prints one.
     pub message: String,
+}
+
+impl ConfigProblem {
+    /// Something etcd refuses to start with.
+    pub(crate) fn fatal(message: String) -> ConfigProblem {
+        ConfigProblem {
+            fatal: true,
+            message,
+        }
+    }
+
+    /// Something etcd starts with, but that does not do what it says.
+    pub(crate) fn warning(message: String) -> ConfigProblem {
+        ConfigProblem {
+            fatal: false,
+            message,
+        }
+    }
 }
 
 /// A member's configuration, resolved as etcd resolves it.
