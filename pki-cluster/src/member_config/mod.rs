@@ -18,6 +18,9 @@ mod args;
 mod go_values;
 mod keys;
 mod version;
+mod yaml;
+mod yaml_keys;
+mod yaml_tree;
 
 /// A setting `doctor` interprets. The flag, environment variable and YAML key of each, and the
 /// etcd versions that have it, are in [`Key::info`].
