@@ -15,12 +15,19 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 mod args;
+mod error;
 mod go_values;
 mod keys;
+mod read;
+mod resolve;
+mod validate;
 mod version;
 mod yaml;
 mod yaml_keys;
 mod yaml_tree;
+
+pub use error::ConfigError;
+pub use resolve::resolve;
 
 /// A setting `doctor` interprets. The flag, environment variable and YAML key of each, and the
 /// etcd versions that have it, are in [`Key::info`].
