@@ -15,11 +15,18 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 mod args;
+mod command;
+mod env_file;
 mod error;
+mod exec;
 mod go_values;
 mod keys;
 mod read;
 mod resolve;
+mod shell;
+mod systemd;
+mod unit_file;
+mod users;
 mod validate;
 mod version;
 mod yaml;
@@ -28,6 +35,7 @@ mod yaml_tree;
 
 pub use error::ConfigError;
 pub use resolve::resolve;
+pub use systemd::from_unit;
 
 /// A setting `doctor` interprets. The flag, environment variable and YAML key of each, and the
 /// etcd versions that have it, are in [`Key::info`].
