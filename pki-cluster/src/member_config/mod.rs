@@ -21,6 +21,7 @@ mod error;
 mod exec;
 mod go_values;
 mod keys;
+mod manifest;
 mod read;
 mod resolve;
 mod shell;
@@ -34,6 +35,7 @@ mod yaml_keys;
 mod yaml_tree;
 
 pub use error::ConfigError;
+pub use manifest::from_manifest;
 pub use resolve::resolve;
 pub use systemd::from_unit;
 
