@@ -22,6 +22,7 @@ mod exec;
 mod go_values;
 mod keys;
 mod manifest;
+mod process;
 mod read;
 mod resolve;
 mod shell;
@@ -36,6 +37,7 @@ mod yaml_tree;
 
 pub use error::ConfigError;
 pub use manifest::from_manifest;
+pub use process::{discover, from_config_file, from_flags, from_pid};
 pub use resolve::resolve;
 pub use systemd::from_unit;
 
