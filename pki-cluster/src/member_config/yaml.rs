@@ -305,6 +305,13 @@ impl Reader<'_> {
                 _ => self.string(&at, &node),
             };
             if let Some(value) = value {
+                // 3.5.14's `AllowedCN string`: one name, commas and all.
+                let single = self.version.is_some_and(|v| v.minor == 5 && v.patch == 14);
+                if single && spec.ty == YamlType::Strings && value.contains(',') {
+                    self.warn(format!(
+                        "etcd 3.5.14 takes `{at}` as one value, not a list: \"{value}\" is a single name with commas in it (lists came with 3.5.15)"
+                    ));
+                }
                 settings.insert(spec.name, value);
             }
         }
@@ -641,6 +648,11 @@ peer-transport-security:
         let c = read(text, Some("3.5.16"));
         assert!(c.problems[0].fatal, "{:?}", c.problems);
         assert!(c.problems[0].message.contains("expects a YAML list"));
+        let c = read(
+            "peer-transport-security:\n  allowed-cn: a,b\n",
+            Some("3.5.14"),
+        );
+        assert!(c.problems[0].message.contains("one value, not a list"));
         let c = read(text, Some("3.5.13"));
         assert_eq!(value(&c, Key::PeerCertAllowedCn), None);
         assert!(!c.problems[0].fatal);
