@@ -8,11 +8,54 @@
 //! Only what `doctor` needs is interpreted ([`Key`]); every other flag is still parsed as etcd
 //! parses it (booleans take no separate value), so that what follows is read right and what etcd
 //! would refuse to start with is a [`ConfigProblem`]. Pure: no network, no runtime.
+//!
+//! # Where a configuration comes from
+//!
+//! * [`from_pid`] — a running process; [`discover`] — every etcd process of this host;
+//! * [`from_unit`] — a systemd service and its environment files;
+//! * [`from_manifest`] — a kubeadm static pod manifest, with its volume mounts;
+//! * [`from_config_file`] — a `--config-file` YAML on its own;
+//! * [`from_flags`] — etcd's flags, given as they are;
+//! * [`resolve`] — arguments and environment from anywhere else.
+//!
+//! The rules are etcd's own, read in its source at v3.4.23 and v3.5.16 (and every other 3.4.x
+//! and 3.5.x tag for when flags and keys appeared), Go's `flag`, `strconv`, `net/url` and
+//! `encoding/json` packages as etcd uses them, `sigs.k8s.io/yaml`, systemd's unit, exec and
+//! environment-file syntax, and Kubernetes' pod conventions; each module says which.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+mod args;
+mod command;
+mod env_file;
+mod error;
+mod exec;
+mod go_values;
+mod keys;
+mod manifest;
+mod process;
+mod read;
+mod resolve;
+#[cfg(test)]
+mod robustness;
+mod shell;
+mod systemd;
+mod unit_file;
+mod users;
+mod validate;
+mod version;
+mod yaml;
+mod yaml_keys;
+mod yaml_tree;
+
+pub use error::ConfigError;
+pub use manifest::from_manifest;
+pub use process::{discover, from_config_file, from_flags, from_pid};
+pub use resolve::resolve;
+pub use systemd::from_unit;
 
 /// A setting `doctor` interprets. The flag, environment variable and YAML key of each, and the
 /// etcd versions that have it, are in [`Key::info`].
@@ -242,6 +285,24 @@ pub struct ConfigProblem {
     pub fatal: bool,
     /// What, in words, with etcd's own message where it prints one.
     pub message: String,
+}
+
+impl ConfigProblem {
+    /// Something etcd refuses to start with.
+    pub(crate) fn fatal(message: String) -> ConfigProblem {
+        ConfigProblem {
+            fatal: true,
+            message,
+        }
+    }
+
+    /// Something etcd starts with, but that does not do what it says.
+    pub(crate) fn warning(message: String) -> ConfigProblem {
+        ConfigProblem {
+            fatal: false,
+            message,
+        }
+    }
 }
 
 /// A member's configuration, resolved as etcd resolves it.
