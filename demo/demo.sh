@@ -78,6 +78,9 @@ for _ in $(seq 100); do "$BIN" endpoint health --cluster >/dev/null 2>&1 && brea
 sleep 6 # etcd accepts membership changes once its members have been connected for 5 s
 show "$BIN" member list -w table
 
+step "doctor: infra0's own TLS configuration, found from its process, checked as etcd uses it"
+show "$BIN" doctor --pid "${PIDS[0]}"
+
 step "The runbook's 'member add infra3 --peer-urls=https://127.0.0.14:$PEER': refused, nothing sent"
 show "$BIN" member add infra3 --peer-urls "https://127.0.0.14:$PEER"
 

@@ -160,6 +160,31 @@ pub enum Command {
     Recover(RecoverArgs),
     /// Print (or write) a new node's etcd.env, etcd.conf and etcd.service
     Config(ConfigArgs),
+    /// Find each etcd member's TLS configuration on this host and check it as etcd uses it
+    ///
+    /// With no argument: every etcd process on this host (/proc/PID/cmdline and
+    /// environ; a container's files through /proc/PID/root). Or one given:
+    /// --pid, --config-file (etcd's YAML), --manifest (a kubeadm static pod
+    /// manifest), --unit [--env-file] (a systemd unit and its EnvironmentFile),
+    /// or etcd's flags after --. Settings are resolved as etcd resolves them
+    /// (a flag and its ETCD_* variable both set stop etcd; a config file
+    /// replaces both), each shown with where it came from.
+    ///
+    /// Checked: that etcd starts with it; every TLS file there, readable by
+    /// etcd's user, in the form etcd reads, keys not readable by others; the
+    /// server certificate covers every advertised and dialled client URL host,
+    /// the peer certificate every advertised peer URL host; the certificates
+    /// presented as a client carry clientAuth; chains to each side's trusted
+    /// CA; client authentication off, auto TLS, SAN verification skipped,
+    /// allowed CN/hostname, CRLs, cipher suites and TLS versions; listen
+    /// against advertise URLs; expiry within --expires-within. Against the
+    /// running cluster (connection flags, or the member's own files): its URLs
+    /// as the cluster records them, the certificate it serves on each port
+    /// against the file, the other members' peer certificates against its CA.
+    /// Changes nothing. Exit 0 when nothing fails, 1 otherwise, 2 on bad input,
+    /// 3 when the cluster cannot be reached with the connection flags given.
+    #[command(verbatim_doc_comment)]
+    Doctor(Box<DoctorArgs>),
 }
 
 /// What describes a member joining: its name, URLs and certificates.
@@ -716,6 +741,48 @@ pub struct IssueArgs {
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
     pub write_out: ChangeFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Check the etcd process with this PID
+    #[arg(long, value_name = "PID", conflicts_with_all = ["config_file", "manifest", "unit", "etcd_flags"])]
+    pub pid: Option<u32>,
+
+    /// Check a member configured by this etcd config file (YAML, as etcd reads it)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, conflicts_with_all = ["manifest", "unit", "etcd_flags"])]
+    pub config_file: Option<PathBuf>,
+
+    /// Check a member run by this kubeadm static pod manifest
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, conflicts_with_all = ["unit", "etcd_flags"])]
+    pub manifest: Option<PathBuf>,
+
+    /// Check a member run by this systemd unit
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, conflicts_with = "etcd_flags")]
+    pub unit: Option<PathBuf>,
+
+    /// With --unit: read this EnvironmentFile instead of the unit's own; repeatable
+    #[arg(long = "env-file", value_name = "FILE", requires = "unit", value_hint = ValueHint::FilePath)]
+    pub env_files: Vec<PathBuf>,
+
+    /// Certificates expiring within this window fail
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
+    pub expires_within: time::Duration,
+
+    /// Check the files only; do not contact the cluster
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
+    pub write_out: Format,
+
+    /// etcd's own flags, after --, to check as given (e.g. -- --cert-file=... --key-file=...)
+    #[arg(last = true, value_name = "ETCD-FLAGS", allow_hyphen_values = true)]
+    pub etcd_flags: Vec<String>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// Output formats of commands that print findings or details.

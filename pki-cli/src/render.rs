@@ -40,7 +40,9 @@ pub struct FixContext<'a> {
 impl<'a> FixContext<'a> {
     fn files(&self, subject: Option<&Subject>) -> FixFiles<'a> {
         match subject {
-            Some(Subject::ServerCertificate) => self.server,
+            Some(Subject::ServerCertificate | Subject::ClientCertificate | Subject::TrustedCa) => {
+                self.server
+            }
             _ => self.peer,
         }
     }
@@ -55,7 +57,12 @@ pub fn rows(findings: &[Finding], context: &FixContext<'_>) -> Vec<Row> {
 pub fn row(f: &Finding, context: &FixContext<'_>) -> Row {
     let certificate = matches!(
         f.subject,
-        Some(Subject::PeerCertificate | Subject::ServerCertificate)
+        Some(
+            Subject::PeerCertificate
+                | Subject::ServerCertificate
+                | Subject::ClientCertificate
+                | Subject::PeerClientCertificate
+        )
     );
     Row {
         status: f.status,
@@ -83,6 +90,12 @@ pub fn label(f: &Finding) -> String {
         (Some(Subject::ServerCertificate), c) => format!("server certificate {c}"),
         (Some(Subject::Member(name)), CheckId::ServedCertificate) => format!("{name} serves"),
         (Some(Subject::Member(name)), CheckId::Handshake) => format!("handshake with {name}"),
+        (Some(Subject::ClientCertificate), c) => format!("client certificate {c}"),
+        (Some(Subject::PeerClientCertificate), c) => format!("peer client certificate {c}"),
+        (Some(Subject::TrustedCa), c) => format!("trusted CA {c}"),
+        (Some(Subject::PeerTrustedCa), c) => format!("peer trusted CA {c}"),
+        (Some(Subject::ClientCrl), c) => format!("client CRL {c}"),
+        (Some(Subject::PeerCrl), c) => format!("peer CRL {c}"),
         (_, c) => c.to_string(),
     }
 }

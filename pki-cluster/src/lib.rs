@@ -60,6 +60,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 mod connection;
+pub mod doctor;
 mod error;
 mod leader;
 mod member_certificates;

@@ -325,6 +325,21 @@ fn cfssl(dir: &Path, args: &[&str], bare: &str) {
     assert!(json.wait().unwrap().success(), "cfssljson -bare {bare}");
 }
 
+/// `etcd-pki init DIR --layout kubeadm` for members `n0`, `n1`, ... on `ips`.
+pub fn init_kubeadm(pki_dir: &Path, ips: &[IpAddr]) {
+    let mut args = vec![
+        "init".to_string(),
+        pki_dir.display().to_string(),
+        "--layout".into(),
+        "kubeadm".into(),
+    ];
+    for (i, ip) in ips.iter().enumerate() {
+        args.push("--member".into());
+        args.push(format!("n{i}={ip}"));
+    }
+    crate::etcd_pki(&args).expect_code(0);
+}
+
 /// Addresses handed out in this process, so that parallel tests never share one.
 static TAKEN: Mutex<Option<HashSet<Ipv4Addr>>> = Mutex::new(None);
 
@@ -436,6 +451,57 @@ pub enum Start<'a> {
     /// `ETCD_INITIAL_CLUSTER_STATE` environment that `member add` prints (as the runbook's
     /// etcd.conf does), and no flags for them.
     Env(Vec<(String, String)>),
+}
+
+/// How a member is given its settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Command-line flags.
+    Flags,
+    /// `ETCD_*` environment variables only.
+    Env,
+    /// A `--config-file` YAML.
+    ConfigFile,
+}
+
+/// etcd's config file for flag settings: TLS settings under the transport-security maps, lists
+/// as YAML lists, booleans as `true`.
+fn config_yaml(settings: &[(String, String)]) -> String {
+    let mut top = String::new();
+    let mut client = String::new();
+    let mut peer = String::new();
+    for (k, v) in settings {
+        let value = if v.is_empty() {
+            "true".to_string()
+        } else {
+            format!("'{v}'")
+        };
+        let (section, key) = match k.as_str() {
+            "cert-file" | "key-file" | "client-cert-auth" | "trusted-ca-file" | "auto-tls" => {
+                (&mut client, k.as_str())
+            }
+            "peer-cert-file" => (&mut peer, "cert-file"),
+            "peer-key-file" => (&mut peer, "key-file"),
+            "peer-client-cert-auth" => (&mut peer, "client-cert-auth"),
+            "peer-trusted-ca-file" => (&mut peer, "trusted-ca-file"),
+            "log-outputs" => {
+                top.push_str(&format!("log-outputs: [{v}]\n"));
+                continue;
+            }
+            "heartbeat-interval" | "election-timeout" => {
+                top.push_str(&format!("{k}: {v}\n"));
+                continue;
+            }
+            _ => (&mut top, k.as_str()),
+        };
+        section.push_str(&format!("{key}: {value}\n"));
+    }
+    let indent = |s: &str| s.lines().map(|l| format!("  {l}\n")).collect::<String>();
+    format!(
+        "{top}client-transport-security:\n{}peer-transport-security:\n{}",
+        indent(&client),
+        indent(&peer)
+    )
 }
 
 /// A TLS etcd cluster on loopback.
@@ -587,6 +653,30 @@ impl Cluster {
         Cluster::start_with(root, pki, members, allocate_ports(&all), true, None)
     }
 
+    /// A cluster with no member started yet, whose members will be on `ips` (and `spare`):
+    /// start them with [`Cluster::start_member_styled`], then wait with
+    /// [`Cluster::wait_healthy`]. etcdctl and etcd-pki connect with `admin`.
+    pub fn empty(admin: &Pki, ips: &[IpAddr], spare: &[IpAddr]) -> Cluster {
+        let root = tempfile::Builder::new()
+            .prefix("etcd-pki-cluster")
+            .tempdir()
+            .unwrap();
+        let pki = admin.copy_to(&root.path().join("admin-pki"));
+        let all: Vec<IpAddr> = ips.iter().chain(spare).copied().collect();
+        let token = format!(
+            "etcd-pki-test-{}",
+            root.path().file_name().unwrap().to_string_lossy()
+        );
+        Cluster {
+            root,
+            ports: allocate_ports(&all),
+            pki,
+            token,
+            members: Vec::new(),
+            names: None,
+        }
+    }
+
     /// Like [`Cluster::start`], but returns as soon as every member answers, without the
     /// five-second settling etcd's `--strict-reconfig-check` wants (to provoke "unhealthy
     /// cluster").
@@ -667,13 +757,28 @@ impl Cluster {
         self.root.path()
     }
 
-    /// Starts one member process with its own copy of `pki`.
+    /// Starts one member process with its own copy of `pki`, configured by flags.
     pub fn start_member(
         &mut self,
         name: &str,
         ip: IpAddr,
         pki: &Pki,
         start: &Start<'_>,
+    ) -> &mut Member {
+        self.start_member_styled(name, ip, pki, start, Style::Flags, &[])
+    }
+
+    /// Starts one member process with its own copy of `pki`, configured in `style`, with
+    /// `extra` settings (`(flag, value)`; an empty value is a bare boolean flag) besides the
+    /// harness's own.
+    pub fn start_member_styled(
+        &mut self,
+        name: &str,
+        ip: IpAddr,
+        pki: &Pki,
+        start: &Start<'_>,
+        style: Style,
+        extra: &[(&str, &str)],
     ) -> &mut Member {
         let dir = self.root.path().join(name);
         assert!(
@@ -696,70 +801,77 @@ impl Cluster {
             }
             None => etcd_command(),
         };
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("ETCD_") {
+                cmd.env_remove(key);
+            }
+        }
+        let s = |p: &Path| p.to_str().unwrap().to_string();
+        let mut settings: Vec<(String, String)> = Vec::new();
         match start {
             Start::Flags {
                 initial_cluster,
                 state,
-            } => {
-                cmd.args([
-                    "--name",
-                    name,
-                    "--initial-advertise-peer-urls",
-                    &advertised_peer,
-                    "--initial-cluster",
-                    initial_cluster,
-                    "--initial-cluster-state",
-                    state,
-                ]);
-            }
+            } => settings.extend([
+                ("name".to_string(), name.to_string()),
+                (
+                    "initial-advertise-peer-urls".into(),
+                    advertised_peer.clone(),
+                ),
+                ("initial-cluster".into(), initial_cluster.to_string()),
+                ("initial-cluster-state".into(), state.to_string()),
+            ]),
             Start::Env(env) => {
                 for (k, v) in env {
                     cmd.env(k, v);
                 }
             }
         }
-        cmd.args([
-            "--data-dir",
-            dir.join("data").to_str().unwrap(),
-            "--listen-client-urls",
-            &client,
-            "--advertise-client-urls",
-            &client,
-            "--listen-peer-urls",
-            &peer,
-            "--initial-cluster-token",
-            &self.token,
-            "--client-cert-auth",
-            "--trusted-ca-file",
-            own_pki.ca.to_str().unwrap(),
-            "--cert-file",
-            own_pki.server.to_str().unwrap(),
-            "--key-file",
-            own_pki.server_key.to_str().unwrap(),
-            "--peer-client-cert-auth",
-            "--peer-trusted-ca-file",
-            own_pki.ca.to_str().unwrap(),
-            "--peer-cert-file",
-            own_pki.peer.to_str().unwrap(),
-            "--peer-key-file",
-            own_pki.peer_key.to_str().unwrap(),
-            "--heartbeat-interval",
-            "100",
-            "--election-timeout",
-            "1000",
-            "--logger",
-            "zap",
-            "--log-outputs",
-            "stderr",
-        ])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("ETCD_") && !matches!(start, Start::Env(_)) {
-                cmd.env_remove(key);
+        settings.extend([
+            ("data-dir".to_string(), s(&dir.join("data"))),
+            ("listen-client-urls".into(), client.clone()),
+            ("advertise-client-urls".into(), client.clone()),
+            ("listen-peer-urls".into(), peer.clone()),
+            ("initial-cluster-token".into(), self.token.clone()),
+            ("client-cert-auth".into(), String::new()),
+            ("trusted-ca-file".into(), s(&own_pki.ca)),
+            ("cert-file".into(), s(&own_pki.server)),
+            ("key-file".into(), s(&own_pki.server_key)),
+            ("peer-client-cert-auth".into(), String::new()),
+            ("peer-trusted-ca-file".into(), s(&own_pki.ca)),
+            ("peer-cert-file".into(), s(&own_pki.peer)),
+            ("peer-key-file".into(), s(&own_pki.peer_key)),
+            ("heartbeat-interval".into(), "100".into()),
+            ("election-timeout".into(), "1000".into()),
+            ("logger".into(), "zap".into()),
+            ("log-outputs".into(), "stderr".into()),
+        ]);
+        settings.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        match style {
+            Style::Flags => {
+                for (k, v) in &settings {
+                    if v.is_empty() {
+                        cmd.arg(format!("--{k}"));
+                    } else {
+                        cmd.args([format!("--{k}"), v.clone()]);
+                    }
+                }
+            }
+            Style::Env => {
+                for (k, v) in &settings {
+                    let var = format!("ETCD_{}", k.to_uppercase().replace('-', "_"));
+                    cmd.env(var, if v.is_empty() { "true" } else { v.as_str() });
+                }
+            }
+            Style::ConfigFile => {
+                let yaml = dir.join("etcd.conf.yml");
+                fs::write(&yaml, config_yaml(&settings)).unwrap();
+                cmd.arg("--config-file").arg(&yaml);
             }
         }
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
         die_with_parent(&mut cmd);
         let child = cmd
             .spawn()

@@ -561,3 +561,72 @@ pub fn openssl_per_member(out: &Path, members: &[(&str, std::net::IpAddr, &str)]
         .expect("run fixtures/openssl-per-member.sh");
     assert!(status.success(), "{} {args:?}", script.display());
 }
+
+/// Makes, with `openssl ca -gencrl`, a PEM CRL signed by `ca`/`ca_key` that revokes `revoked`
+/// (certificates issued by that CA), into `out`.
+pub fn openssl_crl(ca: &Path, ca_key: &Path, revoked: &[&Path], out: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("index.txt"), "").unwrap();
+    std::fs::write(d.join("crlnumber"), "01\n").unwrap();
+    std::fs::write(
+        d.join("ca.cnf"),
+        format!(
+            "[ca]\ndefault_ca = ca\n[ca]\ndatabase = {db}\ncrlnumber = {crl}\ndefault_md = sha256\ndefault_crl_days = 30\nnew_certs_dir = {dir}\ncertificate = {ca}\nprivate_key = {key}\npolicy = policy\n[policy]\n",
+            db = d.join("index.txt").display(),
+            crl = d.join("crlnumber").display(),
+            dir = d.display(),
+            ca = ca.display(),
+            key = ca_key.display(),
+        ),
+    )
+    .unwrap();
+    let cnf = d.join("ca.cnf").display().to_string();
+    for cert in revoked {
+        tool(
+            "openssl",
+            &[
+                "ca",
+                "-batch",
+                "-config",
+                &cnf,
+                "-revoke",
+                cert.to_str().unwrap(),
+            ],
+            d,
+        );
+    }
+    tool(
+        "openssl",
+        &[
+            "ca",
+            "-batch",
+            "-config",
+            &cnf,
+            "-gencrl",
+            "-out",
+            out.to_str().unwrap(),
+        ],
+        d,
+    );
+}
+
+/// The `(status, check, message)` rows of the first member in `doctor -w json`'s output.
+pub fn doctor_rows(stdout: &str) -> Vec<(String, String, String)> {
+    let json: serde_json::Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("doctor's JSON: {e}: {stdout}"));
+    json[0]["checks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    (
+                        c["status"].as_str().unwrap_or_default().to_string(),
+                        c["check"].as_str().unwrap_or_default().to_string(),
+                        c["message"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}

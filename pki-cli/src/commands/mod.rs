@@ -3,6 +3,7 @@
 
 pub(crate) mod check;
 mod config;
+mod doctor;
 pub(crate) mod endpoint;
 mod init;
 mod inspect;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::ScaleIn(args) => scale::run_in(&args),
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Config(args) => config::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
         Command::Recover(args) => recover::run(&args),
     }
 }

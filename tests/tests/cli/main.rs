@@ -7,6 +7,7 @@
 mod bad_inputs;
 mod check;
 mod crash;
+mod doctor;
 mod examples;
 mod help;
 mod init;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use etcd_pki_tests::cluster::{
-    allocate_ips, etcd_binaries, unit_command, Cluster, ListedMember, Pki, Start,
+    allocate_ips, etcd_binaries, init_kubeadm, unit_command, Cluster, ListedMember, Pki, Start,
 };
 use etcd_pki_tests::{etcd_pki, openssl_per_member, snapshot};
 
@@ -31,21 +31,6 @@ fn voters(list: &[ListedMember]) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// `init --layout kubeadm` for n0, n1, n2 on `ips` into `pki_dir`.
-fn init_kubeadm(pki_dir: &Path, ips: &[IpAddr]) {
-    let mut args = vec![
-        "init".to_string(),
-        s(pki_dir),
-        "--layout".into(),
-        "kubeadm".into(),
-    ];
-    for (i, ip) in ips.iter().enumerate() {
-        args.push("--member".into());
-        args.push(format!("n{i}={ip}"));
-    }
-    etcd_pki(&args).expect_code(0);
 }
 
 /// A cluster of n0, n1, n2 on `ips[..3]` in the kubeadm layout `init` makes in `pki_dir`, each
