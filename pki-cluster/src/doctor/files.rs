@@ -118,6 +118,25 @@ pub(crate) fn read_setting(
         }
     };
     match &config.run_as {
+        Some(run_as) if unreachable_dir(&host, run_as).is_some() => {
+            let (dir, dmeta) = unreachable_dir(&host, run_as).unwrap_or_default();
+            findings.push(fail(
+                format!(
+                    "{what}: etcd runs as {}, which cannot reach it: the directory {} is not searchable by it (owner {}:{}, mode {:04o})",
+                    run_as_text(run_as),
+                    pki_core::display_path(&dir),
+                    dmeta.0,
+                    dmeta.1,
+                    dmeta.2 & 0o7777
+                ),
+                Remedy::Advice {
+                    text: format!(
+                        "let etcd's user search {} (chmod o+x, or a group etcd is in)",
+                        pki_core::display_path(&dir)
+                    ),
+                },
+            ));
+        }
         Some(run_as) if !readable_by(&meta, run_as) => {
             findings.push(fail(
                 format!(
@@ -165,6 +184,35 @@ pub(crate) fn read_setting(
         }
     }
     Some(SettingFile { configured, bytes })
+}
+
+/// The first directory on the way to `path` that `who` may not search (no `x` for it), with
+/// its owner, group and mode.
+pub(crate) fn unreachable_dir(
+    path: &std::path::Path,
+    who: &RunAs,
+) -> Option<(PathBuf, (u32, u32, u32))> {
+    if who.uid == 0 {
+        return None;
+    }
+    let full = std::fs::canonicalize(path).ok()?;
+    let mut dirs: Vec<&std::path::Path> = full.ancestors().skip(1).collect();
+    dirs.reverse();
+    for dir in dirs {
+        let meta = std::fs::metadata(dir).ok()?;
+        let mode = meta.mode();
+        let bit = if meta.uid() == who.uid {
+            0o100
+        } else if meta.gid() == who.gid || who.groups.contains(&meta.gid()) {
+            0o010
+        } else {
+            0o001
+        };
+        if mode & bit == 0 {
+            return Some((dir.to_path_buf(), (meta.uid(), meta.gid(), mode)));
+        }
+    }
+    None
 }
 
 /// Whether a user can read a file by its mode bits (root always can).

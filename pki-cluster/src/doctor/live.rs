@@ -32,7 +32,10 @@ pub async fn diagnose_live(conn: &Connection, config: &MemberConfig) -> Vec<Find
             out.push(
                 Finding::fail(
                     CheckId::ClusterRecord,
-                    format!("the cluster could not be asked for its members: {e}"),
+                    format!(
+                        "the cluster could not be asked for its members: {}",
+                        e.to_string().replace('\n', "; ")
+                    ),
                 )
                 .remedy(Remedy::CheckMemberReachable {
                     member: config.name(),
@@ -98,6 +101,8 @@ pub async fn diagnose_live(conn: &Connection, config: &MemberConfig) -> Vec<Find
             }
         }
     }
+    // A slow member list must not leave the probes no time: they get a deadline of their own.
+    let deadline = conn.deadline();
     let probes = join_all(targets.iter().map(|(side, url)| {
         let id = match side {
             Side::Client => client_identity.as_ref(),
@@ -130,8 +135,11 @@ pub async fn diagnose_live(conn: &Connection, config: &MemberConfig) -> Vec<Find
                         format!("{}: cannot fetch the certificate it serves: {e}", url.url),
                     )
                     .about(subject)
-                    .remedy(Remedy::CheckMemberReachable {
-                        member: name.clone(),
+                    .remedy(Remedy::Advice {
+                        text: format!(
+                            "check that {name} runs and that {} is reachable from here",
+                            url.url
+                        ),
                     }),
                 );
                 continue;
@@ -189,6 +197,7 @@ pub async fn diagnose_live(conn: &Connection, config: &MemberConfig) -> Vec<Find
     }
 
     // The other members' peer certificates, as this member meets them when it dials them.
+    let deadline = conn.deadline();
     if let Some(list) = &list {
         out.extend(
             other_members(

@@ -115,6 +115,16 @@ pub fn diagnose(config: &MemberConfig, opts: &DoctorOptions) -> MemberDiagnosis 
             ),
         ));
     }
+    // The config file itself, which etcd reads as its user.
+    if config.get(crate::member_config::Key::ConfigFile).is_some() {
+        files::read_setting(
+            config,
+            crate::member_config::Key::ConfigFile,
+            &pki_core::Subject::Member(config.name()),
+            false,
+            &mut findings,
+        );
+    }
     let client = side::check_side(config, side::Side::Client, opts);
     let peer = side::check_side(config, side::Side::Peer, opts);
     findings.extend(client.findings.iter().cloned());
@@ -181,6 +191,7 @@ mod tests {
             origin: Origin::Args,
             root: "/".into(),
             cwd: None,
+            host_cwd: None,
             mounts: Vec::new(),
             run_as: None,
             version: None,
@@ -324,6 +335,131 @@ mod tests {
         assert!(
             warned.contains(&CheckId::ClientAuthentication),
             "{warned:?}"
+        );
+    }
+
+    fn statuses(d: &MemberDiagnosis, check: CheckId) -> Vec<Status> {
+        d.findings
+            .iter()
+            .filter(|f| f.check == check)
+            .map(|f| f.status)
+            .collect()
+    }
+
+    /// Review findings of the first version, each a regression test.
+    #[test]
+    fn allowed_cns_are_read_as_the_etcd_version_reads_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = pki(tmp.path());
+        let opts = DoctorOptions::default();
+        let with_version = |v: Option<&str>, cn: &str| {
+            let mut c = config(&with(n0(&dir), Key::PeerCertAllowedCn, cn));
+            c.version = v.map(str::to_string);
+            statuses(&diagnose(&c, &opts), CheckId::AllowedNames)
+        };
+        assert_eq!(with_version(Some("3.4.23"), "n0,n1"), [Status::Fail]);
+        assert_eq!(with_version(Some("3.5.16"), "n0,n1"), [Status::Pass]);
+        assert_eq!(with_version(None, "n0,n1"), [Status::Warn]);
+        assert_eq!(with_version(None, "n0"), [Status::Pass]);
+        // Empty: every peer refused from 3.5.15 on; no check before.
+        assert_eq!(with_version(Some("3.5.16"), ""), [Status::Fail]);
+        assert!(with_version(Some("3.4.23"), "").is_empty());
+    }
+
+    #[test]
+    fn an_empty_cipher_suite_list_stops_etcd() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = pki(tmp.path());
+        let d = diagnose(
+            &config(&with(n0(&dir), Key::CipherSuites, "")),
+            &DoctorOptions::default(),
+        );
+        assert_eq!(statuses(&d, CheckId::TlsSettings), [Status::Fail]);
+    }
+
+    #[test]
+    fn a_separate_peer_client_certificate_must_cover_the_members_address() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = pki(tmp.path());
+        let n1 = tmp.path().join("n1");
+        let v = with(
+            with(
+                n0(&dir),
+                Key::PeerClientCertFile,
+                n1.join("peer.crt").display().to_string(),
+            ),
+            Key::PeerClientKeyFile,
+            n1.join("peer.key").display().to_string(),
+        );
+        let d = diagnose(&config(&v), &DoctorOptions::default());
+        assert!(
+            statuses(&d, CheckId::SanVerification).contains(&Status::Fail),
+            "{:#?}",
+            d.findings
+        );
+        let own = with(
+            with(
+                n0(&dir),
+                Key::PeerClientCertFile,
+                dir.join("peer.crt").display().to_string(),
+            ),
+            Key::PeerClientKeyFile,
+            dir.join("peer.key").display().to_string(),
+        );
+        let d = diagnose(&config(&own), &DoctorOptions::default());
+        assert!(!statuses(&d, CheckId::SanVerification).contains(&Status::Fail));
+    }
+
+    #[test]
+    fn auto_tls_reports_no_client_authentication_it_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = pki(tmp.path());
+        let mut v = n0(&dir);
+        v.retain(|(k, _)| !matches!(k, Key::CertFile | Key::KeyFile));
+        v.push((Key::AutoTls, "true".into()));
+        let d = diagnose(&config(&v), &DoctorOptions::default());
+        assert!(d
+            .findings
+            .iter()
+            .all(|f| !(f.check == CheckId::ClientAuthentication
+                && f.subject == Some(pki_core::Subject::TrustedCa))));
+        assert_eq!(statuses(&d, CheckId::AutoTls), [Status::Warn]);
+    }
+
+    #[test]
+    fn directories_etcd_cannot_search_and_localhost_and_file_mounts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = pki(tmp.path());
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let mut c = config(&n0(&dir));
+        c.run_as = Some(crate::member_config::RunAs {
+            user: Some("nobody".into()),
+            uid: 65534,
+            gid: 65534,
+            groups: vec![],
+        });
+        let d = diagnose(&c, &DoctorOptions::default());
+        assert!(
+            d.findings
+                .iter()
+                .any(|f| f.check == CheckId::FileAccess && f.message.contains("not searchable")),
+            "{:#?}",
+            d.findings
+        );
+        // Advertised as localhost, listening on 127.0.0.1: the same listener.
+        let v = with(
+            with(n0(&dir), Key::AdvertiseClientUrls, "https://localhost:2379"),
+            Key::ListenClientUrls,
+            "https://127.0.0.1:2379",
+        );
+        let d = diagnose(&config(&v), &DoctorOptions::default());
+        assert!(!statuses(&d, CheckId::ListenUrls).contains(&Status::Fail));
+        // A mount of one file maps to that file.
+        let mut c = config(&n0(&dir));
+        c.mounts = vec![(PathBuf::from("/etc/pki/server.crt"), dir.join("server.crt"))];
+        assert_eq!(
+            c.host_path(Path::new("/etc/pki/server.crt")),
+            dir.join("server.crt")
         );
     }
 

@@ -104,14 +104,17 @@ impl Side {
 /// What a side's checks found, and what later checks need.
 pub(crate) struct SideResult {
     pub(crate) findings: Vec<Finding>,
-    /// The certificate served on this side (the leaf of the serving file).
+    /// The chain served on this side (the serving file's certificates, leaf first).
     pub(crate) served: Vec<Certificate>,
-    /// The certificate presented as a client on this side (the leaf).
-    pub(crate) outgoing: Option<Certificate>,
+    /// The chain presented as a client on this side (leaf first).
+    pub(crate) outgoing: Vec<Certificate>,
     /// The side's trusted CA certificates.
     pub(crate) ca: Vec<Certificate>,
     /// Whether the side's URLs use TLS.
     pub(crate) tls: bool,
+    /// Whether etcd replaces the side's TLS settings with a self-signed certificate (auto TLS
+    /// without certificate files): its CA file, client authentication and CRL are dropped.
+    pub(crate) auto: bool,
 }
 
 /// The URLs of a side's settings, parsed (unparsable ones are skipped: etcd refuses them, a
@@ -147,9 +150,10 @@ pub(crate) fn check_side(config: &MemberConfig, side: Side, opts: &DoctorOptions
     let mut result = SideResult {
         findings: Vec::new(),
         served: Vec::new(),
-        outgoing: None,
+        outgoing: Vec::new(),
         ca: Vec::new(),
         tls,
+        auto: false,
     };
     if !tls {
         findings.push(
@@ -201,6 +205,7 @@ pub(crate) fn check_side(config: &MemberConfig, side: Side, opts: &DoctorOptions
             }),
         );
         if !has_cert && !has_key {
+            result.auto = true;
             result.findings = findings;
             return result;
         }
@@ -290,14 +295,32 @@ pub(crate) fn check_side(config: &MemberConfig, side: Side, opts: &DoctorOptions
                 .map(|u| u.host.clone()),
         );
     }
-    hosts.dedup();
+    let mut unique: Vec<Host> = Vec::new();
+    for h in hosts {
+        if !unique.contains(&h) {
+            unique.push(h);
+        }
+    }
+    let hosts = unique;
     let separate_client = config
         .get(k.client_cert)
         .is_some_and(|v| !v.value.is_empty());
-    let role = match (side, separate_client) {
+    // The serving certificate needs clientAuth too when it is also what the member presents as
+    // a client and that is verified: to other members (always, for peers), or to itself through
+    // the gRPC gateway when client certificates are required.
+    let client_auth_required = config.flag(k.auth) || config.get(k.ca).is_some();
+    let serves_only = separate_client || (side == Side::Client && !client_auth_required);
+    let role = match (side, serves_only) {
         (_, true) => None,
         (Side::Client, false) => Some(Role::Server),
         (Side::Peer, false) => Some(Role::Peer),
+    };
+    // Other members verify a peer certificate with their peer CA (this member's, in a
+    // consistent cluster); a server certificate is verified by clients, with their own CA, so
+    // its chain to this member's CA file matters only when the member presents it as a client.
+    let serving_roots = match (side, separate_client) {
+        (Side::Client, true) => None,
+        _ => roots.as_ref(),
     };
     let serving = check_pair(
         config,
@@ -306,12 +329,12 @@ pub(crate) fn check_side(config: &MemberConfig, side: Side, opts: &DoctorOptions
         side.serving_subject(),
         role,
         &hosts,
-        roots.as_ref(),
+        serving_roots,
         opts,
         &mut findings,
     );
     if let Some(chain) = &serving {
-        if separate_client && !permits(&chain[0], Usage::ServerAuth) {
+        if serves_only && !permits(&chain[0], Usage::ServerAuth) {
             findings.push(
                 Finding::fail(
                     CheckId::Usage,
@@ -326,31 +349,31 @@ pub(crate) fn check_side(config: &MemberConfig, side: Side, opts: &DoctorOptions
                 }),
             );
         }
-        result.served.push(chain[0].clone());
+        result.served = chain.clone();
         if !separate_client {
-            result.outgoing = Some(chain[0].clone());
+            result.outgoing = chain.clone();
         }
     }
 
     // The certificate presented as a client (3.5's separate one).
     if separate_client {
-        let own: Vec<Host> = match side {
-            // Other members' listeners check it against the address this member dials from.
-            Side::Peer => advertise.iter().map(|u| u.host.clone()).collect(),
-            Side::Client => Vec::new(),
-        };
         if let Some(chain) = check_pair(
             config,
             k.client_cert,
             k.client_key,
             side.client_subject(),
             Some(Role::Client),
-            &own,
+            &[],
             roots.as_ref(),
             opts,
             &mut findings,
         ) {
-            result.outgoing = Some(chain[0].clone());
+            if side == Side::Peer {
+                // Other members' peer listeners check it against the address this member
+                // dials from (etcd's checkCertSAN): its own advertised peer host.
+                findings.extend(own_address(config, &chain[0], &advertise));
+            }
+            result.outgoing = chain;
         }
     } else if config
         .get(k.client_key)
@@ -447,4 +470,48 @@ fn check_pair(
             .map(|f| f.about(subject.clone())),
     );
     Some(chain)
+}
+
+/// The certificate a member presents to other members, against the address it connects from,
+/// as their peer listeners check it.
+fn own_address(config: &MemberConfig, cert: &Certificate, advertise: &[HostUrl]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for u in advertise {
+        let covered = matches!(
+            pki_core::covers(cert, &u.host),
+            pki_core::Coverage::Covered { .. }
+        );
+        out.push(if covered {
+            Finding::pass(
+                CheckId::SanVerification,
+                format!(
+                    "{} covers {}, the address this member connects to the others from",
+                    flag(Key::PeerClientCertFile),
+                    u.host
+                ),
+            )
+        } else {
+            Finding::fail(
+                CheckId::SanVerification,
+                format!(
+                    "{} does not cover {}: the other members check the certificate a peer presents against the address it connects from, and refuse it (\"does not match any of\"); {}",
+                    setting_text(config, Key::PeerClientCertFile),
+                    u.host,
+                    cert.sans().to_strings().join(", ")
+                ),
+            )
+            .remedy(Remedy::Reissue {
+                add_ips: match &u.host {
+                    Host::Ip(ip) => vec![*ip],
+                    Host::Dns(_) => vec![],
+                },
+                add_dns: match &u.host {
+                    Host::Dns(d) => vec![d.clone()],
+                    Host::Ip(_) => vec![],
+                },
+            })
+        }
+        .about(Subject::PeerClientCertificate));
+    }
+    out
 }

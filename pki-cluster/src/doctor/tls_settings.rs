@@ -112,10 +112,8 @@ pub(crate) fn check(
             )));
         }
     }
-    let names: Vec<&str> = suites
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split(',').collect())
-        .unwrap_or_default();
+    // An empty list given on the command line is [""] to etcd, an unknown suite.
+    let names: Vec<&str> = suites.map(|s| s.split(',').collect()).unwrap_or_default();
     if names.is_empty() {
         return out;
     }

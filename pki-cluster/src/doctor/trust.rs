@@ -30,12 +30,15 @@ pub(crate) fn check(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for (side, result) in [(Side::Client, client), (Side::Peer, peer)] {
-        if !result.tls {
+        // Auto TLS replaces the side's settings: no client authentication, no CRL (the auto
+        // TLS finding says so).
+        if !result.tls || result.auto {
             continue;
         }
         out.extend(authentication(config, side));
         out.extend(revocation(config, side, result, opts));
     }
+    out.extend(crl_bypass(config, client));
     if peer.tls {
         out.push(if config.flag(Key::PeerSkipClientSanVerification) {
             Finding::warn(
@@ -58,7 +61,7 @@ pub(crate) fn check(
             )
         });
     }
-    out.extend(allowed_names(config, peer.outgoing.as_ref()));
+    out.extend(allowed_names(config, peer.outgoing.first()));
     out
 }
 
@@ -163,24 +166,23 @@ fn revocation(
             return out;
         }
     };
-    let mut revoked = Vec::new();
-    for (cert, whose) in [
-        (
-            result.outgoing.as_ref(),
-            "this member's own client certificate",
-        ),
-        (
-            result.served.first(),
-            "this member's own serving certificate",
-        ),
+    // etcd checks every certificate the remote sends, intermediates included.
+    let mut revoked: Vec<(String, String)> = Vec::new();
+    for (chain, whose) in [
+        (&result.outgoing, "this member's own client certificate"),
+        (&result.served, "this member's own serving certificate"),
     ] {
-        if let Some(c) = cert {
-            if crl.revokes(c)
-                && !revoked
-                    .iter()
-                    .any(|(s, _): &(String, &str)| *s == c.serial_hex())
-            {
-                revoked.push((c.serial_hex(), whose));
+        for (i, c) in chain.iter().enumerate() {
+            if crl.revokes(c) && !revoked.iter().any(|(s, _)| *s == c.serial_hex()) {
+                let what = if i == 0 {
+                    whose.to_string()
+                } else {
+                    format!(
+                        "the intermediate {} sent with {whose}",
+                        c.common_name().unwrap_or(c.subject())
+                    )
+                };
+                revoked.push((c.serial_hex(), what));
             }
         }
     }
@@ -248,8 +250,47 @@ fn revocation(
     out
 }
 
+/// How etcd reads an allowed-CN/hostname value: 3.5.15+ splits it on commas (`StringsValue`,
+/// so `""` is the one name `""`), 3.4 and 3.5 before 3.5.15 take it as one name (`""`: no
+/// check). A config file's list is a list. `None`: not set.
+fn allowed(config: &MemberConfig, key: Key) -> Option<AllowedNames> {
+    let value = config.get(key)?;
+    let from_file = matches!(
+        value.source,
+        crate::member_config::Source::ConfigFile { .. }
+    );
+    let as_list: Vec<String> = value.value.split(',').map(str::to_string).collect();
+    let version = config
+        .version
+        .as_deref()
+        .and_then(crate::member_config::version_of);
+    Some(match (from_file, version) {
+        (true, _) => AllowedNames::Known(as_list),
+        (false, Some((5, patch))) if patch >= 15 => AllowedNames::Known(as_list),
+        (false, Some(_)) if value.value.is_empty() => return None,
+        (false, Some(_)) => AllowedNames::Known(vec![value.value.clone()]),
+        (false, None) if !value.value.contains(',') && !value.value.is_empty() => {
+            AllowedNames::Known(vec![value.value.clone()])
+        }
+        (false, None) => AllowedNames::Ambiguous {
+            list: as_list,
+            single: value.value.clone(),
+        },
+    })
+}
+
+/// An allowed-names setting as etcd will apply it.
+enum AllowedNames {
+    /// These names.
+    Known(Vec<String>),
+    /// The version is not known and it matters: a list in 3.5.15+, one name before (none when
+    /// empty).
+    Ambiguous { list: Vec<String>, single: String },
+}
+
 /// Allowed CN(s) and host name(s): not both, effective only with client certificates required,
-/// and satisfied by this member's own peer certificate (members with the same setting check it).
+/// satisfied by this member's own peer certificate (members with the same setting check it);
+/// a client-side allowed host name also applies to etcd's own gRPC gateway.
 fn allowed_names(config: &MemberConfig, own_peer: Option<&pki_core::Certificate>) -> Vec<Finding> {
     let mut out = Vec::new();
     for (cn_key, host_key, side) in [
@@ -264,13 +305,13 @@ fn allowed_names(config: &MemberConfig, own_peer: Option<&pki_core::Certificate>
             Side::Client,
         ),
     ] {
-        let cns = config.list(cn_key);
-        let hosts = config.list(host_key);
-        if cns.is_empty() && hosts.is_empty() {
+        let cns = allowed(config, cn_key);
+        let hosts = allowed(config, host_key);
+        if cns.is_none() && hosts.is_none() {
             continue;
         }
         let k = side.keys();
-        if !cns.is_empty() && !hosts.is_empty() {
+        if cns.is_some() && hosts.is_some() {
             out.push(
                 Finding::fail(
                     CheckId::AllowedNames,
@@ -286,60 +327,152 @@ fn allowed_names(config: &MemberConfig, own_peer: Option<&pki_core::Certificate>
             );
             continue;
         }
-        if !config.flag(k.auth) && config.get(k.ca).is_none_or(|v| v.value.is_empty()) {
+        let (key, names, by_cn) = match (cns, hosts) {
+            (Some(n), _) => (cn_key, n, true),
+            (None, Some(n)) => (host_key, n, false),
+            (None, None) => continue,
+        };
+        let setting = setting_text(config, key);
+        if !config.flag(k.auth) && config.get(k.ca).is_none() {
             out.push(Finding::warn(
                 CheckId::AllowedNames,
                 format!(
-                    "{}{} has no effect: no client certificate is requested without {} or {}",
-                    if cns.is_empty() {
-                        ""
-                    } else {
-                        "the allowed CN "
-                    },
-                    setting_text(config, if cns.is_empty() { host_key } else { cn_key }),
+                    "{setting} has no effect: no client certificate is requested without {} or {}",
                     flag(k.auth),
                     flag(k.ca)
                 ),
             ));
             continue;
         }
-        if side != Side::Peer {
+        if side == Side::Client {
+            if !by_cn {
+                out.push(
+                    Finding::warn(
+                        CheckId::AllowedNames,
+                        format!(
+                            "{setting}: etcd's own gRPC gateway connects to the member with its client certificate and no verified chain, so the check refuses it and the HTTP/JSON API fails (\"client certificate authentication failed\"; etcd issue #15755)"
+                        ),
+                    )
+                    .remedy(Remedy::Advice {
+                        text: "if clients use the HTTP/JSON API, drop the setting, or serve that API on another listener".into(),
+                    }),
+                );
+            }
             continue;
         }
         let Some(cert) = own_peer else { continue };
-        let ok = if cns.is_empty() {
-            hosts.iter().any(|h| {
-                Host::parse(h).is_ok_and(|h| matches!(covers(cert, &h), Coverage::Covered { .. }))
-            })
-        } else {
-            cert.common_name()
-                .is_some_and(|cn| cns.iter().any(|c| c == cn))
+        let satisfies = |list: &[String]| {
+            if by_cn {
+                cert.common_name()
+                    .is_some_and(|cn| list.iter().any(|c| c == cn))
+            } else {
+                list.iter().any(|h| {
+                    Host::parse(h)
+                        .is_ok_and(|h| matches!(covers(cert, &h), Coverage::Covered { .. }))
+                })
+            }
         };
-        let setting = setting_text(config, if cns.is_empty() { host_key } else { cn_key });
-        out.push(if ok {
-            Finding::pass(
+        let name = cert
+            .common_name()
+            .map_or_else(|| cert.subject().to_string(), |cn| format!("CN {cn}"));
+        let finding = match names {
+            AllowedNames::Known(list) if satisfies(&list) => Finding::pass(
                 CheckId::AllowedNames,
                 format!("this member's own peer certificate satisfies {setting}"),
-            )
-        } else {
-            Finding::fail(
+            ),
+            AllowedNames::Known(_) => Finding::fail(
                 CheckId::AllowedNames,
                 format!(
-                    "this member's own peer certificate ({}) does not satisfy {setting}: members with this setting refuse it (\"client certificate authentication failed\")",
-                    cert.common_name().map_or_else(|| cert.subject().to_string(), |cn| format!("CN {cn}"))
+                    "this member's own peer certificate ({name}) does not satisfy {setting}: members with this setting refuse it (\"client certificate authentication failed\")"
                 ),
             )
             .remedy(Remedy::Advice {
                 text: "issue peer certificates whose CN (or SANs) the setting allows, or correct the setting".into(),
-            })
-        }.about(Subject::PeerClientCertificate));
+            }),
+            AllowedNames::Ambiguous { list, single } => {
+                let as_list = satisfies(&list);
+                let as_one = single.is_empty() || satisfies(std::slice::from_ref(&single));
+                match (as_list, as_one) {
+                    (true, true) => Finding::pass(
+                        CheckId::AllowedNames,
+                        format!("this member's own peer certificate satisfies {setting}"),
+                    ),
+                    (false, false) => Finding::fail(
+                        CheckId::AllowedNames,
+                        format!(
+                            "this member's own peer certificate ({name}) does not satisfy {setting}, read as a list or as one name: members with this setting refuse it"
+                        ),
+                    ),
+                    _ => Finding::warn(
+                        CheckId::AllowedNames,
+                        format!(
+                            "{setting}: etcd 3.5.15 and later split it on commas, 3.4 and 3.5 before 3.5.15 take it as one name{}; this member's own peer certificate ({name}) satisfies it only {}; the etcd version is not known here",
+                            if single.is_empty() { " (empty: no check)" } else { "" },
+                            if as_list { "as a list (3.5.15+)" } else { "as one name (3.4, early 3.5)" }
+                        ),
+                    )
+                    .remedy(Remedy::Advice {
+                        text: "give one name, or make sure every member runs the etcd version the setting is written for".into(),
+                    }),
+                }
+            }
+        };
+        out.push(finding.about(Subject::PeerClientCertificate));
     }
     out
 }
 
+/// The CRL is not enforced on gRPC client listeners when `--listen-client-http-urls` is set,
+/// in etcd 3.5.8 to 3.5.31 and 3.4.25 and later (GHSA-3wh4-j44w-pg92; fixed in 3.5.32).
+fn crl_bypass(config: &MemberConfig, client: &SideResult) -> Vec<Finding> {
+    if client.auto
+        || config.get(Key::ClientCrlFile).is_none()
+        || config.get(Key::ListenClientHttpUrls).is_none()
+    {
+        return Vec::new();
+    }
+    let version = config
+        .version
+        .as_deref()
+        .and_then(crate::member_config::version_of);
+    let affected = match version {
+        Some((5, p)) => (8..32).contains(&p),
+        Some((4, p)) => p >= 25,
+        _ => true,
+    };
+    if !affected {
+        return Vec::new();
+    }
+    let text = format!(
+        "{} with {}: etcd {}does not check the CRL on the gRPC client listeners then, so revoked client certificates are accepted there (GHSA-3wh4-j44w-pg92; fixed in 3.5.32)",
+        flag(Key::ClientCrlFile),
+        flag(Key::ListenClientHttpUrls),
+        match version {
+            Some((minor, patch)) => format!("3.{minor}.{patch} "),
+            None => "3.5.8 to 3.5.31 and 3.4.25 and later ".into(),
+        }
+    );
+    let finding = if version.is_some() {
+        Finding::fail(CheckId::Revocation, text)
+    } else {
+        Finding::warn(CheckId::Revocation, text)
+    };
+    vec![finding.about(Subject::ClientCrl).remedy(Remedy::Advice {
+        text: "upgrade etcd to 3.5.32 or later, or drop --listen-client-http-urls".into(),
+    })]
+}
+
 /// Cipher suites and TLS versions.
 pub(crate) fn tls_settings(config: &MemberConfig, keys: &[pki_core::KeyAlgorithm]) -> Vec<Finding> {
-    let value = |k: Key| config.get(k).map(|v| v.value.as_str());
+    let value = |k: Key| {
+        config
+            .get(k)
+            .filter(|v| {
+                !(v.value.is_empty()
+                    && matches!(v.source, crate::member_config::Source::ConfigFile { .. }))
+            })
+            .map(|v| v.value.as_str())
+    };
     let problems = tls_settings::check(
         value(Key::CipherSuites),
         value(Key::TlsMinVersion),
@@ -363,8 +496,16 @@ pub(crate) fn tls_settings(config: &MemberConfig, keys: &[pki_core::KeyAlgorithm
             ),
         )];
     }
+    // What member_config already reports as a reason etcd would not start is not said twice.
+    let said = |m: &str| {
+        config
+            .problems
+            .iter()
+            .any(|p| p.fatal && p.message.contains(m))
+    };
     problems
         .into_iter()
+        .filter(|p| !matches!(p, TlsSettingProblem::Fatal(m) if said(m)))
         .map(|p| match p {
             TlsSettingProblem::Fatal(m) => Finding::fail(
                 CheckId::TlsSettings,

@@ -88,7 +88,10 @@ fn same_host(a: &Host, b: &Host) -> bool {
     match (a, b) {
         (Host::Ip(x), Host::Ip(y)) => pki_core::ip_equal(x, y),
         (Host::Dns(x), Host::Dns(y)) => x.eq_ignore_ascii_case(y),
-        _ => false,
+        // localhost resolves to the loopback addresses.
+        (Host::Dns(d), Host::Ip(ip)) | (Host::Ip(ip), Host::Dns(d)) => {
+            d.eq_ignore_ascii_case("localhost") && ip.is_loopback()
+        }
     }
 }
 

@@ -24,6 +24,9 @@ pub(crate) struct ExecCommand {
     pub(crate) argv: Vec<String>,
     /// The `:` prefix: no substitution.
     pub(crate) no_env_expand: bool,
+    /// The `+` or `!` (`!!`) prefix: `User=`, `Group=` and `SupplementaryGroups=` are not applied,
+    /// the command runs as root (systemd.service(5), "Command lines", the prefix table).
+    pub(crate) full_privileges: bool,
 }
 
 /// Splits an `ExecStart=` value into its commands.
@@ -37,10 +40,15 @@ pub(crate) fn parse_exec(value: &str) -> Result<Vec<ExecCommand>, String> {
         let mut program = first.as_str();
         let mut separate_argv0 = false;
         let mut no_env_expand = false;
+        let mut full_privileges = false;
         loop {
             if let Some(p) = program.strip_prefix("!!") {
+                full_privileges = true;
                 program = p;
-            } else if let Some(p) = program.strip_prefix(['-', '+', '!', '|']) {
+            } else if let Some(p) = program.strip_prefix(['+', '!']) {
+                full_privileges = true;
+                program = p;
+            } else if let Some(p) = program.strip_prefix(['-', '|']) {
                 program = p;
             } else if let Some(p) = program.strip_prefix('@') {
                 separate_argv0 = true;
@@ -84,6 +92,7 @@ pub(crate) fn parse_exec(value: &str) -> Result<Vec<ExecCommand>, String> {
             }
         }
         commands.push(ExecCommand {
+            full_privileges,
             path,
             argv,
             no_env_expand,

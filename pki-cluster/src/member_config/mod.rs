@@ -317,6 +317,10 @@ pub struct MemberConfig {
     /// The directory relative paths are relative to (the process's working directory).
     #[serde(serialize_with = "pki_core::serde_path::opt_path")]
     pub cwd: Option<PathBuf>,
+    /// The working directory as this host reaches it (`/proc/PID/cwd` for a running process),
+    /// when known: relative paths are resolved there.
+    #[serde(skip)]
+    pub host_cwd: Option<PathBuf>,
     /// Host directories that container paths are mounted from (a manifest's volumes):
     /// `(path in the container, path on the host)`, longest first.
     pub mounts: Vec<(PathBuf, PathBuf)>,
@@ -359,19 +363,29 @@ impl MemberConfig {
     /// Where a path setting is on this host: relative paths against the working directory,
     /// container paths through the mounts or the process's root.
     pub fn host_path(&self, path: &Path) -> PathBuf {
+        // A running process's working directory is reachable as /proc/PID/cwd, whatever its
+        // root or mount namespace.
+        if let (false, Some(cwd)) = (path.is_absolute(), &self.host_cwd) {
+            return cwd.join(path);
+        }
         let absolute = match (&self.cwd, path.is_absolute()) {
             (Some(cwd), false) => cwd.join(path),
             _ => path.to_path_buf(),
         };
         for (inside, outside) in &self.mounts {
             if let Ok(rest) = absolute.strip_prefix(inside) {
-                return outside.join(rest);
+                // A mount of the file itself: the host file, with no trailing slash.
+                return if rest.as_os_str().is_empty() {
+                    outside.clone()
+                } else {
+                    outside.join(rest)
+                };
             }
         }
-        match absolute.strip_prefix("/") {
-            Ok(rest) if self.root != Path::new("/") => self.root.join(rest),
-            _ => absolute,
+        if self.root == Path::new("/") {
+            return absolute;
         }
+        resolve_in_root(&self.root, &absolute)
     }
 
     /// The member's name (`default` when unset, as etcd).
@@ -387,5 +401,79 @@ pub fn parse_go_bool(text: &str) -> Option<bool> {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
         "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
         _ => None,
+    }
+}
+
+/// `path` (absolute) inside `root` as the process that has `root` sees it: each symbolic link
+/// met on the way is followed inside `root` (an absolute target starts again at `root`, `..`
+/// never leaves it), as `openat2(RESOLVE_IN_ROOT)` does; at most 40 links.
+pub(crate) fn resolve_in_root(root: &Path, path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut resolved = PathBuf::new();
+    let mut pending: Vec<std::ffi::OsString> = path
+        .components()
+        .rev()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(n.to_os_string()),
+            Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    let mut links = 0;
+    while let Some(part) = pending.pop() {
+        if part == ".." {
+            resolved.pop();
+            continue;
+        }
+        let candidate = resolved.join(&part);
+        match std::fs::read_link(root.join(&candidate)) {
+            Ok(target) if links < 40 => {
+                links += 1;
+                if target.is_absolute() {
+                    resolved = PathBuf::new();
+                }
+                pending.extend(target.components().rev().filter_map(|c| match c {
+                    Component::Normal(n) => Some(n.to_os_string()),
+                    Component::ParentDir => Some("..".into()),
+                    _ => None,
+                }));
+            }
+            _ => resolved = candidate,
+        }
+    }
+    root.join(resolved)
+}
+
+/// A version text (`3.5.16`, `v3.4.23`, `3.5.16-0`) as `(minor, patch)` of etcd 3.
+pub fn version_of(text: &str) -> Option<(u32, u32)> {
+    version::Version::parse(text).map(|v| (v.minor, v.patch))
+}
+
+#[cfg(test)]
+mod root_tests {
+    use super::*;
+
+    /// A container's absolute link points inside the container, never to the host.
+    #[test]
+    fn links_resolve_inside_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        std::fs::create_dir_all(root.join("etc/pki")).unwrap();
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        std::fs::write(root.join("data/server.crt"), "inside").unwrap();
+        std::os::unix::fs::symlink("/data/server.crt", root.join("etc/pki/link.crt")).unwrap();
+        std::os::unix::fs::symlink(
+            "../../../../../data/server.crt",
+            root.join("etc/pki/up.crt"),
+        )
+        .unwrap();
+        for link in ["/etc/pki/link.crt", "/etc/pki/up.crt"] {
+            let host = resolve_in_root(&root, Path::new(link));
+            assert_eq!(host, root.join("data/server.crt"), "{link}");
+            assert_eq!(std::fs::read_to_string(&host).unwrap(), "inside");
+        }
+        // A loop ends.
+        std::os::unix::fs::symlink("/etc/pki/loop", root.join("etc/pki/loop")).unwrap();
+        let _ = resolve_in_root(&root, Path::new("/etc/pki/loop"));
     }
 }

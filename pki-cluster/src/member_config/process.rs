@@ -101,6 +101,9 @@ pub fn from_pid(pid: u32) -> Result<MemberConfig, ConfigError> {
         None,
     );
     config.run_as = run_as;
+    if cwd.is_some() {
+        config.host_cwd = Some(base.join("cwd"));
+    }
     problems.append(&mut config.problems);
     config.problems = problems;
     Ok(config)
@@ -204,6 +207,7 @@ pub fn from_config_file(path: &Path) -> Result<MemberConfig, ConfigError> {
         },
         root: PathBuf::from("/"),
         cwd: None,
+        host_cwd: None,
         mounts: Vec::new(),
         run_as: None,
         version: None,

@@ -111,6 +111,7 @@ pub(crate) fn resolve_env(
         origin: place.origin,
         root: place.root,
         cwd: place.cwd,
+        host_cwd: None,
         mounts: place.mounts,
         run_as: None,
         version: version_text.map(str::to_string),
@@ -394,7 +395,19 @@ fn from_command_line(
             continue;
         }
         if let Some(setting) = settings.get(flag) {
-            if setting.value.is_empty() && key != Key::Name {
+            // An empty value unsets a setting, except where etcd splits it on commas into
+            // [""] (3.5.15+'s allowed CN/hostname lists, the cipher suites: `StringsValue`), or
+            // it names the member.
+            if setting.value.is_empty()
+                && !matches!(
+                    key,
+                    Key::Name
+                        | Key::CipherSuites
+                        | Key::PeerCertAllowedCn
+                        | Key::PeerCertAllowedHostname
+                        | Key::ClientCertAllowedHostname
+                )
+            {
                 continue;
             }
             if matches!(setting.source, Source::Default) {

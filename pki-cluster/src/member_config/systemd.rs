@@ -176,6 +176,7 @@ pub(crate) fn from_unit_with(
         )));
     }
     let mut found = None;
+    let mut privileged = false;
     'lines: for line in &lines {
         let expanded = problems.spec(line);
         let commands = match parse_exec(&expanded) {
@@ -197,6 +198,7 @@ pub(crate) fn from_unit_with(
             // The program run is the path; `@` only changes argv[0].
             argv[0] = command.path.clone();
             if let Some(etcd) = find_etcd(&argv, &plain_env) {
+                privileged = command.full_privileges;
                 found = Some(etcd);
                 break 'lines;
             }
@@ -288,6 +290,15 @@ pub(crate) fn from_unit_with(
                 });
             }
         }
+    }
+    if privileged {
+        // `+`/`!`: User=, Group= and SupplementaryGroups= are not applied.
+        run_as = Some(RunAs {
+            user: Some("root".into()),
+            uid: 0,
+            gid: 0,
+            groups: Vec::new(),
+        });
     }
     let mut cwd = PathBuf::from("/");
     if let Some(dir) = file

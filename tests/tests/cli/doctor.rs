@@ -351,3 +351,53 @@ fn bad_input_exits_2() {
     std::fs::write(tmp.path().join("x.yaml"), "kind: Pod\nspec: {}\n").unwrap();
     etcd_pki_in(Some(tmp.path()), ["doctor", "--manifest", "x.yaml"]).expect_code(2);
 }
+
+/// etcd checks every certificate the remote sends against the CRL: an intermediate sent with
+/// the member's certificate, revoked, gets the member refused.
+#[test]
+fn a_revoked_intermediate_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_fixtures(
+        d,
+        &[
+            "openssl/leaf-via-intermediate-chain.pem",
+            "openssl/leaf-via-intermediate.key",
+            "openssl/root-ca.crt",
+            "openssl/root-ca.key",
+            "openssl/intermediate-ca.crt",
+        ],
+    );
+    private(d);
+    etcd_pki_tests::openssl_crl(
+        &d.join("root-ca.crt"),
+        &d.join("root-ca.key"),
+        &[&d.join("intermediate-ca.crt")],
+        &d.join("peer.crl"),
+    );
+    let run = etcd_pki_in(
+        Some(d),
+        [
+            "doctor",
+            "--offline",
+            "-w",
+            "json",
+            "--",
+            "--name=m",
+            "--listen-peer-urls=https://127.0.0.1:2380",
+            "--initial-advertise-peer-urls=https://127.0.0.1:2380",
+            "--peer-cert-file=leaf-via-intermediate-chain.pem",
+            "--peer-key-file=leaf-via-intermediate.key",
+            "--peer-trusted-ca-file=root-ca.crt",
+            "--peer-client-cert-auth",
+            "--peer-crl-file=peer.crl",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let f = fails(&rows(&run.stdout));
+    assert!(
+        f.iter().any(|m| m.starts_with("peer CRL revocation")
+            && m.contains("the intermediate intermediate-ca")),
+        "{f:?}"
+    );
+}

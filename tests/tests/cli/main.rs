@@ -17,6 +17,7 @@ mod outputs;
 mod paths;
 mod reissue;
 mod renew;
+mod repo;
 mod robustness;
 mod scan;
 mod snap;
