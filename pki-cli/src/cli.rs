@@ -73,6 +73,23 @@ pub enum Command {
     /// or everything due was renewed, 1 when a renewal failed.
     #[command(verbatim_doc_comment)]
     Renew(RenewArgs),
+    /// Renew the certificates members use that are due, and prove the cluster uses them
+    ///
+    /// For each member (its directory under --members-dir, one directory shared
+    /// by all, or the members running on this host as doctor finds them): the
+    /// certificates the CA issued that expire within --expires-within (30d, or a
+    /// fraction of their lifetime: 33%) are renewed in place with the same SANs
+    /// and key, atomically with backups; --sync-cmd copies the member's files to
+    /// its host; then it proves, on the live cluster, that the member serves the
+    /// new certificate on every port (compared with the file), is healthy, that
+    /// a fresh handshake with a renewed peer certificate is accepted by every
+    /// other member, and that every member has applied what the leader had
+    /// committed. On failure or --timeout the backups are put back and the old
+    /// certificate waited for. Exit 0 when nothing was due or all was rotated and
+    /// proven, 1 when something needs a person, 3 when etcd cannot be reached.
+    /// --print-units prints a systemd service and timer that run it daily.
+    #[command(verbatim_doc_comment)]
+    Rotate(Box<RotateArgs>),
     /// Create a new PKI for a cluster: a CA and every member's certificates
     ///
     /// Layouts: cfssl (the runbook's shared ca.pem, server.pem, members.pem and
@@ -636,6 +653,53 @@ pub struct RenewArgs {
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = TableFormat::Table)]
     pub write_out: TableFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// One subdirectory per member, named after it, holding its files (any names: roles are
+    /// judged by content); or one directory every member shares. Default: the files of the etcd
+    /// members running on this host
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub members_dir: Option<PathBuf>,
+
+    /// The CA key that signs the renewed certificates
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, required_unless_present = "print_units")]
+    pub ca_key: Option<PathBuf>,
+
+    /// The CA certificate of --ca-key (default: --cacert)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Renew what expires within this window (30d, 12h) or has less than this part of its
+    /// lifetime left (33%)
+    #[arg(long, value_name = "WINDOW", default_value = "30d")]
+    pub expires_within: String,
+
+    /// A command that copies a member's directory to its host after it changed, run with sh -c;
+    /// {name}, {id}, {host} and {dir} are replaced, shell-quoted (e.g. 'rsync -a {dir}/
+    /// {host}:/etc/etcd/pki/')
+    #[arg(long, value_name = "TEMPLATE")]
+    pub sync_cmd: Option<String>,
+
+    /// How long the proof of one member may take (then its files are restored)
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_std_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Say what is due; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print a systemd service and timer that run this command daily, and exit
+    #[arg(long)]
+    pub print_units: bool,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// Layouts of `init`.

@@ -69,6 +69,7 @@ mod membership;
 pub mod node_files;
 mod preflight;
 mod probe;
+pub mod rotate;
 pub mod rules;
 mod scale_in;
 mod scale_out;

@@ -13,6 +13,7 @@ mod preflight;
 mod recover;
 mod reissue;
 mod renew;
+mod rotate;
 mod scale;
 mod scan;
 mod snapshot;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Scan(args) => scan::run(&args),
         Command::Reissue(args) => reissue::run(&args),
         Command::Renew(args) => renew::run(&args),
+        Command::Rotate(args) => rotate::run(&args),
         Command::Init(args) => init::run(&args),
         Command::Issue(args) => issue::run(&args),
         Command::Member(args) => member::run(&args),

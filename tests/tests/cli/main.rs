@@ -19,6 +19,7 @@ mod reissue;
 mod renew;
 mod repo;
 mod robustness;
+mod rotate;
 mod scan;
 mod snap;
 mod writes;

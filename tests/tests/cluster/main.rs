@@ -8,4 +8,5 @@ mod issue;
 mod membership;
 mod pki;
 mod robustness;
+mod rotate;
 mod workflow;
