@@ -20,6 +20,8 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; echo "(exit $?)"; }
 
 stop_all() {
+    # Members restarted by the CA rotation's hook have new PIDs, in their pid files.
+    for f in "$WORK"/*/pid; do [ -s "$f" ] && PIDS+=("$(cat "$f")"); done
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     for _ in $(seq 50); do
         alive=0
@@ -57,13 +59,18 @@ CLUSTER="infra0=https://127.0.0.11:$PEER,infra1=https://127.0.0.12:$PEER,infra2=
 start_member() { # name ip [env...]
     local name=$1 ip=$2; shift 2
     local dir=$WORK/$name
-    env "$@" etcd --data-dir "$dir/data" \
-        --listen-client-urls "https://$ip:$CLIENT" --advertise-client-urls "https://$ip:$CLIENT" \
-        --listen-peer-urls "https://$ip:$PEER" --initial-cluster-token etcd-pki-demo \
-        --client-cert-auth --trusted-ca-file "$dir/ca.pem" --cert-file "$dir/server.pem" --key-file "$dir/server-key.pem" \
-        --peer-client-cert-auth --peer-trusted-ca-file "$dir/ca.pem" --peer-cert-file "$dir/members.pem" --peer-key-file "$dir/members-key.pem" \
-        --logger zap --log-outputs stderr >"$dir/etcd.log" 2>&1 &
+    # The command line, kept so that the CA rotation's restart hook can start it again.
+    cat >"$dir/run.sh" <<SH
+exec env $* etcd --data-dir "$dir/data" \\
+    --listen-client-urls "https://$ip:$CLIENT" --advertise-client-urls "https://$ip:$CLIENT" \\
+    --listen-peer-urls "https://$ip:$PEER" --initial-cluster-token etcd-pki-demo \\
+    --client-cert-auth --trusted-ca-file "$dir/ca.pem" --cert-file "$dir/server.pem" --key-file "$dir/server-key.pem" \\
+    --peer-client-cert-auth --peer-trusted-ca-file "$dir/ca.pem" --peer-cert-file "$dir/members.pem" --peer-key-file "$dir/members-key.pem" \\
+    --logger zap --log-outputs stderr </dev/null >>"$dir/etcd.log" 2>&1
+SH
+    bash "$dir/run.sh" &
     PIDS+=($!)
+    echo $! >"$dir/pid"
     disown $!
 }
 
@@ -125,3 +132,36 @@ step "Offline: the fixed certificate checked by itself, and every certificate on
 show "$BIN" check --role peer --url "https://127.0.0.14:$PEER" \
     --cert "$NODE/members.pem" --key "$NODE/members-key.pem" --cacert "$ADMIN/ca.pem"
 show "$BIN" scan "$NODE"
+
+step "rotate: renew what is due in each member's files and prove the cluster serves it"
+# One directory per member: links to each node's own copy of the files.
+mkdir -p "$WORK/members"
+for i in 0 1 2; do ln -s "$WORK/infra$i" "$WORK/members/infra$i"; done
+show "$BIN" rotate --members-dir "$WORK/members" --ca-cert "$ADMIN/ca.pem" --ca-key "$ADMIN/ca-key.pem" \
+    --expires-within 100%
+
+# What `systemctl restart etcd` does on a node: stop the process (SIGTERM, then SIGKILL after
+# 10 s), start it again with the same command line, which reads the trust files anew.
+cat >"$WORK/restart.sh" <<'SH'
+#!/usr/bin/env bash
+dir=$1
+pid=$(cat "$dir/pid")
+kill -TERM "$pid" 2>/dev/null
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$pid" 2>/dev/null
+bash "$dir/run.sh" &
+echo $! >"$dir/pid"
+SH
+chmod +x "$WORK/restart.sh"
+CA_ROTATE=(--members-dir "$WORK/members" --new-ca "$WORK/new-ca/ca.pem" --new-ca-key "$WORK/new-ca/ca-key.pem"
+    --client-ca-file "$ADMIN/ca.pem" --client-cert "$ADMIN/members.pem:$ADMIN/members-key.pem"
+    --restart-cmd "$WORK/restart.sh {dir}")
+mkdir -p "$WORK/new-ca"
+
+step "ca rotate plan: every step of replacing the cluster's CA (nothing is changed)"
+show "$BIN" ca rotate plan "${CA_ROTATE[@]}"
+
+step "ca rotate apply: trust both CAs, reissue every certificate, trust only the new CA; each phase proven"
+show "$BIN" ca rotate apply "${CA_ROTATE[@]}"
+show "$BIN" ca rotate status "${CA_ROTATE[@]}"
+show "$BIN" endpoint health --cluster

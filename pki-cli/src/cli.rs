@@ -90,6 +90,8 @@ pub enum Command {
     /// --print-units prints a systemd service and timer that run it daily.
     #[command(verbatim_doc_comment)]
     Rotate(Box<RotateArgs>),
+    /// Operations on the cluster's CA
+    Ca(CaGroupArgs),
     /// Create a new PKI for a cluster: a CA and every member's certificates
     ///
     /// Layouts: cfssl (the runbook's shared ca.pem, server.pem, members.pem and
@@ -693,6 +695,145 @@ pub struct RotateArgs {
     /// Print a systemd service and timer that run this command daily, and exit
     #[arg(long)]
     pub print_units: bool,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CaGroupArgs {
+    #[command(subcommand)]
+    pub command: CaCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Replace the cluster's CA with no downtime, in three phases each proven live
+    ///
+    /// 1. Trust both: the new CA (created unless --new-ca exists) is added to
+    ///    every trust file of the members (in --members-dir) and of the clients
+    ///    (--client-ca-file); the members restart one at a time through
+    ///    --restart-cmd (etcd reads its CA files only at start), each only when
+    ///    every member is healthy and the rest keep quorum, the leader last after
+    ///    handing over leadership; each must then accept a client certificate of
+    ///    the new CA (minted for the probe) and still one of the old.
+    /// 2. Reissue: every leaf of the old CA in --members-dir, and every
+    ///    --client-cert, is reissued by the new CA with the same subject, SANs,
+    ///    usages and key (--new-keys for new ones), with backups; each member
+    ///    must serve certificates of the new CA on every port, accept a fresh
+    ///    peer handshake with them, and keep up with the leader.
+    /// 3. Trust only the new CA, once every --client-cert is the new CA's: the
+    ///    trust files hold the new CA alone (a CA key beside them becomes the new
+    ///    one), the members roll again, and each must refuse the old CA.
+    ///
+    /// plan prints every step and changes nothing; status shows each member's
+    /// phase; apply resumes where an interrupted run stopped, stops (exit 1,
+    /// nothing more changed) when a member is down or unhealthy before a restart,
+    /// and --rollback goes back from phase 1 or 2.
+    ///
+    /// Example:
+    ///
+    ///   etcd-pki ca rotate apply --members-dir /srv/etcd-pki \
+    ///       --new-ca /srv/ca-2026/ca.pem --new-ca-key /srv/ca-2026/ca-key.pem \
+    ///       --restart-cmd 'ssh {host} systemctl restart etcd' \
+    ///       --sync-cmd 'rsync -a {dir}/ {host}:/etc/etcd/pki/'
+    #[command(verbatim_doc_comment)]
+    Rotate(CaRotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaRotateArgs {
+    #[command(subcommand)]
+    pub action: CaRotateAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaRotateAction {
+    /// Print every step apply would take, with its files and restarts; change nothing
+    Plan(Box<CaRotateOptions>),
+    /// Rotate (or --rollback), resuming where an earlier run stopped
+    Apply(Box<CaRotateOptions>),
+    /// Show where each member stands, from its files and what it serves and accepts
+    Status(Box<CaRotateOptions>),
+}
+
+#[derive(Debug, Args)]
+pub struct CaRotateOptions {
+    /// One subdirectory per member, named after it, holding its files (any names: roles are
+    /// judged by content); or one directory every member shares
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub members_dir: PathBuf,
+
+    /// The new CA's certificate (created with --new-ca-key when neither exists; keep both
+    /// outside --members-dir)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub new_ca: PathBuf,
+
+    /// The new CA's key
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub new_ca_key: PathBuf,
+
+    /// Common name of a created CA (default: the old CA's, with today's date)
+    #[arg(long, value_name = "CN")]
+    pub new_ca_name: Option<String>,
+
+    /// Lifetime of a created CA in days (default: the old CA's)
+    #[arg(long, value_name = "DAYS")]
+    pub new_ca_days: Option<u32>,
+
+    /// Key algorithm of a created CA (default: the old CA's)
+    #[arg(long, value_enum, value_name = "ALGORITHM")]
+    pub algorithm: Option<AlgoArg>,
+
+    /// The old CA's certificate (default: the CA in the members' trust files that issued
+    /// their certificates)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub old_ca: Option<PathBuf>,
+
+    /// The old CA's key (default: found beside the trust files or in their backups); mints
+    /// old-CA probe certificates and is needed to roll back from phase 2
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub old_ca_key: Option<PathBuf>,
+
+    /// A client's CA file to give the bundle, then the new CA alone (etcdctl's --cacert,
+    /// kube-apiserver's --etcd-cafile); repeatable
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub client_ca_file: Vec<PathBuf>,
+
+    /// A client's certificate (CERT, or CERT:KEY to prove it accepted), reissued by the new
+    /// CA in phase 2 and checked before phase 3; repeatable
+    #[arg(long, value_name = "CERT[:KEY]")]
+    pub client_cert: Vec<String>,
+
+    /// Restarts a member, run with sh -c; {name}, {id}, {host} and {dir} are replaced,
+    /// shell-quoted (e.g. 'ssh {host} systemctl restart etcd'); apply needs it
+    #[arg(long, value_name = "TEMPLATE")]
+    pub restart_cmd: Option<String>,
+
+    /// Copies a member's directory to its host after it changed, run like --restart-cmd
+    /// (e.g. 'rsync -a {dir}/ {host}:/etc/etcd/pki/')
+    #[arg(long, value_name = "TEMPLATE")]
+    pub sync_cmd: Option<String>,
+
+    /// Reissue the leaves on new keys (default: keep each key)
+    #[arg(long)]
+    pub new_keys: bool,
+
+    /// Stop after this phase (1, 2 or 3)
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub through_phase: u8,
+
+    /// Go back from phase 1 or 2: leaves to the old CA, trust files to the old CA alone, a roll
+    #[arg(long)]
+    pub rollback: bool,
+
+    /// How long one member's restart and proof, or one hook, may take
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_std_duration)]
+    pub timeout: std::time::Duration,
 
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]

@@ -44,7 +44,7 @@ impl From<Error> for Failure {
             Error::KeyMismatch { .. } | Error::Settings(_) | Error::Write { .. } => {
                 usage(anyhow!("{}", error_text(&e)))
             }
-            Error::Member { .. } => usage(anyhow!("{}", error_text(&e))),
+            Error::Member { .. } | Error::Input(_) => usage(anyhow!("{}", error_text(&e))),
             Error::Hook(_) => Failure {
                 code: Code::Problem,
                 error: anyhow!("{}", error_text(&e)),

@@ -109,6 +109,11 @@ pub enum Error {
     #[error("{0}")]
     Settings(String),
 
+    /// The request cannot be carried out as given (a file in the wrong place, a CA that cannot
+    /// be told, a hook missing): says what to give instead.
+    #[error("{0}")]
+    Input(String),
+
     /// Writing a file (a snapshot) failed.
     #[error("cannot write {}: {cause}", pki_core::display_path(path))]
     Write {

@@ -4,7 +4,9 @@
 //! rotates an etcd cluster: membership with the certificate checks etcdctl lacks, the
 //! pre-flight check before a member is added, scale-out and scale-in as resumable operations
 //! with progress events, probes of the certificates members actually serve, snapshots and
-//! leader transfer. Built on [`pki_core`] (which judges certificates as Go and etcd do) and the
+//! leader transfer; each member's own TLS configuration checked ([`doctor`]); leaf rotation
+//! that proves the cluster serves what was renewed ([`rotate`]); and the three-phase
+//! replacement of the cluster's CA with rolling restarts through a hook ([`ca_rotation`]). Built on [`pki_core`] (which judges certificates as Go and etcd do) and the
 //! `etcd-client` crate.
 //!
 //! Nothing here prints, parses command lines or exits: results are typed reports of
@@ -59,6 +61,7 @@
 #![warn(unreachable_pub)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod ca_rotation;
 mod connection;
 pub mod doctor;
 mod error;

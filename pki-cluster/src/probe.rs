@@ -157,8 +157,32 @@ pub async fn probe(
     source: Option<IpAddr>,
     deadline: Deadline,
 ) -> Result<PeerProbe, Error> {
+    probe_asking(peer_url, identity, source, false, deadline).await
+}
+
+/// Whether the member's TLS port at `url` answers a request from a client without a
+/// certificate (`false`: it requires one, as `--client-cert-auth` and
+/// `--peer-client-cert-auth` make it).
+pub(crate) async fn answers_without_certificate(
+    url: &HostUrl,
+    deadline: Deadline,
+) -> Result<bool, Error> {
+    Ok(probe_asking(url, None, None, true, deadline)
+        .await?
+        .accepted
+        .is_ok())
+}
+
+/// [`probe`]; with `ask`, a request is sent even without an identity.
+async fn probe_asking(
+    peer_url: &HostUrl,
+    identity: Option<&Identity>,
+    source: Option<IpAddr>,
+    ask: bool,
+    deadline: Deadline,
+) -> Result<PeerProbe, Error> {
     let started = tokio::time::Instant::now();
-    match tokio::time::timeout_at(deadline, probe_inner(peer_url, identity, source)).await {
+    match tokio::time::timeout_at(deadline, probe_inner(peer_url, identity, source, ask)).await {
         Ok(r) => r,
         Err(_) => Err(Error::Timeout {
             endpoint: peer_url.url.clone(),
@@ -172,6 +196,7 @@ async fn probe_inner(
     peer_url: &HostUrl,
     identity: Option<&Identity>,
     source: Option<IpAddr>,
+    ask: bool,
 ) -> Result<PeerProbe, Error> {
     let unreachable = |cause: String| Error::Unreachable {
         endpoint: peer_url.url.clone(),
@@ -241,8 +266,8 @@ async fn probe_inner(
     let accepted = match (identity, handshake) {
         (_, Err(e)) if identity.is_none() => Err(ProbeRefusal::alert(e.to_string())),
         (_, Err(e)) => Err(ProbeRefusal::alert(describe_rejection(&e.to_string()))),
-        (None, Ok(_)) => Ok(()),
-        (Some(_), Ok(mut tls)) => {
+        (None, Ok(_)) if !ask => Ok(()),
+        (_, Ok(mut tls)) => {
             // TLS 1.3 servers judge the client certificate after the handshake: ask for /version.
             let host = match &peer_url.host {
                 Host::Ip(IpAddr::V6(v6)) => format!("[{v6}]"),

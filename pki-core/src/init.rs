@@ -238,16 +238,13 @@ pub fn init(dir: impl AsRef<Path>, req: &InitRequest) -> Result<Vec<PkiFile>> {
     let now = req.at;
     let ca_key = PrivateKey::generate(&req.algorithm)?;
     let ca_pair = key_pair(&ca_key)?;
-    let mut ca_params = params(now, Duration::days(i64::from(req.ca_days)), None)?;
-    ca_params.distinguished_name = name(&req.ca_name, Some("etcd"));
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-    ];
-    ca_params.key_identifier_method =
-        KeyIdMethod::PreSpecified(sha1_key_id(ca_pair.public_key_raw()));
+    let ca_params = ca_params(
+        &req.ca_name,
+        Some("etcd"),
+        Duration::days(i64::from(req.ca_days)),
+        now,
+        &ca_pair,
+    )?;
     let ca_not_after = ca_params.not_after;
     let ca = CertifiedIssuer::self_signed(ca_params, ca_pair).map_err(signing)?;
     let ca_cert =
@@ -482,6 +479,27 @@ fn validate(req: &InitRequest) -> Result<()> {
     Ok(())
 }
 
+/// A self-signed CA's parameters: `common_name` (and `organization`), `lifetime` from `now`
+/// (backdated), keyCertSign and cRLSign, the key identifier of `key`.
+pub(crate) fn ca_params(
+    common_name: &str,
+    organization: Option<&str>,
+    lifetime: Duration,
+    now: OffsetDateTime,
+    key: &rcgen::KeyPair,
+) -> Result<CertificateParams> {
+    let mut p = params(now, lifetime, None)?;
+    p.distinguished_name = name(common_name, organization);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    p.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+    ];
+    p.key_identifier_method = KeyIdMethod::PreSpecified(sha1_key_id(key.public_key_raw()));
+    Ok(p)
+}
+
 fn params(
     now: OffsetDateTime,
     lifetime: Duration,
@@ -515,7 +533,7 @@ fn name(cn: &str, org: Option<&str>) -> DistinguishedName {
     dn
 }
 
-fn key_pair(key: &PrivateKey) -> Result<rcgen::KeyPair> {
+pub(crate) fn key_pair(key: &PrivateKey) -> Result<rcgen::KeyPair> {
     let alg = SigningAlgorithm::for_key(key.algorithm()).ok_or_else(|| Error::UnsupportedKey {
         path: None,
         algorithm: key.algorithm().to_string(),
@@ -527,7 +545,7 @@ fn key_pair(key: &PrivateKey) -> Result<rcgen::KeyPair> {
     .map_err(signing)
 }
 
-fn pem_bytes(key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>> {
+pub(crate) fn pem_bytes(key: &PrivateKey) -> Result<Zeroizing<Vec<u8>>> {
     let pem = key.to_pem(PrivateKey::conventional_format(key.algorithm()))?;
     Ok(Zeroizing::new(pem.as_bytes().to_vec()))
 }
@@ -549,7 +567,7 @@ fn random_serial() -> Vec<u8> {
     serial
 }
 
-fn signing(e: impl std::fmt::Display) -> Error {
+pub(crate) fn signing(e: impl std::fmt::Display) -> Error {
     Error::Signing {
         reason: e.to_string(),
     }

@@ -69,16 +69,20 @@
 //!   files);
 //! - reissuing ([`reissue()`], [`reissue_file`] in place, [`CertificateAuthority`]);
 //! - a new member's certificates after an existing member's ([`issue_member`], [`write_member`]);
-//! - [`scan()`]: every certificate under directory trees, with issuer and problems.
+//! - [`scan()`]: every certificate under directory trees, with issuer and problems;
+//! - a CA rotation's pieces: a successor CA ([`new_ca`]), probe client certificates
+//!   ([`probe_certificate`]), a directory's trust bundles, leaves and CA keys ([`PkiDir`]), and
+//!   what a bundle holds after each phase ([`rebundle`]); leaves move to the new CA with
+//!   [`ReissueRequest::issued_by`].
 //!
 //! The modules themselves are private (what they offer is re-exported here) and layered: each
 //! imports only from layers below its own, so that they form a DAG. From the top:
 //!
 //! | Layer | Modules |
 //! |---|---|
-//! | 10. whole jobs | `init` (a new PKI), `renew` (due leaves under trees; a file in place), `scan`, `issue` (a new member's files after another's) |
+//! | 10. whole jobs | `init` (a new PKI), `renew` (due leaves under trees; a file in place), `scan`, `issue` (a new member's files after another's), `new_ca` (a successor CA, probe certificates) |
 //! | 9. a new member's | `issue_leaf` (one certificate after the template's), `issue_plan` (the request and what it would do) |
-//! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan), `member_siblings` (what all members' certificates share) |
+//! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan), `member_siblings` (what all members' certificates share), `pki_dir` (a directory's trust bundles, leaves and CA keys) |
 //! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs), `crl` (revocation lists as etcd reads them), `member_template` (a member's directory, by content) |
 //! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
 //! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s) |
@@ -120,8 +124,10 @@ mod member_template;
 #[cfg(test)]
 mod module_graph;
 mod name_constraints;
+mod new_ca;
 mod path_text;
 mod pem;
+mod pki_dir;
 mod reissue;
 mod renew;
 mod san;
@@ -167,8 +173,10 @@ pub use load::{
     MAX_FILE_SIZE,
 };
 pub use member_template::{member_files, CertAndKey, Encoding, MemberFiles};
+pub use new_ca::{new_ca, probe_certificate, NewCa};
 pub use path_text::{display_path, serde_path};
 pub use pem::encode as pem_encode;
+pub use pki_dir::{bundle_pem, rebundle, LeafFile, PkiDir, TrustFile};
 pub use reissue::{key_pem, plan, reissue, KeyChange, Plan, ReissueRequest, Reissued, BACKDATE};
 pub use renew::{
     reissue_file, reissue_writes, renew, CertificateFile, ReissuedFile, RenewItem, RenewOptions,

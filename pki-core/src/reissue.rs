@@ -61,6 +61,9 @@ pub struct ReissueRequest {
     pub days: Option<u32>,
     /// The instant the new validity starts from (before backdating).
     pub at: OffsetDateTime,
+    /// The CA that issued the certificate being reissued, when it is not the CA that signs the
+    /// new one: a CA rotation moves each leaf from the old CA to the new (and a rollback back).
+    pub issued_by: Option<Certificate>,
 }
 
 impl ReissueRequest {
@@ -80,6 +83,7 @@ impl ReissueRequest {
             new_key: false,
             days: None,
             at,
+            issued_by: None,
         }
     }
 
@@ -122,6 +126,13 @@ impl ReissueRequest {
     /// The instant the new validity starts from (before backdating), instead of now.
     pub fn at(mut self, at: OffsetDateTime) -> ReissueRequest {
         self.at = at;
+        self
+    }
+
+    /// Moves the certificate from `previous` (the CA that issued it) to the CA that signs the
+    /// new one; without this the signing CA must be the issuer.
+    pub fn issued_by(mut self, previous: Certificate) -> ReissueRequest {
+        self.issued_by = Some(previous);
         self
     }
 }
@@ -219,11 +230,12 @@ fn prepare(old: &Certificate, ca: &CertificateAuthority, req: &ReissueRequest) -
             subject: old.subject().to_string(),
         }));
     }
-    let pool: CertPool = std::iter::once(ca.certificate().clone()).collect();
+    let issuer = req.issued_by.as_ref().unwrap_or(ca.certificate());
+    let pool: CertPool = std::iter::once(issuer.clone()).collect();
     if let Err(e) = find_issuer(old, &pool) {
         return Err(Error::NotIssuedByCa {
             path: None,
-            ca: ca.certificate().subject().to_string(),
+            ca: issuer.subject().to_string(),
             reason: e.to_string(),
         });
     }

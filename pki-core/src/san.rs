@@ -239,7 +239,7 @@ pub(crate) fn after_template(
     })
 }
 
-fn old_san_value(old: &Certificate) -> Result<Option<Vec<u8>>> {
+pub(crate) fn old_san_value(old: &Certificate) -> Result<Option<Vec<u8>>> {
     use x509_parser::prelude::FromDer;
     let (_, x509) =
         x509_parser::certificate::X509Certificate::from_der(old.der()).map_err(|e| {

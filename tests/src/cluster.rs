@@ -401,6 +401,40 @@ pub struct Member {
     pub pki: Pki,
     ports: Ports,
     child: Option<Child>,
+    recipe: Recipe,
+}
+
+/// How a member was started, to start it again the same way.
+#[derive(Debug, Clone)]
+struct Recipe {
+    program: std::ffi::OsString,
+    args: Vec<std::ffi::OsString>,
+    envs: Vec<(std::ffi::OsString, Option<std::ffi::OsString>)>,
+}
+
+impl Recipe {
+    fn of(cmd: &Command) -> Recipe {
+        Recipe {
+            program: cmd.get_program().to_owned(),
+            args: cmd.get_args().map(ToOwned::to_owned).collect(),
+            envs: cmd
+                .get_envs()
+                .map(|(k, v)| (k.to_owned(), v.map(ToOwned::to_owned)))
+                .collect(),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args);
+        for (k, v) in &self.envs {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd
+    }
 }
 
 impl Member {
@@ -872,6 +906,7 @@ impl Cluster {
         cmd.stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        let recipe = Recipe::of(&cmd);
         die_with_parent(&mut cmd);
         let child = cmd
             .spawn()
@@ -883,6 +918,7 @@ impl Cluster {
             pki: own_pki,
             ports: self.ports,
             child: Some(child),
+            recipe,
         });
         self.members.last_mut().unwrap()
     }
@@ -991,6 +1027,7 @@ impl Cluster {
         cmd.stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        let recipe = Recipe::of(&cmd);
         die_with_parent(&mut cmd);
         let child = cmd.spawn().expect("start the member's command");
         self.members.push(Member {
@@ -1000,6 +1037,7 @@ impl Cluster {
             pki: pki.clone(),
             ports: self.ports,
             child: Some(child),
+            recipe,
         });
         self.members.last_mut().unwrap()
     }
@@ -1099,6 +1137,27 @@ impl Cluster {
         }
     }
 
+    /// Restarts a member as `systemctl restart etcd` would: stops it (SIGTERM, then SIGKILL
+    /// after a grace period), then starts it again with the same command line and environment
+    /// (its files read anew), its log appended to.
+    pub fn restart_member(&mut self, name: &str) {
+        let member = self.members.iter_mut().find(|m| m.name == name).unwrap();
+        if let Some(child) = member.child.take() {
+            stop(child);
+        }
+        let log = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(member.log())
+            .unwrap();
+        let mut cmd = member.recipe.command();
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        die_with_parent(&mut cmd);
+        member.child = Some(cmd.spawn().expect("restart the member"));
+    }
+
     /// The last lines of every member's log, for failure messages.
     pub fn logs_tail(&self) -> String {
         self.members
@@ -1140,6 +1199,45 @@ impl Drop for Cluster {
             let _ = h.join();
         }
     }
+}
+
+/// Three members n0-n2 in the kubeadm layout made by `etcd-pki init` (with `init_args` added,
+/// e.g. `--days 10`), each member with its own copy of its files (its CA key among them, as on
+/// kubeadm's etcd nodes), and a directory of links, one named after each member, to them (what
+/// `--members-dir` takes). Returns the cluster, the temporary directory (`pki/`, `members/`),
+/// and the members directory.
+pub fn kubeadm_members(init_args: &[&str]) -> (Cluster, tempfile::TempDir, PathBuf) {
+    let ips = allocate_ips(3);
+    let dir = tempfile::tempdir().unwrap();
+    let pki_dir = dir.path().join("pki");
+    let mut args = vec![
+        "init".to_string(),
+        pki_dir.display().to_string(),
+        "--layout".into(),
+        "kubeadm".into(),
+    ];
+    args.extend(init_args.iter().map(|a| a.to_string()));
+    for (i, ip) in ips.iter().enumerate() {
+        args.push("--member".into());
+        args.push(format!("n{i}={ip}"));
+    }
+    crate::etcd_pki(&args).expect_code(0);
+    let members = (0..3)
+        .map(|i| {
+            let name = format!("n{i}");
+            let pki = Pki::kubeadm_layout(&pki_dir, &name);
+            (name, ips[i], pki)
+        })
+        .collect();
+    let cluster = Cluster::start_each(&Pki::kubeadm_layout(&pki_dir, "n0"), members, &[]);
+    let links = dir.path().join("members");
+    fs::create_dir(&links).unwrap();
+    for i in 0..3 {
+        let name = format!("n{i}");
+        std::os::unix::fs::symlink(cluster.member(&name).dir.join("pki"), links.join(&name))
+            .unwrap();
+    }
+    (cluster, dir, links)
 }
 
 /// A member as `etcdctl member list` shows it.

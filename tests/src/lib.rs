@@ -528,6 +528,16 @@ impl Spawned {
         }
     }
 
+    /// What it has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Whether it has exited.
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// Kills it with SIGKILL (an interrupted run: a closed terminal, a rebooted admin host).
     pub fn kill(mut self) -> Run {
         let _ = self.child.kill();

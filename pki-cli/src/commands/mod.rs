@@ -1,6 +1,7 @@
 //! One module per command. Each `run` returns an `Outcome` or a `Failure` that carries its
 //! exit code; none of them prints errors itself.
 
+mod ca_rotate;
 pub(crate) mod check;
 mod config;
 mod doctor;
@@ -30,6 +31,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Reissue(args) => reissue::run(&args),
         Command::Renew(args) => renew::run(&args),
         Command::Rotate(args) => rotate::run(&args),
+        Command::Ca(args) => match args.command {
+            crate::cli::CaCommand::Rotate(a) => ca_rotate::run(&a),
+        },
         Command::Init(args) => init::run(&args),
         Command::Issue(args) => issue::run(&args),
         Command::Member(args) => member::run(&args),

@@ -81,7 +81,10 @@ pub fn run(args: &RotateArgs) -> Result<Outcome> {
             .due(due)
             .timeout(args.timeout)
             .dry_run(args.dry_run);
-        let sync: Option<SyncHook<'_>> = args.sync_cmd.clone().map(|t| sync_hook(t, args.timeout));
+        let sync: Option<SyncHook<'_>> = args
+            .sync_cmd
+            .clone()
+            .map(|t| template_hook(t, args.timeout));
         let mut events = Vec::new();
         let outcome = rotate(&conn, &req, sync, |e| {
             if args.write_out == ChangeFormat::Simple {
@@ -93,13 +96,12 @@ pub fn run(args: &RotateArgs) -> Result<Outcome> {
         Ok::<_, pki_cluster::Error>((outcome, events))
     })?;
     let (outcome, events) = outcome_and_events?;
-    match args.write_out {
-        ChangeFormat::Json => print_json(&json!({
-            "outcome": outcome_json(&outcome),
-            "events": events.iter().map(event_json).collect::<Vec<_>>(),
-        }))?,
-        ChangeFormat::Simple => print(&format!("{}\n", outcome_text(&outcome)))?,
-    }
+    print_outcome(
+        args.write_out,
+        outcome_json(&outcome),
+        events.iter().map(event_json).collect(),
+        &outcome_text(&outcome),
+    )?;
     match outcome {
         RotateOutcome::Failed { .. } => Err(Failure {
             code: Code::Problem,
@@ -107,6 +109,21 @@ pub fn run(args: &RotateArgs) -> Result<Outcome> {
         }),
         _ => Ok(Outcome::Ok),
     }
+}
+
+/// The end of a run whose events were printed as they came (simple) or are printed now with
+/// the outcome (JSON: `{"outcome", "events"}`).
+pub(crate) fn print_outcome(
+    format: ChangeFormat,
+    outcome: serde_json::Value,
+    events: Vec<serde_json::Value>,
+    text: &str,
+) -> Result<()> {
+    match format {
+        ChangeFormat::Json => print_json(&json!({ "outcome": outcome, "events": events }))?,
+        ChangeFormat::Simple => print(&format!("{text}\n"))?,
+    }
+    Ok(())
 }
 
 /// Whether connection flags (or `ETCDCTL_*`) were given, rather than etcdctl's defaults.
@@ -152,35 +169,52 @@ fn derived(
     Connection::new(options).ok()
 }
 
-/// `--sync-cmd`: the template with `{name}`, `{id}`, `{host}`, `{dir}` shell-quoted, run with
-/// `sh -c`, within `timeout`.
-fn sync_hook(template: String, timeout: Duration) -> SyncHook<'static> {
+/// A hook from a template (`--sync-cmd`, `--restart-cmd`): `{name}`, `{id}`, `{host}`, `{dir}`
+/// replaced shell-quoted, run with `sh -c`, within `timeout` (then killed).
+pub(crate) fn template_hook(template: String, timeout: Duration) -> SyncHook<'static> {
     Box::new(move |ctx: &SyncContext| {
+        use std::io::{Read, Seek};
+        use std::os::unix::process::CommandExt;
         let cmd = fill(&template, ctx);
+        // Its error output goes to a file, not a pipe: a process it leaves running (a daemon
+        // it starts) cannot keep this waiting for the pipe to close.
+        let mut errors = tempfile::tempfile().map_err(|e| format!("{cmd}: {e}"))?;
         let mut child = std::process::Command::new("sh")
             .arg("-c")
             .arg(&cmd)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(errors.try_clone().map_err(|e| format!("{cmd}: {e}"))?)
+            .process_group(0)
             .spawn()
             .map_err(|e| format!("{cmd}: {e}"))?;
         let started = Instant::now();
+        let said = |errors: &mut std::fs::File| {
+            let mut text = String::new();
+            let _ = errors.rewind();
+            let _ = errors.take(4096).read_to_string(&mut text);
+            text.trim().to_string()
+        };
         loop {
             match child.try_wait() {
                 Ok(Some(status)) if status.success() => return Ok(()),
                 Ok(Some(status)) => {
-                    let mut err = String::new();
-                    if let Some(mut e) = child.stderr.take() {
-                        use std::io::Read;
-                        let _ = e.read_to_string(&mut err);
-                    }
-                    return Err(format!("{cmd}: {status}: {}", err.trim()));
+                    return Err(format!("{cmd}: {status}: {}", said(&mut errors)));
                 }
                 Ok(None) if started.elapsed() > timeout => {
+                    // The whole group: `sh -c` and what it started (ssh, systemctl).
+                    if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
+                        // SAFETY: a signal to the process group this hook created.
+                        unsafe {
+                            libc::kill(-pgid, libc::SIGKILL);
+                        }
+                    }
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(format!("{cmd}: still running after {timeout:?}: stopped"));
+                    return Err(format!(
+                        "{cmd}: still running after {timeout:?}: stopped ({})",
+                        said(&mut errors)
+                    ));
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(50)),
                 Err(e) => return Err(format!("{cmd}: {e}")),
@@ -198,7 +232,7 @@ pub(crate) fn fill(template: &str, ctx: &SyncContext) -> String {
         .replace("{dir}", &shell_word(&display_path(&ctx.dir)))
 }
 
-fn event_text(e: &RotateEvent) -> String {
+pub(crate) fn event_text(e: &RotateEvent) -> String {
     match e {
         RotateEvent::NothingDue { members, checked } => format!(
             "{}: nothing due ({})",
@@ -249,7 +283,7 @@ fn event_text(e: &RotateEvent) -> String {
     }
 }
 
-fn event_json(e: &RotateEvent) -> serde_json::Value {
+pub(crate) fn event_json(e: &RotateEvent) -> serde_json::Value {
     match e {
         RotateEvent::NothingDue { members, checked } => json!({
             "event": "nothing_due", "members": members,

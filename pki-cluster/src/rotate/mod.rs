@@ -19,7 +19,7 @@
 //! Idempotent: a run with nothing due changes nothing.
 
 mod due;
-mod prove;
+pub(crate) mod prove;
 mod targets;
 
 use std::path::{Path, PathBuf};
@@ -38,6 +38,7 @@ use crate::error::Result;
 use crate::state::{member_list, MemberInfo};
 
 pub use due::Due;
+pub(crate) use targets::member_dirs;
 pub use targets::{targets_from_configs, targets_from_dir};
 
 /// Where a certificate is served.
@@ -163,6 +164,23 @@ pub struct SyncContext {
     pub dir: PathBuf,
 }
 
+impl SyncContext {
+    /// The context of member `m` whose files are in `dir`.
+    pub fn of(m: &MemberInfo, dir: &Path) -> SyncContext {
+        SyncContext {
+            name: m.name.clone(),
+            id: m.hex_id(),
+            host: m
+                .peer_urls
+                .first()
+                .and_then(|u| pki_core::HostUrl::parse(u).ok())
+                .map(|u| u.host.to_string())
+                .unwrap_or_default(),
+            dir: dir.to_path_buf(),
+        }
+    }
+}
+
 /// Copies a member's files to its host after they changed (`Err`: why it could not).
 pub type SyncHook<'a> = Box<dyn FnMut(&SyncContext) -> std::result::Result<(), String> + Send + 'a>;
 
@@ -262,27 +280,70 @@ pub enum RotateOutcome {
 pub async fn rotate(
     conn: &Connection,
     req: &RotateRequest,
-    mut sync: Option<SyncHook<'_>>,
-    mut events: impl FnMut(RotateEvent),
+    sync: Option<SyncHook<'_>>,
+    events: impl FnMut(RotateEvent),
 ) -> Result<RotateOutcome> {
     let ca = CertificateAuthority::open(&req.ca.0, &req.ca.1)?;
-    let pool: CertPool = std::iter::once(ca.certificate().clone()).collect();
+    let due = req.due;
+    let at = req.at;
+    let signing = Signing {
+        issuer: std::iter::once(ca.certificate().clone()).collect(),
+        ca: &ca,
+        request: ReissueRequest::renew(req.at),
+        due: Box::new(move |c: &Certificate| due.is_due(c, at)),
+    };
+    let mut sync = sync;
+    rotate_with(
+        conn,
+        &req.targets,
+        &signing,
+        req.timeout,
+        req.dry_run,
+        sync.as_mut(),
+        events,
+    )
+    .await
+}
+
+/// Which certificates a rotation replaces and how they are signed.
+pub(crate) struct Signing<'a> {
+    /// Signs the new certificates.
+    pub(crate) ca: &'a CertificateAuthority,
+    /// Only certificates this CA issued are looked at.
+    pub(crate) issuer: CertPool,
+    /// How each is reissued (a renewal; for a CA rotation, from the old CA to the new).
+    pub(crate) request: ReissueRequest,
+    /// Whether a certificate is due.
+    pub(crate) due: Box<dyn Fn(&Certificate) -> bool + Send + Sync + 'a>,
+}
+
+/// [`rotate`] with the choice and signing of certificates given: the proof and the undo are
+/// the same for a renewal and for moving leaves to a new CA.
+pub(crate) async fn rotate_with(
+    conn: &Connection,
+    targets: &[RotationTarget],
+    signing: &Signing<'_>,
+    timeout: Duration,
+    dry_run: bool,
+    mut sync: Option<&mut SyncHook<'_>>,
+    mut events: impl FnMut(RotateEvent),
+) -> Result<RotateOutcome> {
     let list = member_list(conn).await?;
     let mut rotated = 0;
     let mut due_total = 0;
-    for target in &req.targets {
-        // What is due, of what this CA issued.
+    for target in targets {
+        // What is due, of what the issuer issued.
         let mut due = Vec::new();
         let mut checked = Vec::new();
         for file in &target.files {
             let Some(cert) = first_certificate(&file.cert)? else {
                 continue;
             };
-            if find_issuer(&cert, &pool).is_err() {
+            if find_issuer(&cert, &signing.issuer).is_err() {
                 continue;
             }
             checked.push((file.cert.clone(), cert.not_after()));
-            if req.due.is_due(&cert, req.at) {
+            if (signing.due)(&cert) {
                 events(RotateEvent::Due {
                     file: file.cert.clone(),
                     not_after: cert.not_after(),
@@ -298,7 +359,7 @@ pub async fn rotate(
             continue;
         }
         due_total += due.len();
-        if req.dry_run {
+        if dry_run {
             continue;
         }
         let members: Vec<&MemberInfo> = target
@@ -308,31 +369,31 @@ pub async fn rotate(
             .collect();
 
         // 1. Renew, keeping the backups.
-        let mut backups: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let mut backups: Vec<Backup> = Vec::new();
         let mut renewed: Vec<(&RotationFile, Certificate, Certificate)> = Vec::new();
         for (file, old) in &due {
-            match reissue_file(
-                &file.cert,
-                file.key.as_ref(),
-                &ca,
-                &ReissueRequest::renew(req.at),
-            ) {
+            match reissue_file(&file.cert, file.key.as_ref(), signing.ca, &signing.request) {
                 Ok(done) => {
-                    let backup = done
+                    let cert_backup = done
                         .written
                         .backups
                         .iter()
                         .find(|(f, _)| same(f, &file.cert))
                         .map(|(_, b)| b.clone());
-                    if let Some(b) = &backup {
-                        backups.push((file.cert.clone(), b.clone()));
+                    for (f, b) in &done.written.backups {
+                        let secret = file.key.as_ref().is_some_and(|k| same(f, k));
+                        backups.push(Backup {
+                            file: f.clone(),
+                            backup: b.clone(),
+                            secret,
+                        });
                     }
                     let new = first_certificate(&file.cert)?.unwrap_or_else(|| old.clone());
                     events(RotateEvent::Renewed {
                         file: file.cert.clone(),
                         serial: new.serial_hex(),
                         not_after: new.not_after(),
-                        backup,
+                        backup: cert_backup,
                     });
                     renewed.push((file, old.clone(), new));
                 }
@@ -350,20 +411,14 @@ pub async fn rotate(
         rotated += renewed.len();
 
         // 2. Sync, 3. prove; 4. undo on failure.
-        let failure = match sync_all(target, &members, sync.as_mut(), &mut events) {
+        let failure = match sync_all(target, &members, sync.as_deref_mut(), &mut events) {
             Err(f) => Some(f),
             Ok(()) => {
                 let mut failure = None;
                 for m in &members {
-                    if let Err(why) = prove::prove_member(
-                        conn,
-                        m,
-                        &list.members,
-                        &renewed,
-                        req.timeout,
-                        &mut events,
-                    )
-                    .await
+                    if let Err(why) =
+                        prove::prove_member(conn, m, &list.members, &renewed, timeout, &mut events)
+                            .await
                     {
                         failure = Some((m.name.clone(), why));
                         break;
@@ -378,9 +433,9 @@ pub async fn rotate(
                 why: why.clone(),
             });
             let restored = restore(&backups, &mut events);
-            let _ = sync_all(target, &members, sync.as_mut(), &mut events);
+            let _ = sync_all(target, &members, sync.as_deref_mut(), &mut events);
             for m in &members {
-                let problem = prove::wait_served_again(conn, m, &renewed, req.timeout).await;
+                let problem = prove::wait_served_again(conn, m, &renewed, timeout).await;
                 events(RotateEvent::RestoreServed {
                     member: m.name.clone(),
                     problem,
@@ -393,11 +448,18 @@ pub async fn rotate(
             });
         }
     }
-    Ok(if req.dry_run {
+    Ok(if dry_run {
         RotateOutcome::WouldRotate { due: due_total }
     } else {
         RotateOutcome::Done { rotated }
     })
+}
+
+/// A replaced file and its backup.
+struct Backup {
+    file: PathBuf,
+    backup: PathBuf,
+    secret: bool,
 }
 
 /// Runs the sync hook for every member of the target.
@@ -411,18 +473,7 @@ fn sync_all(
         return Ok(());
     };
     for m in members {
-        let host = m
-            .peer_urls
-            .first()
-            .and_then(|u| pki_core::HostUrl::parse(u).ok())
-            .map(|u| u.host.to_string())
-            .unwrap_or_default();
-        let ctx = SyncContext {
-            name: m.name.clone(),
-            id: m.hex_id(),
-            host,
-            dir: dir.clone(),
-        };
+        let ctx = SyncContext::of(m, dir);
         hook(&ctx).map_err(|why| (m.name.clone(), format!("the sync hook failed: {why}")))?;
         events(RotateEvent::Synced {
             member: m.name.clone(),
@@ -432,28 +483,25 @@ fn sync_all(
 }
 
 /// Puts the backups back over the renewed files (a journaled write); whether it worked.
-fn restore(backups: &[(PathBuf, PathBuf)], events: &mut impl FnMut(RotateEvent)) -> bool {
+fn restore(backups: &[Backup], events: &mut impl FnMut(RotateEvent)) -> bool {
     if backups.is_empty() {
         return true;
     }
     let writes: std::result::Result<Vec<FileWrite>, pki_core::Error> = backups
         .iter()
-        .map(|(file, backup)| {
-            let bytes = read_file(backup)?;
-            let secret = file
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().contains("key"));
-            Ok(if secret {
-                FileWrite::secret(file, Zeroizing::new(bytes))
+        .map(|b| {
+            let bytes = read_file(&b.backup)?;
+            Ok(if b.secret {
+                FileWrite::secret(&b.file, Zeroizing::new(bytes))
             } else {
-                FileWrite::public(file, bytes)
+                FileWrite::public(&b.file, bytes)
             })
         })
         .collect();
     let ok = writes.and_then(|w| write_all_as("restore", &w)).is_ok();
     if ok {
         events(RotateEvent::Restored {
-            files: backups.iter().map(|(f, _)| f.clone()).collect(),
+            files: backups.iter().map(|b| b.file.clone()).collect(),
         });
     }
     ok

@@ -158,7 +158,7 @@ pub(crate) async fn prove_member(
 
 /// Every started member answers status, and applies what the leader had committed; the
 /// leader's index.
-async fn keeps_up(
+pub(crate) async fn keeps_up(
     conn: &Connection,
     all: &[MemberInfo],
     deadline: Deadline,

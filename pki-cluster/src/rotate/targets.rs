@@ -11,35 +11,42 @@ use super::{RotationFile, RotationTarget, Serves};
 use crate::member_config::{Key, MemberConfig};
 use crate::state::MemberInfo;
 
-/// The targets of a members directory: a subdirectory per member named after it, or, when no
-/// subdirectory is a member's, the directory itself shared by every member.
-pub fn targets_from_dir(
-    dir: &Path,
-    members: &[MemberInfo],
-) -> pki_core::Result<Vec<RotationTarget>> {
+/// The members' directories under `dir`: a subdirectory per member named after it, or, when no
+/// subdirectory is a member's, `dir` itself shared by every member. `(member names, directory)`.
+pub(crate) fn member_dirs(dir: &Path, members: &[MemberInfo]) -> Vec<(Vec<String>, PathBuf)> {
     let named: Vec<&MemberInfo> = members
         .iter()
         .filter(|m| !m.name.is_empty() && dir.join(&m.name).is_dir())
         .collect();
     if named.is_empty() {
-        let files = pki_core::member_files(dir)?;
-        return Ok(vec![RotationTarget {
-            members: members
+        return vec![(
+            members
                 .iter()
                 .filter(|m| !m.name.is_empty())
                 .map(|m| m.name.clone())
                 .collect(),
-            dir: Some(dir.to_path_buf()),
-            files: rotation_files(dir, &files),
-        }]);
+            dir.to_path_buf(),
+        )];
     }
     named
         .into_iter()
-        .map(|m| {
-            let sub = dir.join(&m.name);
+        .map(|m| (vec![m.name.clone()], dir.join(&m.name)))
+        .collect()
+}
+
+/// The targets of a members directory: a subdirectory per member named after it, or, when no
+/// subdirectory is a member's, the directory itself shared by every member; each file's role
+/// judged by content.
+pub fn targets_from_dir(
+    dir: &Path,
+    members: &[MemberInfo],
+) -> pki_core::Result<Vec<RotationTarget>> {
+    member_dirs(dir, members)
+        .into_iter()
+        .map(|(members, sub)| {
             let files = pki_core::member_files(&sub)?;
             Ok(RotationTarget {
-                members: vec![m.name.clone()],
+                members,
                 dir: Some(sub.clone()),
                 files: rotation_files(&sub, &files),
             })

@@ -5,6 +5,7 @@
 //! each format as insta snapshots (`snapshots/`); `help.rs` says how to review and accept a change.
 
 mod bad_inputs;
+mod ca_rotate;
 mod check;
 mod crash;
 mod doctor;

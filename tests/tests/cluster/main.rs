@@ -1,6 +1,7 @@
 //! Tests against real TLS etcd clusters started by the harness (`etcd_pki_tests::cluster`): the
 //! certificates etcd-pki makes and fixes must be the ones etcd accepts.
 
+mod ca_rotation;
 mod doctor;
 mod examples;
 mod go_oracle;

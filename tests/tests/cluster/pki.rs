@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use etcd_pki_tests::cluster::{allocate_ips, Cluster, Pki, Start};
+use etcd_pki_tests::cluster::{allocate_ips, kubeadm_members, Cluster, Pki, Start};
 use etcd_pki_tests::{env_value, etcd_pki};
 
 fn names(ips: &[IpAddr]) -> Vec<(String, IpAddr)> {
@@ -38,31 +38,8 @@ fn a_cfssl_layout_pki_made_by_init_forms_a_cluster() {
 
 #[test]
 fn a_kubeadm_layout_rsa_pki_made_by_init_forms_a_cluster() {
-    let ips = allocate_ips(3);
-    let dir = tempfile::tempdir().unwrap();
-    let pki_dir = dir.path().join("pki");
-    let mut args = vec![
-        "init".to_string(),
-        pki_dir.display().to_string(),
-        "--layout".into(),
-        "kubeadm".into(),
-        "--algo".into(),
-        "rsa-2048".into(),
-    ];
-    for (name, ip) in names(&ips) {
-        args.push("--member".into());
-        args.push(format!("{name}={ip}"));
-    }
-    etcd_pki(&args).expect_code(0);
-    // Each member gets only its own files; etcdctl uses infra0's health-check client certificate.
-    let members = names(&ips)
-        .into_iter()
-        .map(|(name, ip)| {
-            let pki = Pki::kubeadm_layout(&pki_dir, &name);
-            (name, ip, pki)
-        })
-        .collect();
-    let cluster = Cluster::start_each(&Pki::kubeadm_layout(&pki_dir, "infra0"), members, &[]);
+    // Each member gets only its own files; etcdctl uses n0's health-check client certificate.
+    let (cluster, _dir, _members) = kubeadm_members(&["--algo", "rsa-2048"]);
     assert_eq!(cluster.member_list().len(), 3);
     put_get(&cluster);
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use etcd_pki_tests::cluster::{allocate_ips, Cluster, Pki};
+use etcd_pki_tests::cluster::{kubeadm_members, Cluster};
 use etcd_pki_tests::etcd_pki;
 
 fn s(p: &Path) -> String {
@@ -25,38 +25,7 @@ fn serial(cert: &Path) -> String {
 /// n0-n2 in the kubeadm layout made by init with `days`-day certificates, each member with its
 /// own files; a members directory linking each member's name to them.
 fn cluster(days: &str) -> (Cluster, tempfile::TempDir, PathBuf) {
-    let ips = allocate_ips(3);
-    let dir = tempfile::tempdir().unwrap();
-    let pki_dir = dir.path().join("pki");
-    let mut args = vec![
-        "init".to_string(),
-        s(&pki_dir),
-        "--layout".into(),
-        "kubeadm".into(),
-        "--days".into(),
-        days.into(),
-    ];
-    for (i, ip) in ips.iter().enumerate() {
-        args.push("--member".into());
-        args.push(format!("n{i}={ip}"));
-    }
-    etcd_pki(&args).expect_code(0);
-    let members = (0..3)
-        .map(|i| {
-            let name = format!("n{i}");
-            let pki = Pki::kubeadm_layout(&pki_dir, &name);
-            (name, ips[i], pki)
-        })
-        .collect();
-    let cluster = Cluster::start_each(&Pki::kubeadm_layout(&pki_dir, "n0"), members, &[]);
-    let links = dir.path().join("members");
-    std::fs::create_dir(&links).unwrap();
-    for i in 0..3 {
-        let name = format!("n{i}");
-        std::os::unix::fs::symlink(cluster.member(&name).dir.join("pki"), links.join(&name))
-            .unwrap();
-    }
-    (cluster, dir, links)
+    kubeadm_members(&["--days", days])
 }
 
 #[test]
