@@ -416,7 +416,10 @@ async fn move_leaves(
     // The clients' certificates.
     for client in &survey.client_certs {
         // As it is now: a listed client certificate may be a member's file reissued above.
-        let Some(cert) = pki_core::load_certificates(&client.path)?.into_iter().next() else {
+        let Some(cert) = pki_core::load_certificates(&client.path)?
+            .into_iter()
+            .next()
+        else {
             continue;
         };
         if !issued(&cert, from) {
