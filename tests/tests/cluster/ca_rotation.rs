@@ -230,7 +230,7 @@ fn start_writer(cluster: &Cluster) -> Writer {
             log.attempts.push((start, Instant::now(), ok));
             if ok {
                 log.acked.push((key.clone(), value.clone()));
-                if i % 5 == 0 {
+                if i.is_multiple_of(5) {
                     let got = run(&["get", &key, "--print-value-only"]);
                     let text = String::from_utf8_lossy(&got.stdout).trim().to_string();
                     if got.status.success() && text != value {

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use etcd_pki_tests::cluster::{kubeadm_members, Cluster};
-use etcd_pki_tests::etcd_pki;
 
 fn s(p: &Path) -> String {
     p.display().to_string()
