@@ -253,8 +253,11 @@ pub struct PreflightArgs {
     pub voter: bool,
 
     /// Output format
-    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
-    pub write_out: Format,
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ReportFormat::Simple)]
+    pub write_out: ReportFormat,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -979,8 +982,11 @@ pub struct DoctorArgs {
     pub offline: bool,
 
     /// Output format
-    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
-    pub write_out: Format,
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ReportFormat::Simple)]
+    pub write_out: ReportFormat,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 
     /// etcd's own flags, after --, to check as given (e.g. -- --cert-file=... --key-file=...)
     #[arg(last = true, value_name = "ETCD-FLAGS", allow_hyphen_values = true)]
@@ -999,6 +1005,40 @@ pub enum Format {
     Table,
     /// JSON, for machines (field names are documented in docs/json.md)
     Json,
+}
+
+/// Output formats of commands that judge certificates or a cluster: also Prometheus metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Plain lines, for people
+    Simple,
+    /// A bordered table, as etcdctl draws them
+    Table,
+    /// JSON, for machines (field names are documented in docs/json.md)
+    Json,
+    /// Prometheus text format, for node_exporter's textfile collector (series in docs/metrics.md)
+    Prometheus,
+}
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// A bordered table, as etcdctl draws them
+    Table,
+    /// JSON, for machines (field names are documented in docs/json.md)
+    Json,
+    /// Prometheus text format, for node_exporter's textfile collector (series in docs/metrics.md)
+    Prometheus,
+}
+
+/// Where `-w prometheus` writes.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// With -w prometheus: replace FILE with the metrics (written beside it, then renamed, as
+    /// node_exporter's textfile collector requires) instead of printing them; a failed run
+    /// still replaces it, with etcd_pki_run_success 0
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub textfile: Option<PathBuf>,
 }
 
 /// Output formats of commands that print one row per item.
@@ -1060,8 +1100,11 @@ pub struct CheckArgs {
     pub at: Option<OffsetDateTime>,
 
     /// Output format
-    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
-    pub write_out: Format,
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ReportFormat::Simple)]
+    pub write_out: ReportFormat,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -1085,8 +1128,11 @@ pub struct ScanArgs {
     pub verify: bool,
 
     /// Output format
-    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = TableFormat::Table)]
-    pub write_out: TableFormat,
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ScanFormat::Table)]
+    pub write_out: ScanFormat,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 /// The roles of `--role`.

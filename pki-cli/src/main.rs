@@ -13,6 +13,7 @@ mod connection;
 mod errors;
 mod exec;
 mod exit;
+mod metrics;
 mod output;
 mod render;
 mod unfinished;

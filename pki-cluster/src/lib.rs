@@ -90,7 +90,9 @@ pub use membership::{
     LEARNER_SETTLE, SETTLE,
 };
 pub use node_files::{NodeSettings, PkiNames};
-pub use preflight::{preflight, PreflightReport, PreflightRequest};
+pub use preflight::{
+    preflight, ClusterFigures, PreflightReport, PreflightRequest, ServedCertificate,
+};
 pub use probe::{probe, Identity, PeerProbe, ProbeRefusal};
 pub use scale_in::{scale_in, ScaleInEvent, ScaleInOutcome, ScaleInRequest};
 pub use scale_out::{

@@ -78,6 +78,38 @@ pub struct PreflightReport {
     pub findings: Vec<Finding>,
     /// The address the live handshake came from, when it was the new member's own.
     pub source: Option<IpAddr>,
+    /// The cluster's voting figures as the member list and health showed them.
+    pub cluster: ClusterFigures,
+    /// What each started member with an https peer URL served there.
+    pub served: Vec<ServedCertificate>,
+}
+
+/// A cluster's voting figures, for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClusterFigures {
+    /// Voting members.
+    pub voters: usize,
+    /// Voting members that answered healthy.
+    pub healthy_voters: usize,
+    /// Learners.
+    pub learners: usize,
+    /// Votes needed for quorum.
+    pub quorum: usize,
+    /// Voting members that may fail with quorum kept (negative: quorum is already lost).
+    pub fault_tolerance: i64,
+}
+
+/// The certificate a member served on a port.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServedCertificate {
+    /// The member.
+    pub member: String,
+    /// The URL probed.
+    pub url: String,
+    /// The leaf it served; `None` when the port could not be reached or sent none.
+    pub leaf: Option<Certificate>,
 }
 
 impl PreflightReport {
@@ -133,6 +165,28 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
     );
     let views: Vec<MemberView> = others.iter().map(|m| state.view(m)).collect();
 
+    let voters = views.iter().filter(|v| !v.is_learner).count();
+    let healthy_voters = views.iter().filter(|v| !v.is_learner && v.healthy).count();
+    let cluster = ClusterFigures {
+        voters,
+        healthy_voters,
+        learners: views.len() - voters,
+        quorum: quorum(voters),
+        fault_tolerance: tolerance(voters, healthy_voters),
+    };
+    let served_leaves = targets
+        .iter()
+        .zip(&probes)
+        .map(|((member, url), p)| ServedCertificate {
+            member: member.clone(),
+            url: url.url.clone(),
+            leaf: p
+                .as_ref()
+                .ok()
+                .and_then(|p| p.served.first())
+                .and_then(|der| Certificate::from_der(der.clone()).ok()),
+        })
+        .collect();
     let mut findings = vec![quorum_now(&views)];
     findings.extend(check_add(
         &views,
@@ -165,7 +219,12 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
             &req.urls.peer,
         ));
     }
-    Ok(PreflightReport { findings, source })
+    Ok(PreflightReport {
+        findings,
+        source,
+        cluster,
+        served: served_leaves,
+    })
 }
 
 fn quorum_now(views: &[MemberView]) -> Finding {

@@ -85,9 +85,9 @@
 //! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan), `member_siblings` (what all members' certificates share), `pki_dir` (a directory's trust bundles, leaves and CA keys) |
 //! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs), `crl` (revocation lists as etcd reads them), `member_template` (a member's directory, by content) |
 //! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
-//! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s) |
+//! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s), `name_fields` (monitoring labels) |
 //! | 5. the certificate | `cert` (parsed, and refused where Go's `ParseCertificate` refuses) |
-//! | 4. keys, writes, walks | `key`, `write` (journaled), `walk` (the directory walk of a scan) |
+//! | 4. keys, writes, walks | `key`, `write` (journaled), `generated_file` (metrics files, replaced whole), `walk` (the directory walk of a scan) |
 //! | 3. PEM, hosts, journal | `pem` (framing, encoding), `host`, `journal` (unfinished writes) |
 //! | 2. errors and paths | `error`, `files` (what a path is; these two still import each other) |
 //! | 1. vocabulary | `ext_key_usage`, `signature_algorithm` (Go's names), `dns_name` (syntax) |
@@ -110,6 +110,7 @@ mod error;
 mod ext_key_usage;
 mod files;
 mod finding;
+mod generated_file;
 mod host;
 mod init;
 mod issue;
@@ -124,6 +125,7 @@ mod member_template;
 #[cfg(test)]
 mod module_graph;
 mod name_constraints;
+mod name_fields;
 mod new_ca;
 mod path_text;
 mod pem;
@@ -155,6 +157,7 @@ pub use error::{Error, Found, MemberProblem, RequestProblem, Result, SharedCerti
 pub use ext_key_usage::ExtKeyUsage;
 pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
 pub use finding::{worst, CheckId, Finding, Remedy, Status, Subject};
+pub use generated_file::GeneratedFile;
 pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
 pub use issue::{
@@ -173,6 +176,7 @@ pub use load::{
     MAX_FILE_SIZE,
 };
 pub use member_template::{member_files, CertAndKey, Encoding, MemberFiles};
+pub use name_fields::NameFields;
 pub use new_ca::{new_ca, probe_certificate, NewCa};
 pub use path_text::{display_path, serde_path};
 pub use pem::encode as pem_encode;

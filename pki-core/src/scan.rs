@@ -24,6 +24,7 @@ use crate::error::{Error, Found};
 use crate::issuer_match::{identify_issuer, identify_leaf_issuer, Leaf};
 use crate::key::{PrivateKey, PublicKeyData};
 use crate::load::{parse_contents, read_file};
+use crate::name_fields::NameFields;
 use crate::path_text::display_path;
 use crate::time_fmt::rfc3339;
 use crate::verify::{display_name, may_issue, CertPool};
@@ -125,6 +126,21 @@ pub enum Problem {
     },
 }
 
+impl Problem {
+    /// The kind of problem, as JSON tags it (`expired`, `not_yet_valid`, `expires_soon`,
+    /// `not_chained`, `key_mismatch`, `bad_key`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::Expired { .. } => "expired",
+            Problem::NotYetValid { .. } => "not_yet_valid",
+            Problem::ExpiresSoon { .. } => "expires_soon",
+            Problem::NotChained { .. } => "not_chained",
+            Problem::KeyMismatch { .. } => "key_mismatch",
+            Problem::BadKey { .. } => "bad_key",
+        }
+    }
+}
+
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -190,6 +206,17 @@ pub struct ScannedCertificate {
     pub common_name: Option<String>,
     /// Whether it is a CA.
     pub is_ca: bool,
+    /// The serial number in decimal.
+    pub serial_number: String,
+    /// The subject's attributes, as monitoring labels them (not in JSON: `subject` has them).
+    #[serde(skip)]
+    pub subject_fields: NameFields,
+    /// The issuer's attributes, as monitoring labels them (not in JSON).
+    #[serde(skip)]
+    pub issuer_fields: NameFields,
+    /// notBefore (RFC 3339 in JSON).
+    #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
+    pub not_before: OffsetDateTime,
     /// notAfter (RFC 3339 in JSON).
     #[serde(serialize_with = "crate::time_fmt::serde_time::rfc3339")]
     pub not_after: OffsetDateTime,
@@ -393,6 +420,10 @@ fn pending(path: &Path, index: usize, cert: Certificate, opts: &ScanOptions) -> 
         subject: cert.subject().to_string(),
         common_name: cert.common_name().map(str::to_string),
         is_ca: cert.is_ca(),
+        serial_number: cert.serial_decimal(),
+        subject_fields: cert.subject_fields(),
+        issuer_fields: cert.issuer_fields(),
+        not_before: cert.not_before(),
         not_after: cert.not_after(),
         residual: left,
         issuer: Issuer::NotFound,

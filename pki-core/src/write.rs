@@ -387,7 +387,7 @@ impl Drop for AtomicFile {
 
 /// The file a path leads to: through a symbolic link, or the path itself in its directory's
 /// canonical form (so that two spellings of one file compare equal).
-fn real_target(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn real_target(path: &Path) -> io::Result<PathBuf> {
     match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path),
         _ => {
@@ -399,7 +399,7 @@ fn real_target(path: &Path) -> io::Result<PathBuf> {
     }
 }
 
-fn temp_path(target: &Path, purpose: &str) -> PathBuf {
+pub(crate) fn temp_path(target: &Path, purpose: &str) -> PathBuf {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -411,7 +411,7 @@ fn temp_path(target: &Path, purpose: &str) -> PathBuf {
 
 /// Creates a new file, 0600 (a temporary key must never be readable by others, even while
 /// it is written).
-fn create_private(path: &Path) -> io::Result<fs::File> {
+pub(crate) fn create_private(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

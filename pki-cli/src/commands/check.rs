@@ -10,8 +10,9 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
-use crate::cli::{CheckArgs, Format};
+use crate::cli::{CheckArgs, ReportFormat};
 use crate::exit::{Failure, Outcome, Result};
+use crate::metrics::{self, certificates, exposition::Metrics, findings};
 use crate::output::{print, print_json, Table};
 use crate::render::{fix_command, FixFiles};
 use crate::unfinished::report_unfinished;
@@ -100,7 +101,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         .collect();
 
     match args.write_out {
-        Format::Json => {
+        ReportFormat::Json => {
             let out = CheckJson {
                 certificate: &args.cert,
                 subject: chain[0].subject().to_string(),
@@ -119,8 +120,31 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
             };
             print_json(&out)?;
         }
-        Format::Simple => print(&simple(args, &chain[0], input.role, &report, &fixes))?,
-        Format::Table => {
+        ReportFormat::Simple => print(&simple(args, &chain[0], input.role, &report, &fixes))?,
+        ReportFormat::Prometheus => {
+            let at = input.at;
+            let role = input.role.map(|r| r.to_string()).unwrap_or_default();
+            let mut m = Metrics::new();
+            findings::add(
+                &mut m,
+                findings::Context {
+                    command: "check",
+                    member: "",
+                    role: &role,
+                    file: Some(&display_path(&args.cert)),
+                },
+                &report.findings,
+            );
+            metrics::emit("check", args.metrics.textfile.as_deref(), |out| {
+                certificates::write_families(out, at, || {
+                    chain
+                        .iter()
+                        .map(|c| certificates::CertSeries::of(&args.cert, c))
+                })?;
+                m.write(out)
+            })?;
+        }
+        ReportFormat::Table => {
             let mut table = Table::new(["STATUS", "CHECK", "TARGET", "DETAIL", "FIX"]);
             for (finding, fix) in report.findings.iter().zip(&fixes) {
                 table.row([

@@ -11,9 +11,10 @@ use pki_cluster::{ConnectOptions, Connection};
 use pki_core::{display_path, CheckId, Finding, Status};
 use serde::Serialize;
 
-use crate::cli::{ConnectionArgs, DoctorArgs, Format};
+use crate::cli::{ConnectionArgs, DoctorArgs, ReportFormat};
 use crate::connection::{block_on, connect};
 use crate::exit::{usage, Code, Failure, Outcome, Result};
+use crate::metrics::{self, certificates, exposition::Metrics, findings};
 use crate::output::{print, print_json, Table};
 use crate::render::{rows, rows_text, summary, FixContext, FixFiles, Row};
 
@@ -180,7 +181,7 @@ fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {
         .map(|d| rows(&d.findings, &fix_context_paths(&d.config).context()))
         .collect();
     match args.write_out {
-        Format::Json => {
+        ReportFormat::Json => {
             let out: Vec<MemberJson> = diagnoses
                 .iter()
                 .zip(&member_rows)
@@ -193,7 +194,33 @@ fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {
                 .collect();
             print_json(&out)?;
         }
-        Format::Table => {
+        ReportFormat::Prometheus => {
+            let mut m = Metrics::new();
+            for d in diagnoses {
+                let name = d.config.name();
+                findings::add(
+                    &mut m,
+                    findings::Context {
+                        command: "doctor",
+                        member: &name,
+                        role: "",
+                        file: None,
+                    },
+                    &d.findings,
+                );
+            }
+            let certs = member_certificates(diagnoses);
+            let at = time::OffsetDateTime::now_utc();
+            metrics::emit("doctor", args.metrics.textfile.as_deref(), |out| {
+                certificates::write_families(out, at, || {
+                    certs
+                        .iter()
+                        .map(|(path, c)| certificates::CertSeries::of(path, c))
+                })?;
+                m.write(out)
+            })?;
+        }
+        ReportFormat::Table => {
             let mut table = Table::new(["MEMBER", "STATUS", "CHECK", "EVIDENCE", "FIX"]);
             for (d, rs) in diagnoses.iter().zip(&member_rows) {
                 for r in rs {
@@ -208,7 +235,7 @@ fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {
             }
             print(&table.render())?;
         }
-        Format::Simple => {
+        ReportFormat::Simple => {
             let mut text = String::new();
             for (d, rs) in diagnoses.iter().zip(&member_rows) {
                 text.push_str(&header(&d.config));
@@ -228,6 +255,37 @@ fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every certificate in the members' certificate and trusted-CA files, as this host sees them,
+/// each file once (files that cannot be read are findings already).
+fn member_certificates(diagnoses: &[MemberDiagnosis]) -> Vec<(PathBuf, pki_core::Certificate)> {
+    let keys = [
+        Key::CertFile,
+        Key::ClientCertFile,
+        Key::TrustedCaFile,
+        Key::PeerCertFile,
+        Key::PeerClientCertFile,
+        Key::PeerTrustedCaFile,
+    ];
+    let mut out = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for d in diagnoses {
+        for key in keys {
+            let Some(value) = d.config.get(key).filter(|v| !v.value.is_empty()) else {
+                continue;
+            };
+            let path = d.config.host_path(Path::new(&value.value));
+            if files.contains(&path) {
+                continue;
+            }
+            if let Ok(certs) = pki_core::load_certificates(&path) {
+                out.extend(certs.into_iter().map(|c| (path.clone(), c)));
+            }
+            files.push(path);
+        }
+    }
+    out
 }
 
 /// `member infra0 (process 1234, etcd 3.5.16)`.

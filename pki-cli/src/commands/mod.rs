@@ -19,15 +19,26 @@ mod scale;
 mod scan;
 mod snapshot;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ReportFormat, ScanFormat};
 use crate::exit::{Outcome, Result};
+use crate::metrics;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Inspect(args) => inspect::run(&args),
-        Command::Check(args) => check::run(&args),
-        Command::Scan(args) => scan::run(&args),
+        Command::Check(args) => metrics::guard(
+            "check",
+            args.write_out == ReportFormat::Prometheus,
+            &args.metrics,
+            || check::run(&args),
+        ),
+        Command::Scan(args) => metrics::guard(
+            "scan",
+            args.write_out == ScanFormat::Prometheus,
+            &args.metrics,
+            || scan::run(&args),
+        ),
         Command::Reissue(args) => reissue::run(&args),
         Command::Renew(args) => renew::run(&args),
         Command::Rotate(args) => rotate::run(&args),
@@ -38,12 +49,22 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Issue(args) => issue::run(&args),
         Command::Member(args) => member::run(&args),
         Command::Endpoint(args) => endpoint::run(&args),
-        Command::Preflight(args) => preflight::run(&args),
+        Command::Preflight(args) => metrics::guard(
+            "preflight",
+            args.write_out == ReportFormat::Prometheus,
+            &args.metrics,
+            || preflight::run(&args),
+        ),
         Command::ScaleOut(args) => scale::run_out(&args),
         Command::ScaleIn(args) => scale::run_in(&args),
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Config(args) => config::run(&args),
-        Command::Doctor(args) => doctor::run(&args),
+        Command::Doctor(args) => metrics::guard(
+            "doctor",
+            args.write_out == ReportFormat::Prometheus,
+            &args.metrics,
+            || doctor::run(&args),
+        ),
         Command::Recover(args) => recover::run(&args),
     }
 }

@@ -6,9 +6,10 @@ use pki_cluster::{MemberUrls, NewMemberFiles, PreflightRequest};
 use pki_core::Status;
 use serde::Serialize;
 
-use crate::cli::{ConnectionArgs, Format, NewMemberArgs, PreflightArgs};
+use crate::cli::{ConnectionArgs, NewMemberArgs, PreflightArgs, ReportFormat};
 use crate::connection::{block_on, connect};
 use crate::exit::{Outcome, Result};
+use crate::metrics::{self, exposition::Keep, exposition::Metrics, findings};
 use crate::output::{print, print_json, Table};
 use crate::render::{rows, rows_text, summary, FixContext, FixFiles, Row};
 
@@ -29,12 +30,18 @@ pub fn run(args: &PreflightArgs) -> Result<Outcome> {
     );
     let status = report.status();
     match args.write_out {
-        Format::Json => print_json(&PreflightJson {
+        ReportFormat::Json => print_json(&PreflightJson {
             name: &args.member.name,
             status,
             checks: &rows,
         })?,
-        Format::Table => {
+        ReportFormat::Prometheus => {
+            let m = report_metrics(&args.member.name, &report);
+            metrics::emit("preflight", args.metrics.textfile.as_deref(), |out| {
+                m.write(out)
+            })?;
+        }
+        ReportFormat::Table => {
             let mut table = Table::new(["STATUS", "CHECK", "EVIDENCE", "FIX"]);
             for r in &rows {
                 table.row([
@@ -46,7 +53,7 @@ pub fn run(args: &PreflightArgs) -> Result<Outcome> {
             }
             print(&table.render())?;
         }
-        Format::Simple => print(&format!(
+        ReportFormat::Simple => print(&format!(
             "preflight for {} ({}):\n{}{}\n",
             args.member.name,
             args.member.peer_urls.join(","),
@@ -59,6 +66,83 @@ pub fn run(args: &PreflightArgs) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// The cluster's figures, what each member serves, whether the new member may be added, and the
+/// findings' series.
+fn report_metrics(name: &str, report: &pki_cluster::PreflightReport) -> Metrics {
+    let mut m = Metrics::new();
+    let c = &report.cluster;
+    let figures: [((&'static str, &'static str), f64); 5] = [
+        (
+            ("etcd_pki_cluster_voters", "Voting members of the cluster"),
+            c.voters as f64,
+        ),
+        (
+            (
+                "etcd_pki_cluster_healthy_voters",
+                "Voting members that answered healthy",
+            ),
+            c.healthy_voters as f64,
+        ),
+        (
+            (
+                "etcd_pki_cluster_learners",
+                "Learner members of the cluster",
+            ),
+            c.learners as f64,
+        ),
+        (
+            (
+                "etcd_pki_cluster_quorum",
+                "Votes the cluster needs for quorum",
+            ),
+            c.quorum as f64,
+        ),
+        (
+            (
+                "etcd_pki_cluster_fault_tolerance",
+                "Voting members that may fail with quorum kept (negative: quorum is lost)",
+            ),
+            c.fault_tolerance as f64,
+        ),
+    ];
+    for (family, value) in figures {
+        m.set(family, Keep::Lowest, Vec::new(), value);
+    }
+    for s in &report.served {
+        if let Some(leaf) = &s.leaf {
+            m.set(
+                (
+                    "etcd_pki_served_cert_not_after",
+                    "Unix timestamp of the NotAfter of the certificate a member serves on a port",
+                ),
+                Keep::Lowest,
+                vec![("member", s.member.clone()), ("url", s.url.clone())],
+                leaf.not_after().unix_timestamp() as f64,
+            );
+        }
+    }
+    m.set(
+        (
+            "etcd_pki_preflight_ready",
+            "1 if the new member may be added (no pre-flight check failed), 0 if not",
+        ),
+        Keep::Lowest,
+        vec![("member", name.to_string())],
+        f64::from(u8::from(report.passed())),
+    );
+    findings::add(
+        &mut m,
+        findings::Context {
+            command: "preflight",
+            member: name,
+            role: "",
+            file: None,
+        },
+        &report.findings,
+    );
+    m
 }
 
 /// The library's request from the new member's flags: its peer certificate is --peer-cert,

@@ -2,8 +2,9 @@
 
 use pki_core::{display_path, rfc3339, scan, short_duration, Issuer, ScanOptions};
 
-use crate::cli::{ScanArgs, TableFormat};
+use crate::cli::{ScanArgs, ScanFormat};
 use crate::exit::{Outcome, Result};
+use crate::metrics::{self, certificates};
 use crate::output::{or_dash, print, print_json, Table};
 use crate::unfinished::report_interrupted;
 
@@ -14,10 +15,20 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     if let Some(at) = args.at {
         opts = opts.at(at);
     }
+    let at = opts.at;
     let report = scan(&args.dirs, &opts)?;
     match args.write_out {
-        TableFormat::Json => print_json(&report)?,
-        TableFormat::Table => {
+        ScanFormat::Json => print_json(&report)?,
+        ScanFormat::Prometheus => metrics::emit("scan", args.metrics.textfile.as_deref(), |out| {
+            certificates::write_families(out, at, || {
+                report
+                    .certificates
+                    .iter()
+                    .map(certificates::CertSeries::of_scanned)
+            })?;
+            scan_figures(out, &report)
+        })?,
+        ScanFormat::Table => {
             let mut table = Table::new([
                 "CERTIFICATE",
                 "SUBJECT",
@@ -98,4 +109,63 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     } else {
         Outcome::Ok
     })
+}
+
+/// The scan's own figures: per certificate its problems (`etcd_pki_cert_problem`, by kind), and
+/// counts of certificates, damaged and skipped files, and interrupted writes.
+fn scan_figures(
+    out: &mut dyn std::io::Write,
+    report: &pki_core::ScanReport,
+) -> std::io::Result<()> {
+    use metrics::exposition::{write_header, write_sample};
+    const PROBLEM: (&str, &str) = (
+        "etcd_pki_cert_problem",
+        "1 for each problem a scan found with a certificate: expired, not_yet_valid, expires_soon, not_chained (no CA in the scanned trees issued it), key_mismatch, bad_key",
+    );
+    let mut header = false;
+    let mut seen = certificates::Seen::default();
+    for c in &report.certificates {
+        for p in &c.problems {
+            let labels = vec![
+                ("filepath", display_path(&c.path).to_string()),
+                ("serial_number", c.serial_number.clone()),
+                ("problem", p.kind().to_string()),
+            ];
+            if !seen.first(&labels) {
+                continue;
+            }
+            if !header {
+                write_header(out, PROBLEM.0, PROBLEM.1)?;
+                header = true;
+            }
+            write_sample(out, PROBLEM.0, &labels, 1.0)?;
+        }
+    }
+    let counts = [
+        (
+            "etcd_pki_scan_certificates",
+            "Certificates the scan found",
+            report.certificates.len(),
+        ),
+        (
+            "etcd_pki_scan_malformed_files",
+            "Files holding a certificate that cannot be read (etcd could not load them either)",
+            report.malformed.len(),
+        ),
+        (
+            "etcd_pki_scan_skipped_files",
+            "Files the scan skipped because they hold no certificate",
+            report.skipped.len(),
+        ),
+        (
+            "etcd_pki_unfinished_writes",
+            "Interrupted etcd-pki writes found in the scanned directories (run etcd-pki recover DIR)",
+            report.interrupted.len(),
+        ),
+    ];
+    for (name, help, n) in counts {
+        write_header(out, name, help)?;
+        write_sample(out, name, &[], n as f64)?;
+    }
+    Ok(())
 }
