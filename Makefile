@@ -17,16 +17,21 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 # What bench/compare.sh runs beside them.
 BENCH_PACKAGES := hyperfine python3-cryptography time
 
-# Debian trixie's etcd 3.5, unpacked (not installed) inside target/ by tests/fetch-etcd.sh, which
+# Debian trixie's etcd 3.5, unpacked (not installed) inside target/ by tests/fetch-debs.sh, which
 # leaves the system's apt configuration and state as they are. The cluster suite runs on it and
 # on the installed etcd (bookworm's 3.4).
 ETCD35_DIR := target/etcd-3.5
 ETCD35_BIN := $(CURDIR)/$(ETCD35_DIR)/root/usr/bin
+# Prometheus' promtool (checks -w prometheus output, unit-tests deploy/prometheus' rules) and
+# node_exporter (reads the textfiles in a test), from this machine's Debian release, unpacked
+# inside target/ like etcd 3.5, where the tests find them.
+DEBIAN_SUITE := $(shell . /etc/os-release && echo $$VERSION_CODENAME)
+PROMETHEUS_DIR := target/prometheus
 # etcd-pki-tests' test targets other than the cluster suite (tests/tests/NAME or NAME.rs), which
 # run once.
 OTHER_TEST_TARGETS := $(filter-out cluster,$(basename $(notdir $(wildcard tests/tests/*))))
 
-.PHONY: deps demo test build fixtures bench etcd35 lint-deps fuzz
+.PHONY: deps demo test build fixtures bench etcd35 prometheus lint-deps fuzz
 
 ## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go, strace)
 deps:
@@ -44,7 +49,12 @@ build: deps
 
 ## etcd35: fetch trixie's etcd-server and etcd-client (3.5) into target/etcd-3.5 (once)
 etcd35: deps
-	@tests/fetch-etcd.sh trixie $(ETCD35_DIR)
+	@tests/fetch-debs.sh trixie $(ETCD35_DIR) "etcd-server etcd-client" "etcd etcdctl"
+
+## prometheus: fetch this release's promtool and node_exporter into target/prometheus (once);
+## unpacked, not installed, since the packages would start services
+prometheus: deps
+	@tests/fetch-debs.sh $(DEBIAN_SUITE) $(PROMETHEUS_DIR) "prometheus prometheus-node-exporter" "promtool prometheus-node-exporter"
 
 ## demo: the seed runbook's failure, caught
 demo: build
@@ -52,7 +62,7 @@ demo: build
 
 ## test: formatting, lints, and the whole test suite (unit, CLI, real etcd); the cluster suite
 ## runs on the installed etcd (3.4) and on trixie's 3.5
-test: deps etcd35
+test: deps etcd35 prometheus
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --quiet

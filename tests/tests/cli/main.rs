@@ -14,6 +14,7 @@ mod help;
 mod init;
 mod inspect;
 mod issue;
+mod metrics;
 mod outputs;
 mod paths;
 mod reissue;

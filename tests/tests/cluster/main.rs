@@ -7,6 +7,7 @@ mod examples;
 mod go_oracle;
 mod issue;
 mod membership;
+mod metrics;
 mod pki;
 mod robustness;
 mod rotate;

@@ -1,32 +1,45 @@
 #!/usr/bin/env bash
-# Fetches another Debian release's etcd (`etcd-server`, `etcd-client`) and unpacks it into a
-# directory of its own, without changing the system's apt configuration or state, so that the
-# cluster suite can run against it beside the installed one. `make test` uses it for trixie's
-# etcd 3.5.
+# Fetches Debian packages of a release and unpacks them into a directory of their own, without
+# installing them and without changing the system's apt configuration or state. `make test` uses
+# it for trixie's etcd 3.5 (so that the cluster suite runs against it beside the installed 3.4)
+# and for Prometheus' promtool and node_exporter (unpacked, not installed: installing the
+# packages would start a Prometheus server and a node_exporter as services).
 #
-# Usage: tests/fetch-etcd.sh SUITE DEST      e.g. tests/fetch-etcd.sh trixie target/etcd-3.5
+# Usage: tests/fetch-debs.sh SUITE DEST "PACKAGE..." "BINARY..."
+#   e.g. tests/fetch-debs.sh trixie target/etcd-3.5 "etcd-server etcd-client" "etcd etcdctl"
 #
 # Everything it writes stays under DEST: apt's lists and cache (DEST/apt), the .debs (DEST/debs)
-# and the unpacked packages (DEST/root; the binaries are DEST/root/usr/bin/etcd, etcdctl and,
-# from 3.5 on, etcdutl). apt runs with a private sources list naming the mirror of
+# and the unpacked packages (DEST/root; the binaries are DEST/root/usr/bin/BINARY, which must
+# all be there). apt runs with a private sources list naming the mirror of
 # /etc/apt/sources.list.d/debian.sources (or /etc/apt/sources.list) with suite SUITE, private
 # state directories, no lock and none of the system's update hooks; nothing is installed, the
 # packages are only unpacked with `dpkg -x`. The release keys are the installed
 # debian-archive-keyring's. A second run with DEST complete does nothing.
 set -euo pipefail
 
-if [ $# -ne 2 ]; then
-    echo "usage: $0 SUITE DEST" >&2
+if [ $# -ne 4 ]; then
+    echo "usage: $0 SUITE DEST \"PACKAGE...\" \"BINARY...\"" >&2
     exit 2
 fi
 SUITE=$1
 mkdir -p "$2"
 DEST=$(realpath "$2")
+read -r -a PACKAGES <<<"$3"
+read -r -a BINARIES <<<"$4"
 ROOT=$DEST/root
 STAMP=$DEST/complete
 
-if [ -e "$STAMP" ] && [ -x "$ROOT/usr/bin/etcd" ] && [ -x "$ROOT/usr/bin/etcdctl" ]; then
-    echo "etcd from Debian $SUITE: already unpacked in $ROOT/usr/bin ($("$ROOT/usr/bin/etcd" --version | head -1))"
+# `etcd Version: 3.5.16`, `promtool, version 2.42.0 ...`: the first line of the first binary's.
+version() {
+    "$ROOT/usr/bin/${BINARIES[0]}" --version 2>&1 | head -1
+}
+
+complete=yes
+for tool in "${BINARIES[@]}"; do
+    [ -x "$ROOT/usr/bin/$tool" ] || complete=no
+done
+if [ -e "$STAMP" ] && [ $complete = yes ]; then
+    echo "${PACKAGES[*]} from Debian $SUITE: already unpacked in $ROOT/usr/bin ($(version))"
     exit 0
 fi
 
@@ -84,18 +97,18 @@ Acquire::Languages "none";
 #clear Acquire::IndexTargets::deb::Contents-deb;
 EOF
 
-echo "etcd from Debian $SUITE: fetching etcd-server and etcd-client from $MIRROR into $DEST"
+echo "${PACKAGES[*]} from Debian $SUITE: fetching from $MIRROR into $DEST"
 apt-get -c "$APT/apt.conf" -qq update
-(cd "$DEST/debs" && apt-get -c "$APT/apt.conf" -qq download "etcd-server/$SUITE" "etcd-client/$SUITE")
+(cd "$DEST/debs" && apt-get -c "$APT/apt.conf" -qq download "${PACKAGES[@]/%//$SUITE}")
 for deb in "$DEST"/debs/*.deb; do
     dpkg -x "$deb" "$ROOT"
 done
-for tool in etcd etcdctl; do
+for tool in "${BINARIES[@]}"; do
     if [ ! -x "$ROOT/usr/bin/$tool" ]; then
         echo "$0: the $SUITE packages hold no usr/bin/$tool" >&2
         exit 1
     fi
 done
-"$ROOT/usr/bin/etcd" --version >/dev/null
+version >/dev/null
 touch "$STAMP"
-echo "etcd from Debian $SUITE: unpacked in $ROOT/usr/bin ($("$ROOT/usr/bin/etcd" --version | head -1))"
+echo "${PACKAGES[*]} from Debian $SUITE: unpacked in $ROOT/usr/bin ($(version))"
