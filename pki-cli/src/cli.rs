@@ -1052,13 +1052,39 @@ pub enum TableFormat {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Certificate or key files (PEM or DER; bundles allowed)
+    /// Certificate or key files (PEM or DER; bundles allowed), or https://HOST:PORT URLs of
+    /// etcd ports, whose served chain is fetched and judged (files or URLs, not both)
     #[arg(required = true, value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
 
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = Format::Simple)]
     pub write_out: Format,
+
+    #[command(flatten)]
+    pub probe: ProbeTlsArgs,
+}
+
+/// How to probe https:// URLs: the CA to judge the served chain against and the client
+/// certificate to present (etcd asks for one with --client-cert-auth and on every peer port).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Probing https:// URLs")]
+pub struct ProbeTlsArgs {
+    /// The CA bundle the served chain must lead to
+    #[arg(long, env = "ETCDCTL_CACERT", value_hint = ValueHint::FilePath)]
+    pub cacert: Option<PathBuf>,
+
+    /// A client certificate to present (mutual TLS)
+    #[arg(long, env = "ETCDCTL_CERT", value_hint = ValueHint::FilePath, requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// The client certificate's key
+    #[arg(long, env = "ETCDCTL_KEY", value_hint = ValueHint::FilePath, requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// How long each endpoint may take to connect and hand over its chain
+    #[arg(long, env = "ETCDCTL_COMMAND_TIMEOUT", value_name = "DURATION", default_value = "5s", value_parser = parse_std_duration)]
+    pub command_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]
@@ -1110,8 +1136,23 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Directories (or files) to scan, recursively; symbolic links are followed, loops are not
-    #[arg(required = true, value_hint = ValueHint::DirPath)]
+    #[arg(required_unless_present_any = ["probe", "cluster"], value_hint = ValueHint::DirPath)]
     pub dirs: Vec<PathBuf>,
+
+    /// Also fetch and judge the chain served at these https:// URLs (comma-separated or
+    /// repeated), with --cacert and, for mutual TLS, --cert and --key; each within
+    /// --command-timeout
+    #[arg(long, value_name = "URL", value_delimiter = ',')]
+    pub probe: Vec<String>,
+
+    /// Also probe every client and peer URL of the started members, from the member list
+    /// (only with this flag: ETCDCTL_ENDPOINTS alone never makes scan probe)
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// Endpoints probed at once
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub parallel: usize,
 
     /// Report certificates expiring within this window (e.g. 30d, 720h, 2w)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
@@ -1133,6 +1174,9 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub metrics: MetricsArgs,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 }
 
 /// The roles of `--role`.

@@ -70,7 +70,8 @@ pub fn error_text(e: &Error) -> String {
             after,
             connected,
         } => format!(
-            "cannot reach etcd at {endpoint}: no answer within {after:?} (--dial-timeout + --command-timeout){}",
+            "cannot reach etcd at {endpoint}: no answer within {:.1}s (--dial-timeout + --command-timeout){}",
+            after.as_secs_f64(),
             if *connected {
                 ": it accepted the connection but did not answer (hung or overloaded?)"
             } else {

@@ -32,7 +32,7 @@ pub enum Error {
     },
 
     /// An endpoint did not answer within the deadline (dial plus command timeout).
-    #[error("cannot reach etcd at {endpoint}: no answer within {after:?}{}", if *connected { ": it accepted the connection but did not answer (hung or overloaded?)" } else { "" })]
+    #[error("cannot reach etcd at {endpoint}: no answer within {:.1}s{}", after.as_secs_f64(), if *connected { ": it accepted the connection but did not answer (hung or overloaded?)" } else { "" })]
     Timeout {
         /// The endpoint.
         endpoint: String,

@@ -3,7 +3,8 @@
 //! The cluster operations of etcd-pki as a library, for any Rust tool that grows, shrinks or
 //! rotates an etcd cluster: membership with the certificate checks etcdctl lacks, the
 //! pre-flight check before a member is added, scale-out and scale-in as resumable operations
-//! with progress events, probes of the certificates members actually serve, snapshots and
+//! with progress events, probes of the certificates members actually serve (one endpoint or a
+//! whole cluster's ports, in parallel, each within its own timeout: [`served`]), snapshots and
 //! leader transfer; each member's own TLS configuration checked ([`doctor`]); leaf rotation
 //! that proves the cluster serves what was renewed ([`rotate`]); and the three-phase
 //! replacement of the cluster's CA with rolling restarts through a hook ([`ca_rotation`]). Built on [`pki_core`] (which judges certificates as Go and etcd do) and the
@@ -76,6 +77,7 @@ pub mod rotate;
 pub mod rules;
 mod scale_in;
 mod scale_out;
+pub mod served;
 mod snapshot;
 mod state;
 mod urls;

@@ -131,7 +131,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
                     command: "check",
                     member: "",
                     role: &role,
-                    file: Some(&display_path(&args.cert)),
+                    extra: Some(("filepath", &display_path(&args.cert))),
                 },
                 &report.findings,
             );

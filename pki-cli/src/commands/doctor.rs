@@ -204,7 +204,7 @@ fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {
                         command: "doctor",
                         member: &name,
                         role: "",
-                        file: None,
+                        extra: None,
                     },
                     &d.findings,
                 );

@@ -46,6 +46,21 @@ struct ErrorJson<'a> {
 }
 
 pub fn run(args: &InspectArgs) -> Result<Outcome> {
+    let urls: Vec<String> = args
+        .files
+        .iter()
+        .filter_map(|p| p.to_str())
+        .filter(|p| p.starts_with("https://") || p.starts_with("http://"))
+        .map(str::to_string)
+        .collect();
+    if !urls.is_empty() {
+        if urls.len() != args.files.len() {
+            return Err(usage(anyhow!(
+                "give files or https:// URLs, not both: inspect them in two runs"
+            )));
+        }
+        return crate::commands::inspect_url::run(args, &urls);
+    }
     let now = OffsetDateTime::now_utc();
     let mut loaded: Vec<(&PathBuf, Loaded)> = Vec::new();
     let mut errors: Vec<(&PathBuf, String)> = Vec::new();

@@ -8,6 +8,7 @@ mod doctor;
 pub(crate) mod endpoint;
 mod init;
 mod inspect;
+mod inspect_url;
 mod issue;
 mod member;
 mod preflight;
@@ -17,6 +18,7 @@ mod renew;
 mod rotate;
 mod scale;
 mod scan;
+mod served;
 mod snapshot;
 
 use crate::cli::{Cli, Command, ReportFormat, ScanFormat};

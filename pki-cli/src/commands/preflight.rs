@@ -138,7 +138,7 @@ fn report_metrics(name: &str, report: &pki_cluster::PreflightReport) -> Metrics 
             command: "preflight",
             member: name,
             role: "",
-            file: None,
+            extra: None,
         },
         &report.findings,
     );

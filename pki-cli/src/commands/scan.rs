@@ -1,12 +1,27 @@
 //! `etcd-pki scan DIR...`: every certificate under directory trees, one row each.
 
-use pki_core::{display_path, rfc3339, scan, short_duration, Issuer, ScanOptions};
+use pki_core::{
+    display_path, rfc3339, scan, short_duration, Issuer, ScanOptions, ScanReport, Status,
+};
+use serde::Serialize;
+use time::OffsetDateTime;
 
 use crate::cli::{ScanArgs, ScanFormat};
+use crate::commands::served::{self, Judged, ProbeTls};
+use crate::connection::{block_on, connect};
 use crate::exit::{Outcome, Result};
-use crate::metrics::{self, certificates};
+use crate::metrics::{self, certificates, exposition::Metrics};
 use crate::output::{or_dash, print, print_json, Table};
 use crate::unfinished::report_interrupted;
+
+/// `-w json`: the scan's report, and with --probe or --cluster what each endpoint served.
+#[derive(Serialize)]
+struct ScanJson<'a> {
+    #[serde(flatten)]
+    report: &'a ScanReport,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    served: Vec<served::ServedJson>,
+}
 
 pub fn run(args: &ScanArgs) -> Result<Outcome> {
     let mut opts = ScanOptions::new()
@@ -16,9 +31,17 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
         opts = opts.at(at);
     }
     let at = opts.at;
-    let report = scan(&args.dirs, &opts)?;
+    let report = if args.dirs.is_empty() {
+        ScanReport::default()
+    } else {
+        scan(&args.dirs, &opts)?
+    };
+    let judged = probe(args, at)?;
     match args.write_out {
-        ScanFormat::Json => print_json(&report)?,
+        ScanFormat::Json => print_json(&ScanJson {
+            report: &report,
+            served: served::json(&judged),
+        })?,
         ScanFormat::Prometheus => metrics::emit("scan", args.metrics.textfile.as_deref(), |out| {
             certificates::write_families(out, at, || {
                 report
@@ -26,8 +49,14 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                     .iter()
                     .map(certificates::CertSeries::of_scanned)
             })?;
-            scan_figures(out, &report)
+            if !args.dirs.is_empty() {
+                scan_figures(out, &report)?;
+            }
+            let mut m = Metrics::new();
+            served::add_metrics(&mut m, "scan", &judged);
+            m.write(out)
         })?,
+        ScanFormat::Table if args.dirs.is_empty() => print(&served_table(&judged, at))?,
         ScanFormat::Table => {
             let mut table = Table::new([
                 "CERTIFICATE",
@@ -100,11 +129,15 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                     text.push_str(&format!("  {}: {}\n", display_path(&s.path), s.reason));
                 }
             }
+            if !judged.is_empty() {
+                text.push_str(&served_table(&judged, at));
+            }
             print(&text)?;
         }
     }
     report_interrupted(&report.interrupted);
-    Ok(if report.has_problems() {
+    let served_failed = judged.iter().any(|j| j.status() == Status::Fail);
+    Ok(if report.has_problems() || served_failed {
         Outcome::ProblemsFound
     } else {
         Outcome::Ok
@@ -168,4 +201,47 @@ fn scan_figures(
         write_sample(out, name, &[], n as f64)?;
     }
     Ok(())
+}
+
+/// With --probe or --cluster: what each endpoint serves, judged (an async runtime only then).
+fn probe(args: &ScanArgs, at: OffsetDateTime) -> Result<Vec<Judged>> {
+    if args.probe.is_empty() && !args.cluster {
+        return Ok(Vec::new());
+    }
+    let mut endpoints = served::endpoints(&args.probe)?;
+    let conn = if args.cluster {
+        Some(connect(&args.connection)?)
+    } else {
+        None
+    };
+    let c = &args.connection;
+    let tls = ProbeTls {
+        cacert: c.cacert.as_deref(),
+        cert: c.cert.as_deref(),
+        key: c.key.as_deref(),
+    };
+    block_on(async {
+        if let Some(conn) = &conn {
+            endpoints.extend(pki_cluster::served::cluster_endpoints(conn).await?);
+        }
+        served::probe_and_judge(
+            endpoints,
+            &tls,
+            c.command_timeout,
+            args.parallel,
+            at,
+            Some(args.expires_within),
+        )
+        .await
+    })?
+}
+
+/// The served chains as a table, with a count line.
+fn served_table(judged: &[Judged], at: OffsetDateTime) -> String {
+    let failed = judged.iter().filter(|j| j.status() == Status::Fail).count();
+    format!(
+        "{}{} endpoints probed, {failed} with problems\n",
+        served::table(judged, at),
+        judged.len()
+    )
 }

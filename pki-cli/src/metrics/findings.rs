@@ -11,7 +11,7 @@
 //! | `etcd_pki_served_cert_matches` | `member`, `target` | 1 when the member serves the certificate in its file |
 //!
 //! `member` is the member a finding is about (empty for `check`, which knows only a file and
-//! adds a `filepath` label to every series instead);
+//! adds a `filepath` label to every series instead; a probed endpoint adds `url`);
 //! `role` is the certificate's part in etcd: `server` (`--cert-file`), `peer`
 //! (`--peer-cert-file`), `client`, `peer-client` (3.5's outgoing certificates), a trust or
 //! revocation file, or `check --role`.
@@ -51,9 +51,9 @@ pub struct Context<'a> {
     pub command: &'static str,
     pub member: &'a str,
     pub role: &'a str,
-    /// For `check`, which knows a file rather than a member: its path, as a `filepath` label on
-    /// every series, so that checks of several files in one textfile directory stay apart.
-    pub file: Option<&'a str>,
+    /// A label added to every series: for `check`, which knows a file rather than a member,
+    /// `filepath`; for probed endpoints, `url`; so that several files or endpoints stay apart.
+    pub extra: Option<(&'static str, &'a str)>,
 }
 
 /// Adds the series of `findings`.
@@ -64,8 +64,8 @@ pub fn add(metrics: &mut Metrics, cx: Context<'_>, findings: &[Finding]) {
         let labels = |pairs: &[(&'static str, &str)]| {
             let mut l: super::exposition::Labels =
                 pairs.iter().map(|(k, v)| (*k, v.to_string())).collect();
-            if let Some(file) = cx.file {
-                l.push(("filepath", file.to_string()));
+            if let Some((name, value)) = cx.extra {
+                l.push((name, value.to_string()));
             }
             l
         };
@@ -141,7 +141,7 @@ mod tests {
             command: "doctor",
             member: "n1",
             role: "",
-            file: None,
+            extra: None,
         };
         add(
             &mut m,

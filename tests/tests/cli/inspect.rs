@@ -131,3 +131,18 @@ fn good_files_are_shown_even_when_another_is_bad() {
         .stdout_has("CN=etcd-ca")
         .stderr_has("leaf.csr");
 }
+
+#[test]
+fn urls_and_files_are_not_mixed_and_only_https_is_probed() {
+    etcd_pki(["inspect", fx("cfssl/ca.pem"), "https://127.0.0.1:2379"])
+        .expect_code(2)
+        .stderr_has("give files or https:// URLs, not both");
+    etcd_pki(["inspect", "http://127.0.0.1:2379"])
+        .expect_code(2)
+        .stderr_has("only https:// URLs serve a certificate");
+    etcd_pki(["scan", "--probe", "http://127.0.0.1:2379"])
+        .expect_code(2)
+        .stderr_has("only https:// URLs serve a certificate");
+    // scan needs something to look at.
+    etcd_pki(["scan"]).expect_code(2);
+}

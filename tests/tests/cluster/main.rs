@@ -9,6 +9,7 @@ mod issue;
 mod membership;
 mod metrics;
 mod pki;
+mod probe;
 mod robustness;
 mod rotate;
 mod workflow;
