@@ -3,12 +3,14 @@
 
 mod ca_rotate;
 pub(crate) mod check;
+mod completion;
 mod config;
 mod doctor;
 pub(crate) mod endpoint;
 mod init;
 mod inspect;
 mod issue;
+mod man;
 mod member;
 mod preflight;
 mod recover;
@@ -45,5 +47,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Config(args) => config::run(&args),
         Command::Doctor(args) => doctor::run(&args),
         Command::Recover(args) => recover::run(&args),
+        Command::Completion(args) => completion::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
