@@ -5,12 +5,13 @@ SHELL := /bin/bash
 CARGO ?= cargo
 # Tools the demo and the tests run, and the Debian packages that provide them. go (golang-go, Go
 # 1.19.8 on bookworm: the Go Debian's etcd 3.4 is built with) builds the tests' Go oracle,
-# tests/go-oracle; strace kills commands at each system call in the crash tests.
-TOOLS := etcd etcdctl cfssl cfssljson protoc openssl go strace
+# tests/go-oracle; strace kills commands at each system call in the crash tests; man (man-db,
+# with groff) renders every page of `etcd-pki man` in the CLI tests.
+TOOLS := etcd etcdctl cfssl cfssljson protoc openssl go strace man
 # libprotobuf-dev holds google/protobuf/*.proto, which etcd-client's protos import: protoc
 # without it fails ("google/protobuf/descriptor.proto: File not found"), and apt's
 # --no-install-recommends leaves it out.
-PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler libprotobuf-dev openssl golang-go strace
+PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler libprotobuf-dev openssl golang-go strace man-db
 FILES := /usr/include/google/protobuf/descriptor.proto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
@@ -31,9 +32,16 @@ PROMETHEUS_DIR := target/prometheus
 # run once.
 OTHER_TEST_TARGETS := $(filter-out cluster,$(basename $(notdir $(wildcard tests/tests/*))))
 
-.PHONY: deps demo test build fixtures bench etcd35 prometheus lint-deps fuzz
+# Where `make install` puts things: $(DESTDIR)$(PREFIX)/bin, .../share/...
+PREFIX ?= /usr/local
+DESTDIR ?=
+# The release binary, wherever cargo builds it.
+RELEASE_BIN := $(or $(CARGO_TARGET_DIR),target)/release/etcd-pki
 
-## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go, strace)
+.PHONY: deps demo test build fixtures bench etcd35 prometheus lint-deps fuzz install
+
+## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go, strace,
+## man)
 deps:
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
 	for f in $(FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
@@ -105,6 +113,24 @@ fuzz:
 			-print_final_stats=1 \
 			|| { echo "make: $$t failed; the failing input is in fuzz/artifacts/$$t/"; exit 1; }; \
 	done
+
+## install: build the release binary and install it into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local),
+## with its bash, zsh and fish completions and its man pages (etcd-pki completion, etcd-pki man)
+install:
+	$(CARGO) build --release -p pki-cli
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" \
+		"$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" "$(DESTDIR)$(PREFIX)/share/man/man1"
+	install -m 0755 "$(RELEASE_BIN)" "$(DESTDIR)$(PREFIX)/bin/etcd-pki"
+	"$(RELEASE_BIN)" completion bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/etcd-pki"
+	"$(RELEASE_BIN)" completion zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_etcd-pki"
+	"$(RELEASE_BIN)" completion fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/etcd-pki.fish"
+	"$(RELEASE_BIN)" man --out "$(DESTDIR)$(PREFIX)/share/man/man1"
+	# Readable by everyone whatever the umask (what was redirected was made with it).
+	chmod 0644 "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/etcd-pki" \
+		"$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_etcd-pki" \
+		"$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/etcd-pki.fish" \
+		"$(DESTDIR)$(PREFIX)/share/man/man1"/etcd-pki*.1
 
 ## fixtures: regenerate fixtures/ with openssl and cfssl
 fixtures: deps

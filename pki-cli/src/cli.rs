@@ -204,6 +204,42 @@ pub enum Command {
     /// 3 when the cluster cannot be reached with the connection flags given.
     #[command(verbatim_doc_comment)]
     Doctor(Box<DoctorArgs>),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell
+    ///
+    /// The script completes commands, flags, the values of flags that take one
+    /// of a list, and file names. `make install` installs the bash, zsh and
+    /// fish scripts; by hand, for example:
+    ///
+    ///   etcd-pki completion bash > /usr/share/bash-completion/completions/etcd-pki
+    ///   etcd-pki completion zsh > /usr/local/share/zsh/site-functions/_etcd-pki
+    ///   etcd-pki completion fish > ~/.config/fish/completions/etcd-pki.fish
+    ///   source <(etcd-pki completion bash)     # this bash session only
+    #[command(verbatim_doc_comment)]
+    Completion(CompletionArgs),
+    /// Write the man pages: etcd-pki.1 and one page for each command
+    ///
+    /// Sub-commands have theirs too (etcd-pki-member-add.1, ...), each made
+    /// from the same text as --help, written into --out (created if missing;
+    /// pages already there are replaced). `make install` installs them in
+    /// share/man/man1. To read one without installing it:
+    ///
+    ///   etcd-pki man --out man && man -l man/etcd-pki-check.1
+    #[command(verbatim_doc_comment)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory to write the pages into (created if missing)
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out: PathBuf,
 }
 
 /// What describes a member joining: its name, URLs and certificates.

@@ -3,6 +3,7 @@
 
 mod ca_rotate;
 pub(crate) mod check;
+mod completion;
 mod config;
 mod doctor;
 pub(crate) mod endpoint;
@@ -10,6 +11,7 @@ mod init;
 mod inspect;
 mod inspect_url;
 mod issue;
+mod man;
 mod member;
 mod preflight;
 mod recover;
@@ -68,5 +70,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             || doctor::run(&args),
         ),
         Command::Recover(args) => recover::run(&args),
+        Command::Completion(args) => completion::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }

@@ -52,7 +52,7 @@ fn commands_in(help: &str) -> Vec<String> {
 
 /// Every command path (`[]`, `["inspect"]`, `["member", "add"]`, ...), depth first, in the order
 /// the help lists them (found once).
-fn command_paths() -> &'static [Vec<String>] {
+pub(crate) fn command_paths() -> &'static [Vec<String>] {
     static PATHS: std::sync::OnceLock<Vec<Vec<String>>> = std::sync::OnceLock::new();
     PATHS.get_or_init(find_command_paths)
 }

@@ -7,6 +7,7 @@
 mod bad_inputs;
 mod ca_rotate;
 mod check;
+mod completion;
 mod crash;
 mod doctor;
 mod examples;
