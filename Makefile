@@ -6,12 +6,13 @@ CARGO ?= cargo
 # Tools the demo and the tests run, and the Debian packages that provide them. go (golang-go, Go
 # 1.19.8 on bookworm: the Go Debian's etcd 3.4 is built with) builds the tests' Go oracle,
 # tests/go-oracle; strace kills commands at each system call in the crash tests; man (man-db,
-# with groff) renders every page of `etcd-pki man` in the CLI tests.
-TOOLS := etcd etcdctl cfssl cfssljson protoc openssl go strace man
+# with groff) renders every page of `etcd-pki man` in the CLI tests; systemd-analyze (systemd)
+# verifies deploy/systemd's units.
+TOOLS := etcd etcdctl cfssl cfssljson protoc openssl go strace man systemd-analyze
 # libprotobuf-dev holds google/protobuf/*.proto, which etcd-client's protos import: protoc
 # without it fails ("google/protobuf/descriptor.proto: File not found"), and apt's
 # --no-install-recommends leaves it out.
-PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler libprotobuf-dev openssl golang-go strace man-db
+PACKAGES := etcd-server etcd-client golang-cfssl protobuf-compiler libprotobuf-dev openssl golang-go strace man-db systemd
 FILES := /usr/include/google/protobuf/descriptor.proto
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 
@@ -23,8 +24,9 @@ BENCH_PACKAGES := hyperfine python3-cryptography time
 # on the installed etcd (bookworm's 3.4).
 ETCD35_DIR := target/etcd-3.5
 ETCD35_BIN := $(CURDIR)/$(ETCD35_DIR)/root/usr/bin
-# Prometheus' promtool (checks -w prometheus output, unit-tests deploy/prometheus' rules) and
-# node_exporter (reads the textfiles in a test), from this machine's Debian release, unpacked
+# Prometheus' promtool (checks -w prometheus output, unit-tests deploy/prometheus' rules),
+# node_exporter (reads the textfiles in a test) and Pushgateway (receives the Kubernetes
+# CronJob's push in a test), from this machine's Debian release, unpacked
 # inside target/ like etcd 3.5, where the tests find them.
 DEBIAN_SUITE := $(shell . /etc/os-release && echo $$VERSION_CODENAME)
 PROMETHEUS_DIR := target/prometheus
@@ -62,7 +64,7 @@ etcd35: deps
 ## prometheus: fetch this release's promtool and node_exporter into target/prometheus (once);
 ## unpacked, not installed, since the packages would start services
 prometheus: deps
-	@tests/fetch-debs.sh $(DEBIAN_SUITE) $(PROMETHEUS_DIR) "prometheus prometheus-node-exporter" "promtool prometheus-node-exporter"
+	@tests/fetch-debs.sh $(DEBIAN_SUITE) $(PROMETHEUS_DIR) "prometheus prometheus-node-exporter prometheus-pushgateway" "promtool prometheus-node-exporter prometheus-pushgateway"
 
 ## demo: the seed runbook's failure, caught
 demo: build

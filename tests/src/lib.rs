@@ -6,6 +6,8 @@
 //! first. A binary older than the sources is refused, so a test never passes against stale code.
 
 pub mod cluster;
+pub mod daemon;
+pub mod deploy;
 pub mod go_oracle;
 
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@ mod ca_rotate;
 mod check;
 mod completion;
 mod crash;
+mod deploy;
 mod doctor;
 mod examples;
 mod help;

@@ -4,12 +4,11 @@
 //! loopback address), and the alerting rules in deploy/prometheus unit-tested by `promtool`.
 
 use std::fs;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use etcd_pki_tests::daemon::Daemon;
 use etcd_pki_tests::{
     etcd_pki, fixture, fx, metric_sample as sample, openssl_leaf_expiring_in, openssl_not_after,
     prometheus_tool, promtool_accepts, repo_root,
@@ -186,62 +185,6 @@ fn textfiles_are_replaced_whole_and_record_failed_runs() {
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
-/// A node_exporter this test started, killed (by its PID) when dropped.
-struct NodeExporter {
-    child: Child,
-    address: String,
-}
-
-impl Drop for NodeExporter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl NodeExporter {
-    /// Only the textfile collector, reading `dir`, on a free port of 127.0.0.1.
-    fn start(dir: &Path) -> NodeExporter {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let address = format!("127.0.0.1:{port}");
-        let child = Command::new(prometheus_tool("prometheus-node-exporter"))
-            .arg(format!("--web.listen-address={address}"))
-            .arg("--collector.disable-defaults")
-            .arg("--collector.textfile")
-            .arg(format!("--collector.textfile.directory={}", dir.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prometheus-node-exporter");
-        NodeExporter { child, address }
-    }
-
-    /// GET /metrics, retried until it answers (10 s at most).
-    fn scrape(&self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(mut s) = TcpStream::connect(&self.address) {
-                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let request = format!(
-                    "GET /metrics HTTP/1.0\r\nHost: {}\r\nAccept: text/plain\r\n\r\n",
-                    self.address
-                );
-                s.write_all(request.as_bytes()).unwrap();
-                let mut body = String::new();
-                if s.read_to_string(&mut body).is_ok() && body.starts_with("HTTP/1.0 200") {
-                    return body;
-                }
-            }
-            assert!(Instant::now() < deadline, "node_exporter did not answer");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
 #[test]
 fn node_exporter_reads_the_textfiles() {
     let dir = tempfile::tempdir().unwrap();
@@ -272,8 +215,15 @@ fn node_exporter_reads_the_textfiles() {
         textfiles.join("etcd-pki-check.prom").to_str().unwrap(),
     ])
     .expect_code(0);
-    let exporter = NodeExporter::start(&textfiles);
-    let body = exporter.scrape();
+    let exporter = Daemon::start(
+        "prometheus-node-exporter",
+        &[
+            "--collector.disable-defaults".into(),
+            "--collector.textfile".into(),
+            format!("--collector.textfile.directory={}", textfiles.display()),
+        ],
+    );
+    let body = exporter.get("/metrics");
     assert!(
         body.contains("node_textfile_scrape_error 0"),
         "node_exporter reported an error reading the textfiles:\n{body}"

@@ -2,6 +2,7 @@
 //! certificates etcd-pki makes and fixes must be the ones etcd accepts.
 
 mod ca_rotation;
+mod deploy;
 mod doctor;
 mod examples;
 mod go_oracle;
