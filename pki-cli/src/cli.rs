@@ -395,6 +395,15 @@ pub struct SnapshotArgs {
 pub enum SnapshotCommand {
     /// Stream a snapshot from one endpoint into FILE, atomically, and verify it
     Save(SnapshotSaveArgs),
+    /// Restore a snapshot as a new cluster: each member's data directory and node files, after
+    /// checking the snapshot and that the certificates cover the members' new URLs
+    ///
+    /// The snapshot's SHA-256 trailer is checked first (as etcd's restore does), then its
+    /// revision and size are read with etcd's own tool (etcdutl, else etcd 3.4's etcdctl),
+    /// which also writes each data directory, into OUT/NAME/data. Nothing is written when a
+    /// certificate does not cover its member's new URLs (exit 1), unless --ca-key and
+    /// --fix-certs reissue it (a backup is kept). An existing data directory is never touched.
+    Restore(Box<SnapshotRestoreArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -402,6 +411,85 @@ pub struct SnapshotSaveArgs {
     /// The file to write (replaced atomically; an old one is kept as a backup)
     #[arg(value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotRestoreArgs {
+    /// The snapshot file (from `snapshot save` or `etcdctl snapshot save`)
+    #[arg(value_hint = ValueHint::FilePath)]
+    pub snapshot: PathBuf,
+
+    /// A member of the restored cluster: NAME=PEER-URL[,CLIENT-URL] (the client URL defaults to
+    /// the peer host on port 2379) or NAME=IP; repeat for each member
+    #[arg(long = "member", required = true, value_name = "NAME=URL")]
+    pub members: Vec<String>,
+
+    /// Where each member's directory goes: OUT/NAME/data and OUT/NAME/etcd.{env,conf,service}
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out: PathBuf,
+
+    /// The peer certificate the members will use (--peer-cert-file); default --cert
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub peer_cert: Option<PathBuf>,
+
+    /// Its key (--peer-key-file); default --key
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub peer_key: Option<PathBuf>,
+
+    /// The server certificate the members will use (--cert-file)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub server_cert: Option<PathBuf>,
+
+    /// The CA key, for --fix-certs (the CA certificate is --cacert)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub ca_key: Option<PathBuf>,
+
+    /// Reissue the certificates that do not cover the members' new URLs, adding them
+    #[arg(long, requires = "ca_key")]
+    pub fix_certs: bool,
+
+    /// Print every step; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The file is a database copied from a data directory (member/snap/db), without the hash
+    /// a snapshot has
+    #[arg(long)]
+    pub skip_hash_check: bool,
+
+    /// Raise the revision by N after the restore (etcdutl; what Kubernetes needs, so that its
+    /// watches do not miss changes); requires --mark-compacted
+    #[arg(long, value_name = "N")]
+    pub bump_revision: Option<u64>,
+
+    /// Mark the bumped revision compacted (with --bump-revision)
+    #[arg(long)]
+    pub mark_compacted: bool,
+
+    /// etcd's restore tool: etcdutl (3.5+) or etcdctl (3.4); default etcdutl, else etcdctl, on PATH
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::ExecutablePath)]
+    pub etcdutl: Option<PathBuf>,
+
+    /// The new cluster's --initial-cluster-token (default: a new random one)
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// The --data-dir the node files name ({name} is replaced; default: the restored
+    /// directory, OUT/NAME/data)
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+
+    /// Where the nodes keep their PKI files, for the node files
+    #[arg(long, value_name = "DIR", default_value = "/etc/kubernetes/pki/etcd")]
+    pub pki_dir: PathBuf,
+
+    /// The etcd binary the node files' unit runs
+    #[arg(long, value_name = "PATH", default_value = "/usr/bin/etcd")]
+    pub etcd_binary: PathBuf,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,7 @@ mod membership;
 pub mod node_files;
 mod preflight;
 mod probe;
+pub mod restore;
 pub mod rotate;
 pub mod rules;
 mod scale_in;

@@ -441,6 +441,45 @@ pub(crate) fn file_label(path: &Path) -> String {
         .unwrap_or_else(|| pki_core::display_path(path).into_owned())
 }
 
+/// The writes that reissue `cert` from `ca` so that, in `role`, it covers every host of
+/// `hosts` (adding the ones it does not cover and keeping its key and everything else), and the
+/// SANs added; `None` when it covers them all already. A scale-out's and a restore's
+/// `--fix-certs`.
+///
+/// # Errors
+/// A certificate that cannot be read, or a reissue the CA refuses.
+pub(crate) fn reissue_to_cover(
+    cert: &Path,
+    role: Role,
+    hosts: &[Host],
+    ca: &pki_core::CertificateAuthority,
+    now: OffsetDateTime,
+) -> pki_core::Result<Option<(Vec<pki_core::write::FileWrite>, Vec<String>)>> {
+    let chain = pki_core::load_certificates(cert)?;
+    let report = check(
+        &CheckInput::new("", &chain)
+            .role(role)
+            .hosts(hosts)
+            .at(now)
+            .warn_within(Duration::ZERO),
+    );
+    let (add_ips, add_dns) = report.uncovered_hosts();
+    if add_ips.is_empty() && add_dns.is_empty() {
+        return Ok(None);
+    }
+    let mut req = pki_core::ReissueRequest::renew(now);
+    for ip in add_ips {
+        req = req.add_ip(ip);
+    }
+    for name in add_dns {
+        req = req.add_dns(name);
+    }
+    let original = pki_core::read_file(cert)?;
+    let reissued = pki_core::reissue(&chain[0], None, ca, &req).map_err(|e| e.with_path(cert))?;
+    let writes = pki_core::reissue_writes(&original, &reissued, cert, None::<(&Path, _)>)?;
+    Ok(Some((writes, reissued.plan.added.clone())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -366,6 +366,45 @@ pub fn node_files(
     }
 }
 
+/// Builds the files for member `this` of a new cluster of `members` (`(name, URLs)`, `this`
+/// among them): `CLUSTER_STATE=new`, every member in its CLUSTER line. A restore from a snapshot
+/// starts its members with these.
+pub fn new_cluster_node_files(
+    this: &str,
+    members: &[(String, MemberUrls)],
+    node_args: &NodeSettings,
+) -> NodeFiles {
+    let urls = members
+        .iter()
+        .find(|(name, _)| name == this)
+        .map(|(_, u)| u.clone())
+        .unwrap_or(MemberUrls {
+            peer: Vec::new(),
+            client: Vec::new(),
+        });
+    let node = Node {
+        name: this.to_string(),
+        peer_urls: urls.peer.clone(),
+        client_urls: urls.client.clone(),
+    };
+    let lines: Vec<(String, Vec<String>)> = members
+        .iter()
+        .map(|(name, u)| (name.clone(), u.peer.iter().map(|p| p.url.clone()).collect()))
+        .collect();
+    let cluster = cluster_line(&lines);
+    NodeFiles {
+        name: this.to_string(),
+        files: vec![
+            ("etcd.env", env_file(&node, &cluster, "new")),
+            ("etcd.conf", etcd_conf(&node, node_args, &cluster, "new")),
+            (
+                "etcd.service",
+                systemd_unit(&node, node_args, Path::new(CONF_PATH)),
+            ),
+        ],
+    }
+}
+
 /// Writes the files into `out/NAME/`, atomically, keeping backups of files they replace.
 ///
 /// # Errors

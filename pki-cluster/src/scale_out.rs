@@ -26,13 +26,14 @@ use std::time::Duration;
 
 use pki_core::write::write_all_as;
 use pki_core::{
-    check, CertificateAuthority, CertificateCheck, CheckId, CheckInput, Finding, Host,
-    IssueRequest, ReissueRequest, Role, Status, Subject,
+    CertificateAuthority, CertificateCheck, CheckId, Finding, Host, IssueRequest, Role, Status,
+    Subject,
 };
 use time::OffsetDateTime;
 
 use crate::connection::Connection;
 use crate::error::{Error, Refusal, Result};
+use crate::member_certificates::reissue_to_cover;
 use crate::membership::{
     promote_member, retry_while_unhealthy, send_add, send_remove, timed_out_reason, LearnerState,
     Promotion,
@@ -725,35 +726,10 @@ fn fix_certificates(
     let mut fixed = Vec::new();
     for (cert, role, hosts) in targets {
         let Some(cert) = cert else { continue };
-        let chain = pki_core::load_certificates(cert)?;
-        let report = check(
-            &CheckInput::new("", &chain)
-                .role(role)
-                .hosts(&hosts)
-                .at(now)
-                .warn_within(time::Duration::ZERO),
-        );
-        let (add_ips, add_dns) = report.uncovered_hosts();
-        if add_ips.is_empty() && add_dns.is_empty() {
-            continue;
+        if let Some((w, added)) = reissue_to_cover(cert, role, &hosts, &ca, now)? {
+            writes.extend(w);
+            fixed.push((cert.to_path_buf(), added));
         }
-        let mut req = ReissueRequest::renew(now);
-        for ip in add_ips {
-            req = req.add_ip(ip);
-        }
-        for name in add_dns {
-            req = req.add_dns(name);
-        }
-        let original = pki_core::read_file(cert)?;
-        let reissued =
-            pki_core::reissue(&chain[0], None, &ca, &req).map_err(|e| e.with_path(cert))?;
-        writes.extend(pki_core::reissue_writes(
-            &original,
-            &reissued,
-            cert,
-            None::<(&Path, _)>,
-        )?);
-        fixed.push((cert.to_path_buf(), reissued.plan.added.clone()));
     }
     // Both certificates, or neither.
     let written = write_all_as("scale-out certificate fix", &writes)?;

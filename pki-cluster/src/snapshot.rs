@@ -112,7 +112,7 @@ async fn save_from(etcd: &Connection, endpoint: &str, path: &Path) -> Result<Sav
 
 /// etcd's own test: a snapshot with a hash is 512-byte pages plus 32 bytes, and those 32 bytes
 /// are the SHA-256 of the rest.
-fn verify(temp: &Path, size: u64) -> std::result::Result<(), String> {
+pub(crate) fn verify(temp: &Path, size: u64) -> std::result::Result<(), String> {
     const HASH: u64 = 32;
     if size < HASH || size % 512 != HASH {
         return Err(format!(

@@ -17,6 +17,7 @@ mod preflight;
 mod recover;
 mod reissue;
 mod renew;
+mod restore;
 mod rotate;
 mod scale;
 mod scan;

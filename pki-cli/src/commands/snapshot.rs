@@ -11,9 +11,12 @@ use crate::exit::{Outcome, Result};
 use crate::output::print;
 
 pub fn run(args: &SnapshotArgs) -> Result<Outcome> {
-    let etcd = connect(&args.connection)?;
     match &args.command {
+        SnapshotCommand::Restore(restore) => {
+            crate::commands::restore::run(restore, &args.connection)
+        }
         SnapshotCommand::Save(save_args) => {
+            let etcd = connect(&args.connection)?;
             check_output(&save_args.file, &args.connection)?;
             let saved = block_on(save_snapshot(&etcd, &save_args.file))??;
             print(&saved_text(&saved))?;

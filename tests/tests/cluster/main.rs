@@ -11,6 +11,7 @@ mod membership;
 mod metrics;
 mod pki;
 mod probe;
+mod restore;
 mod robustness;
 mod rotate;
 mod workflow;
