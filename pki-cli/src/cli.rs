@@ -1198,16 +1198,16 @@ pub struct ProbeTlsArgs {
     #[arg(long, env = "ETCDCTL_CACERT", value_hint = ValueHint::FilePath)]
     pub cacert: Option<PathBuf>,
 
-    /// A client certificate to present (mutual TLS)
-    #[arg(long, env = "ETCDCTL_CERT", value_hint = ValueHint::FilePath, requires = "key")]
+    /// A client certificate to present (mutual TLS), with --key
+    #[arg(long, env = "ETCDCTL_CERT", value_hint = ValueHint::FilePath)]
     pub cert: Option<PathBuf>,
 
     /// The client certificate's key
-    #[arg(long, env = "ETCDCTL_KEY", value_hint = ValueHint::FilePath, requires = "cert")]
+    #[arg(long, env = "ETCDCTL_KEY", value_hint = ValueHint::FilePath)]
     pub key: Option<PathBuf>,
 
     /// How long each endpoint may take to connect and hand over its chain
-    #[arg(long, env = "ETCDCTL_COMMAND_TIMEOUT", value_name = "DURATION", default_value = "5s", value_parser = parse_std_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_std_duration)]
     pub command_timeout: std::time::Duration,
 }
 

@@ -31,7 +31,11 @@ pub fn block_on<F: Future>(future: F) -> Result<F::Output, Failure> {
         .enable_all()
         .build()
         .map_err(|e| usage(anyhow!("cannot start the async runtime: {e}")))?;
-    Ok(runtime.block_on(future))
+    let output = runtime.block_on(future);
+    // A DNS lookup still running on a blocking thread (a resolver that hangs) must not keep the
+    // process past its deadline: the runtime is not waited for.
+    runtime.shutdown_background();
+    Ok(output)
 }
 
 impl From<Error> for Failure {

@@ -94,7 +94,8 @@ pub use membership::{
 };
 pub use node_files::{NodeSettings, PkiNames};
 pub use preflight::{
-    preflight, ClusterFigures, PreflightReport, PreflightRequest, ServedCertificate,
+    cluster_figures, preflight, ClusterFigures, PreflightReport, PreflightRequest,
+    ServedCertificate,
 };
 pub use probe::{probe, Identity, PeerProbe, ProbeRefusal};
 pub use scale_in::{scale_in, ScaleInEvent, ScaleInOutcome, ScaleInRequest};

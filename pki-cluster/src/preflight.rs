@@ -100,6 +100,35 @@ pub struct ClusterFigures {
     pub fault_tolerance: i64,
 }
 
+impl ClusterFigures {
+    /// The figures of members as the member list and health show them.
+    pub fn of(views: &[MemberView]) -> ClusterFigures {
+        let voters = views.iter().filter(|v| !v.is_learner).count();
+        let healthy_voters = views.iter().filter(|v| !v.is_learner && v.healthy).count();
+        ClusterFigures {
+            voters,
+            healthy_voters,
+            learners: views.len() - voters,
+            quorum: quorum(voters),
+            fault_tolerance: tolerance(voters, healthy_voters),
+        }
+    }
+}
+
+/// The cluster's voting figures now: the member list, and each member's health asked within
+/// the connection's deadline.
+///
+/// # Errors
+/// No endpoint answering the member list.
+pub async fn cluster_figures(conn: &Connection) -> Result<ClusterFigures> {
+    let deadline = conn.deadline();
+    let list = member_list_until(conn, deadline).await?;
+    let members = list.members.clone();
+    let state = ClusterState::of(conn, list, deadline).await;
+    let views: Vec<MemberView> = members.iter().map(|m| state.view(m)).collect();
+    Ok(ClusterFigures::of(&views))
+}
+
 /// The certificate a member served on a port.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -165,15 +194,7 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
     );
     let views: Vec<MemberView> = others.iter().map(|m| state.view(m)).collect();
 
-    let voters = views.iter().filter(|v| !v.is_learner).count();
-    let healthy_voters = views.iter().filter(|v| !v.is_learner && v.healthy).count();
-    let cluster = ClusterFigures {
-        voters,
-        healthy_voters,
-        learners: views.len() - voters,
-        quorum: quorum(voters),
-        fault_tolerance: tolerance(voters, healthy_voters),
-    };
+    let cluster = ClusterFigures::of(&views);
     let served_leaves = targets
         .iter()
         .zip(&probes)

@@ -160,6 +160,28 @@ pub async fn probe(
     probe_asking(peer_url, identity, source, false, deadline).await
 }
 
+/// A TCP connection to `addr`, from `source` when given; the error in words.
+async fn connect(
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+) -> std::result::Result<tokio::net::TcpStream, String> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| e.to_string())?;
+    if let Some(ip) = source {
+        socket
+            .bind(SocketAddr::new(ip, 0))
+            .map_err(|e| format!("cannot connect from {ip}: {e}"))?;
+    }
+    socket
+        .connect(addr)
+        .await
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))
+}
+
 /// Whether the member's TLS port at `url` answers a request from a client without a
 /// certificate (`false`: it requires one, as `--client-cert-auth` and
 /// `--peer-client-cert-auth` make it).
@@ -231,29 +253,33 @@ async fn probe_inner(
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
 
     let port = peer_url.port.unwrap_or(2380);
-    let addr: SocketAddr = match &peer_url.host {
-        Host::Ip(ip) => SocketAddr::new(*ip, port),
+    // Every address a name resolves to, in order, as Go's dialer tries them: a member that
+    // listens only on its IPv4 address must not be reported down for its IPv6 one.
+    let addrs: Vec<SocketAddr> = match &peer_url.host {
+        Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],
         Host::Dns(name) => tokio::net::lookup_host((name.as_str(), port))
             .await
             .map_err(|e| unreachable(format!("cannot resolve {name}: {e}")))?
-            .next()
-            .ok_or_else(|| unreachable(format!("{name} resolves to no address")))?,
+            .collect(),
     };
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()
-    } else {
-        TcpSocket::new_v6()
+    let mut failures = Vec::new();
+    let mut connected = None;
+    for addr in &addrs {
+        match connect(*addr, source).await {
+            Ok(s) => {
+                connected = Some(s);
+                break;
+            }
+            Err(e) => failures.push(e),
+        }
     }
-    .map_err(|e| unreachable(e.to_string()))?;
-    if let Some(ip) = source {
-        socket
-            .bind(SocketAddr::new(ip, 0))
-            .map_err(|e| unreachable(format!("cannot connect from {ip}: {e}")))?;
-    }
-    let stream = socket
-        .connect(addr)
-        .await
-        .map_err(|e| unreachable(format!("cannot connect to {addr}: {e}")))?;
+    let Some(stream) = connected else {
+        return Err(unreachable(if failures.is_empty() {
+            format!("{} resolves to no address", peer_url.host)
+        } else {
+            failures.join("; ")
+        }));
+    };
     let local = stream.local_addr().ok();
     let server_name = match &peer_url.host {
         Host::Ip(ip) => ServerName::IpAddress((*ip).into()),

@@ -11,6 +11,7 @@ use crate::prometheus_tool;
 /// A daemon this test started.
 pub struct Daemon {
     child: Child,
+    log: tempfile::NamedTempFile,
     /// `127.0.0.1:PORT`.
     pub address: String,
 }
@@ -32,14 +33,36 @@ impl Daemon {
             .unwrap()
             .port();
         let address = format!("127.0.0.1:{port}");
+        let log = tempfile::NamedTempFile::new().unwrap();
         let child = Command::new(prometheus_tool(program))
             .arg(format!("--web.listen-address={address}"))
             .args(args)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .spawn()
             .unwrap_or_else(|e| panic!("{program}: {e}"));
-        Daemon { child, address }
+        Daemon {
+            child,
+            log,
+            address,
+        }
+    }
+
+    /// node_exporter with only its textfile collector, reading `dir`.
+    pub fn node_exporter(dir: &std::path::Path) -> Daemon {
+        Daemon::start(
+            "prometheus-node-exporter",
+            &[
+                "--collector.disable-defaults".into(),
+                "--collector.textfile".into(),
+                format!("--collector.textfile.directory={}", dir.display()),
+            ],
+        )
+    }
+
+    /// What it logged so far (Prometheus' daemons log to stderr).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
     /// GET `path`, retried until it answers 200 (10 s at most): the response, headers and body.

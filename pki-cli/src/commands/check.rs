@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::{CheckArgs, ReportFormat};
 use crate::exit::{Failure, Outcome, Result};
-use crate::metrics::{self, certificates, exposition::Metrics, findings};
+use crate::metrics::{self, exposition::Metrics, findings};
 use crate::output::{print, print_json, Table};
 use crate::render::{fix_command, FixFiles};
 use crate::unfinished::report_unfinished;
@@ -122,7 +122,6 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         }
         ReportFormat::Simple => print(&simple(args, &chain[0], input.role, &report, &fixes))?,
         ReportFormat::Prometheus => {
-            let at = input.at;
             let role = input.role.map(|r| r.to_string()).unwrap_or_default();
             let mut m = Metrics::new();
             findings::add(
@@ -136,11 +135,6 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
                 &report.findings,
             );
             metrics::emit("check", args.metrics.textfile.as_deref(), |out| {
-                certificates::write_families(out, at, || {
-                    chain
-                        .iter()
-                        .map(|c| certificates::CertSeries::of(&args.cert, c))
-                })?;
                 m.write(out)
             })?;
         }

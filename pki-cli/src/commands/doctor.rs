@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::cli::{ConnectionArgs, DoctorArgs, ReportFormat};
 use crate::connection::{block_on, connect};
 use crate::exit::{usage, Code, Failure, Outcome, Result};
-use crate::metrics::{self, certificates, exposition::Metrics, findings};
+use crate::metrics::{self, exposition::Metrics, findings};
 use crate::output::{print, print_json, Table};
 use crate::render::{rows, rows_text, summary, FixContext, FixFiles, Row};
 
@@ -209,14 +209,7 @@ fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {
                     &d.findings,
                 );
             }
-            let certs = member_certificates(diagnoses);
-            let at = time::OffsetDateTime::now_utc();
             metrics::emit("doctor", args.metrics.textfile.as_deref(), |out| {
-                certificates::write_families(out, at, || {
-                    certs
-                        .iter()
-                        .map(|(path, c)| certificates::CertSeries::of(path, c))
-                })?;
                 m.write(out)
             })?;
         }
@@ -255,37 +248,6 @@ fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Every certificate in the members' certificate and trusted-CA files, as this host sees them,
-/// each file once (files that cannot be read are findings already).
-fn member_certificates(diagnoses: &[MemberDiagnosis]) -> Vec<(PathBuf, pki_core::Certificate)> {
-    let keys = [
-        Key::CertFile,
-        Key::ClientCertFile,
-        Key::TrustedCaFile,
-        Key::PeerCertFile,
-        Key::PeerClientCertFile,
-        Key::PeerTrustedCaFile,
-    ];
-    let mut out = Vec::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    for d in diagnoses {
-        for key in keys {
-            let Some(value) = d.config.get(key).filter(|v| !v.value.is_empty()) else {
-                continue;
-            };
-            let path = d.config.host_path(Path::new(&value.value));
-            if files.contains(&path) {
-                continue;
-            }
-            if let Ok(certs) = pki_core::load_certificates(&path) {
-                out.extend(certs.into_iter().map(|c| (path.clone(), c)));
-            }
-            files.push(path);
-        }
-    }
-    out
 }
 
 /// `member infra0 (process 1234, etcd 3.5.16)`.

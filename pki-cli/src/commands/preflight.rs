@@ -72,44 +72,7 @@ pub fn run(args: &PreflightArgs) -> Result<Outcome> {
 /// findings' series.
 fn report_metrics(name: &str, report: &pki_cluster::PreflightReport) -> Metrics {
     let mut m = Metrics::new();
-    let c = &report.cluster;
-    let figures: [((&'static str, &'static str), f64); 5] = [
-        (
-            ("etcd_pki_cluster_voters", "Voting members of the cluster"),
-            c.voters as f64,
-        ),
-        (
-            (
-                "etcd_pki_cluster_healthy_voters",
-                "Voting members that answered healthy",
-            ),
-            c.healthy_voters as f64,
-        ),
-        (
-            (
-                "etcd_pki_cluster_learners",
-                "Learner members of the cluster",
-            ),
-            c.learners as f64,
-        ),
-        (
-            (
-                "etcd_pki_cluster_quorum",
-                "Votes the cluster needs for quorum",
-            ),
-            c.quorum as f64,
-        ),
-        (
-            (
-                "etcd_pki_cluster_fault_tolerance",
-                "Voting members that may fail with quorum kept (negative: quorum is lost)",
-            ),
-            c.fault_tolerance as f64,
-        ),
-    ];
-    for (family, value) in figures {
-        m.set(family, Keep::Lowest, Vec::new(), value);
-    }
+    metrics::cluster::add_figures(&mut m, &report.cluster);
     for s in &report.served {
         if let Some(leaf) = &s.leaf {
             m.set(

@@ -36,7 +36,7 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     } else {
         scan(&args.dirs, &opts)?
     };
-    let judged = probe(args, at)?;
+    let (judged, figures) = probe(args, at)?;
     match args.write_out {
         ScanFormat::Json => print_json(&ScanJson {
             report: &report,
@@ -53,6 +53,9 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
                 scan_figures(out, &report)?;
             }
             let mut m = Metrics::new();
+            if let Some(f) = &figures {
+                metrics::cluster::add_figures(&mut m, f);
+            }
             served::add_metrics(&mut m, "scan", &judged);
             m.write(out)
         })?,
@@ -203,10 +206,14 @@ fn scan_figures(
     Ok(())
 }
 
-/// With --probe or --cluster: what each endpoint serves, judged (an async runtime only then).
-fn probe(args: &ScanArgs, at: OffsetDateTime) -> Result<Vec<Judged>> {
+/// With --probe or --cluster: what each endpoint serves, judged (an async runtime only then);
+/// with --cluster also the cluster's voting figures.
+fn probe(
+    args: &ScanArgs,
+    at: OffsetDateTime,
+) -> Result<(Vec<Judged>, Option<pki_cluster::ClusterFigures>)> {
     if args.probe.is_empty() && !args.cluster {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let mut endpoints = served::endpoints(&args.probe)?;
     let conn = if args.cluster {
@@ -221,10 +228,12 @@ fn probe(args: &ScanArgs, at: OffsetDateTime) -> Result<Vec<Judged>> {
         key: c.key.as_deref(),
     };
     block_on(async {
+        let mut figures = None;
         if let Some(conn) = &conn {
             endpoints.extend(pki_cluster::served::cluster_endpoints(conn).await?);
+            figures = Some(pki_cluster::cluster_figures(conn).await?);
         }
-        served::probe_and_judge(
+        let judged = served::probe_and_judge(
             endpoints,
             &tls,
             c.command_timeout,
@@ -232,7 +241,8 @@ fn probe(args: &ScanArgs, at: OffsetDateTime) -> Result<Vec<Judged>> {
             at,
             Some(args.expires_within),
         )
-        .await
+        .await?;
+        Ok((judged, figures))
     })?
 }
 

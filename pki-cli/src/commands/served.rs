@@ -67,7 +67,12 @@ pub async fn probe_and_judge(
     };
     let identity = match (tls.cert, tls.key) {
         (Some(cert), Some(key)) => Some(Identity::from_files(cert, key)?),
-        _ => None,
+        (None, None) => None,
+        _ => {
+            return Err(usage(anyhow!(
+                "a client certificate needs its key: give --cert and --key (or ETCDCTL_CERT and ETCDCTL_KEY) together"
+            )))
+        }
     };
     let served = probe_all(endpoints, identity.as_ref(), timeout, parallel).await;
     Ok(served

@@ -12,7 +12,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, Write};
 use std::path::Path;
 
-use pki_core::{Certificate, NameFields, ScannedCertificate};
+use pki_core::{NameFields, ScannedCertificate};
 use time::OffsetDateTime;
 
 use super::exposition::{write_header, write_sample, Labels};
@@ -39,20 +39,6 @@ pub struct CertSeries {
 }
 
 impl CertSeries {
-    /// From a certificate read from `path`.
-    pub fn of(path: &Path, cert: &Certificate) -> CertSeries {
-        CertSeries {
-            labels: labels(
-                path,
-                &cert.serial_decimal(),
-                &cert.subject_fields(),
-                &cert.issuer_fields(),
-            ),
-            not_before: cert.not_before(),
-            not_after: cert.not_after(),
-        }
-    }
-
     /// From a scan's row.
     pub fn of_scanned(c: &ScannedCertificate) -> CertSeries {
         CertSeries {

@@ -8,7 +8,7 @@
 //! | `etcd_pki_chain_valid` | `member`, `role` | 1 when the certificate chains to the CA etcd trusts for it |
 //! | `etcd_pki_key_matches` | `member`, `role` | 1 when the key file is the certificate's |
 //! | `etcd_pki_usage_valid` | `member`, `role` | 1 when the extended key usages are what the role needs |
-//! | `etcd_pki_served_cert_matches` | `member`, `target` | 1 when the member serves the certificate in its file |
+//! | `etcd_pki_served_cert_matches` | `member`, `target` | 1 when the member serves the certificate in its file (doctor) |
 //!
 //! `member` is the member a finding is about (empty for `check`, which knows only a file and
 //! adds a `filepath` label to every series instead; a probed endpoint adds `url`);
@@ -42,7 +42,7 @@ pub const USAGE: (&str, &str) = (
 );
 pub const SERVED: (&str, &str) = (
     "etcd_pki_served_cert_matches",
-    "1 if the member serves the certificate in its file (or a valid one where no file is known), 0 if not",
+    "1 if the member serves the certificate in its file, 0 if not",
 );
 
 /// Who the findings are about when a finding does not say: the member and the role.
@@ -93,7 +93,9 @@ pub fn add(metrics: &mut Metrics, cx: Context<'_>, findings: &[Finding]) {
             CheckId::Chain => metrics.set(CHAIN, Keep::Lowest, by_role, good),
             CheckId::KeyPair => metrics.set(KEY, Keep::Lowest, by_role, good),
             CheckId::Usage => metrics.set(USAGE, Keep::Lowest, by_role, good),
-            CheckId::ServedCertificate => metrics.set(
+            // Only doctor compares what a member serves with its file; elsewhere the check judges
+            // the served chain itself (or that the port answered: etcd_pki_probe_success).
+            CheckId::ServedCertificate if cx.command == "doctor" => metrics.set(
                 SERVED,
                 Keep::Lowest,
                 labels(&[("member", &member), ("target", &target)]),

@@ -2,9 +2,12 @@
 //! node_exporter's textfile collector (or any scraper of the text format).
 //!
 //! Certificate expiry uses x509-certificate-exporter's series ([`certificates`]) so that
-//! existing alerts work; what only etcd's rules can tell is under `etcd_pki_` ([`findings`], and
-//! the cluster's figures in `preflight`). Every output ends with the run's own pair,
-//! `etcd_pki_last_run_timestamp_seconds{command}` and `etcd_pki_run_success{command}`, so that
+//! existing alerts work; only `scan`, the inventory of files, writes them, so that a scan and a
+//! `check` or `doctor` of the same files never give node_exporter one series twice (it drops
+//! duplicates, with only a log line). What only etcd's rules can tell is under `etcd_pki_`
+//! ([`findings`], and the cluster's figures). Every output ends with the run's own pair,
+//! `etcd_pki_last_run_timestamp_seconds{command,textfile}` and
+//! `etcd_pki_run_success{command,textfile}`, so that
 //! a job that stopped running, or fails before it can judge anything (etcd unreachable, a bad
 //! flag), is itself alerted on: a failed run still replaces its textfile, with
 //! `etcd_pki_run_success` 0. A run that found problems succeeded: the problems are in the
@@ -15,6 +18,7 @@
 //! is printed. Without it they go to stdout.
 
 pub mod certificates;
+pub mod cluster;
 pub mod exposition;
 pub mod findings;
 
@@ -70,14 +74,16 @@ pub fn emit(
 ) -> Result<()> {
     write_to(textfile, |out| {
         body(out)?;
-        run_pair(out, command, true)
+        run_pair(out, command, textfile, true)
     })
 }
 
 /// After a failed run: the run's pair alone, with success 0, to `textfile` (a failure of this
 /// write is reported on stderr, after the failure itself).
 pub fn emit_failure(command: &'static str, textfile: &Path) {
-    if let Err(e) = write_to(Some(textfile), |out| run_pair(out, command, false)) {
+    if let Err(e) = write_to(Some(textfile), |out| {
+        run_pair(out, command, Some(textfile), false)
+    }) {
         eprintln!(
             "etcd-pki: error: the failed run could not be recorded in {}: {:#}",
             pki_core::display_path(textfile),
@@ -86,8 +92,19 @@ pub fn emit_failure(command: &'static str, textfile: &Path) {
     }
 }
 
-fn run_pair(out: &mut dyn Write, command: &'static str, success: bool) -> io::Result<()> {
-    let labels = [("command", command.to_string())];
+/// The run's pair, labelled with the command and, for a textfile, its name: two jobs of one
+/// command writing two textfiles into one directory (a DaemonSet's two `check`s) must not give
+/// node_exporter one series twice, which it drops.
+fn run_pair(
+    out: &mut dyn Write,
+    command: &'static str,
+    textfile: Option<&Path>,
+    success: bool,
+) -> io::Result<()> {
+    let mut labels = vec![("command", command.to_string())];
+    if let Some(name) = textfile.and_then(Path::file_name) {
+        labels.push(("textfile", name.to_string_lossy().into_owned()));
+    }
     write_header(out, LAST_RUN.0, LAST_RUN.1)?;
     write_sample(
         out,

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use etcd_pki_tests::daemon::Daemon;
 use etcd_pki_tests::deploy::{deploy_file, etcd_pki_lines, run_line, unit_values, yaml};
 use etcd_pki_tests::{fixture, metric_sample as sample, promtool_accepts};
 
@@ -92,11 +93,11 @@ fn the_metrics_service_writes_what_node_exporter_reads() {
     }
     let scan = fs::read_to_string(textfiles.join("etcd-pki-scan.prom")).unwrap();
     promtool_accepts(&scan);
-    assert_eq!(sample(&scan, "etcd_pki_run_success{command=\"scan\"}"), 1.0);
+    assert_eq!(sample(&scan, "etcd_pki_run_success{command=\"scan\""), 1.0);
     assert_eq!(sample(&scan, "etcd_pki_scan_certificates "), 3.0);
     let doctor = fs::read_to_string(textfiles.join("etcd-pki-doctor.prom")).unwrap();
     promtool_accepts(&doctor);
-    assert!(doctor.contains("etcd_pki_run_success{command=\"doctor\"}"));
+    assert!(doctor.contains("etcd_pki_run_success{command=\"doctor\""));
 }
 
 /// The pod spec of a workload manifest (`spec.template.spec`, or a CronJob's
@@ -180,6 +181,18 @@ fn the_daemonset_mounts_certificates_only_and_its_commands_run_on_a_kubeadm_node
     promtool_accepts(&scan);
     assert_eq!(sample(&scan, "etcd_pki_scan_certificates "), 4.0);
     assert!(textfile.join("etcd-pki-check-peer.prom").exists());
+
+    // node_exporter reads the three files of the directory together, without a series twice
+    // (which it would drop, saying so only in its log).
+    let exporter = Daemon::node_exporter(&textfile);
+    let body = exporter.get("/metrics");
+    assert!(body.contains("node_textfile_scrape_error 0"), "{body}");
+    assert_eq!(body.matches("etcd_pki_run_success{").count(), 3, "{body}");
+    let log = exporter.log();
+    assert!(
+        !log.contains("collected before"),
+        "duplicate series:\n{log}"
+    );
 
     // A node whose address the certificates do not cover: the metric says so (exit 1).
     let run = run_line(&lines[2], &replace, &[("NODE_IP", "127.0.0.99")]);

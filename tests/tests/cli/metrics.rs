@@ -122,7 +122,9 @@ fn check_metrics_carry_etcds_verdicts_and_the_file() {
     assert!(text.contains(&format!(
         "etcd_pki_check_status{{command=\"check\",member=\"\",role=\"peer\",check=\"coverage\",target=\"127.0.0.14\",filepath=\"{file}\"}} 2\n"
     )));
-    assert!(text.contains("x509_cert_not_after{filename=\"members.pem\""));
+    // Expiry series come from scan only: a scan and a check of one file in one textfile
+    // directory must not give node_exporter a series twice.
+    assert!(!text.contains("x509_cert_"));
 }
 
 #[test]
@@ -146,7 +148,7 @@ fn textfiles_are_replaced_whole_and_record_failed_runs() {
     assert_eq!(run.stdout, "", "nothing is printed with --textfile");
     let text = fs::read_to_string(&prom).unwrap();
     promtool_accepts(&text);
-    assert!(text.contains("etcd_pki_run_success{command=\"check\"} 1\n"));
+    assert!(text.contains("etcd_pki_run_success{command=\"check\",textfile=\"etcd-pki.prom\"} 1\n"));
     // Only the file itself is left: no temporary, no backup.
     let names: Vec<String> = fs::read_dir(dir.path())
         .unwrap()
@@ -167,7 +169,7 @@ fn textfiles_are_replaced_whole_and_record_failed_runs() {
     etcd_pki(&failing).expect_code(2);
     let text = fs::read_to_string(&prom).unwrap();
     promtool_accepts(&text);
-    assert!(text.contains("etcd_pki_run_success{command=\"check\"} 0\n"));
+    assert!(text.contains("etcd_pki_run_success{command=\"check\",textfile=\"etcd-pki.prom\"} 0\n"));
     assert!(!text.contains("x509_cert_not_after"));
 
     // --textfile without -w prometheus is bad usage; a FIFO is refused at once, unopened.
@@ -215,14 +217,7 @@ fn node_exporter_reads_the_textfiles() {
         textfiles.join("etcd-pki-check.prom").to_str().unwrap(),
     ])
     .expect_code(0);
-    let exporter = Daemon::start(
-        "prometheus-node-exporter",
-        &[
-            "--collector.disable-defaults".into(),
-            "--collector.textfile".into(),
-            format!("--collector.textfile.directory={}", textfiles.display()),
-        ],
-    );
+    let exporter = Daemon::node_exporter(&textfiles);
     let body = exporter.get("/metrics");
     assert!(
         body.contains("node_textfile_scrape_error 0"),
@@ -231,8 +226,17 @@ fn node_exporter_reads_the_textfiles() {
     let server = fx("cfssl/server.pem");
     assert!(body.contains(&format!("filepath=\"{server}\"")));
     assert!(body.contains("x509_cert_not_after{"));
-    assert!(body.contains("etcd_pki_run_success{command=\"scan\"} 1"));
-    assert!(body.contains("etcd_pki_run_success{command=\"check\"} 1"));
+    assert!(
+        body.contains("etcd_pki_run_success{command=\"scan\",textfile=\"etcd-pki-scan.prom\"} 1")
+    );
+    assert!(
+        body.contains("etcd_pki_run_success{command=\"check\",textfile=\"etcd-pki-check.prom\"} 1")
+    );
+    let log = exporter.log();
+    assert!(
+        !log.contains("collected before"),
+        "node_exporter dropped duplicate series:\n{log}"
+    );
     assert!(body.contains(&format!(
         "etcd_pki_coverage{{filepath=\"{server}\",host=\"127.0.0.11\",member=\"\",role=\"server\"}} 1"
     )));

@@ -62,6 +62,8 @@ fn the_cronjob_pushes_what_every_member_serves_and_the_rotate_unit_runs() {
         }
     }
     assert!(metrics.contains("etcd_pki_run_success{cluster=\"main\",command=\"scan\""));
+    // The cluster's voting figures, for the fault-tolerance alert.
+    assert!(metrics.contains("etcd_pki_cluster_fault_tolerance{cluster=\"main\",instance=\"\",job=\"etcd-pki-probe\"} 1"), "{metrics}");
 
     // The rotate service with etcd-pki.env's settings pointed at this cluster: nothing is due
     // (the certificates have years left), so it renews nothing and exits 0.

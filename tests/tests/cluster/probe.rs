@@ -57,6 +57,11 @@ fn scan_cluster_and_inspect_judge_what_every_port_serves() {
     let run = cluster.etcd_pki(&["scan", "--cluster", "-w", "prometheus"], false);
     run.expect_code(0);
     promtool_accepts(&run.stdout);
+    assert_eq!(sample(&run.stdout, "etcd_pki_cluster_voters "), 3.0);
+    assert_eq!(
+        sample(&run.stdout, "etcd_pki_cluster_fault_tolerance "),
+        1.0
+    );
     let url = cluster.peer_url(ips[1]);
     assert_eq!(
         sample(
