@@ -92,6 +92,22 @@ pub enum Command {
     Rotate(Box<RotateArgs>),
     /// Operations on the cluster's CA
     Ca(CaGroupArgs),
+    /// Upgrade etcd member by member, one minor version at a time, proving each step
+    ///
+    /// plan: every member's version and the cluster version, whether the step is supported
+    /// (one minor at a time, every member on one minor first), the checks of a healthy start
+    /// (members started and healthy, quorum kept while one restarts, no learner, certificates
+    /// valid and covering each member's URLs), a recent snapshot, and the known problems of the
+    /// versions involved. Exit 0 when apply may proceed, 1 when not.
+    ///
+    /// apply: a snapshot into --out, then one member at a time, followers first and the leader
+    /// last after leadership moved away: --restart-cmd (which installs the new binary and
+    /// restarts etcd on that host), then wait until the member is back, healthy, on the new
+    /// version, and the cluster caught up. It stops at the first member that does not come
+    /// back and says how to roll it back; run it again to resume. At the end it waits for the
+    /// cluster version to move up.
+    #[command(verbatim_doc_comment)]
+    Upgrade(UpgradeArgs),
     /// Create a new PKI for a cluster: a CA and every member's certificates
     ///
     /// Layouts: cfssl (the runbook's shared ca.pem, server.pem, members.pem and
@@ -829,6 +845,47 @@ pub struct RotateArgs {
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// plan (read-only) or apply
+    #[arg(value_enum)]
+    pub action: UpgradeAction,
+
+    /// The minor version every member must end on, e.g. 3.5 (default: the next one)
+    #[arg(long, value_name = "MINOR")]
+    pub to: Option<String>,
+
+    /// Where apply saves its snapshot first (and where plan looks for a recent one)
+    #[arg(long, value_name = "DIR", default_value = ".", value_hint = ValueHint::DirPath)]
+    pub out: PathBuf,
+
+    /// Installs the new etcd on a member's host and restarts it, run with sh -c; {name}, {id}
+    /// and {host} are replaced, shell-quoted (e.g. 'ssh {host} "apt-get install -y
+    /// etcd-server=3.5.* && systemctl restart etcd"'); apply needs it
+    #[arg(long, value_name = "TEMPLATE")]
+    pub restart_cmd: Option<String>,
+
+    /// How long one member may take to come back on the new version after its restart
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_std_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Output format
+    #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
+    pub write_out: ChangeFormat,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// The steps of `upgrade`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UpgradeAction {
+    /// Check everything; change nothing
+    Plan,
+    /// Snapshot, then upgrade one member at a time through --restart-cmd
+    Apply,
 }
 
 #[derive(Debug, Args)]

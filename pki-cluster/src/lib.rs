@@ -81,6 +81,7 @@ mod scale_out;
 pub mod served;
 mod snapshot;
 mod state;
+pub mod upgrade;
 mod urls;
 
 pub use connection::{ConnectOptions, Connection, Deadline, STAGGER};
@@ -97,7 +98,7 @@ pub use preflight::{
     cluster_figures, preflight, ClusterFigures, PreflightReport, PreflightRequest,
     ServedCertificate,
 };
-pub use probe::{probe, Identity, PeerProbe, ProbeRefusal};
+pub use probe::{probe, versions, Identity, PeerProbe, ProbeRefusal};
 pub use scale_in::{scale_in, ScaleInEvent, ScaleInOutcome, ScaleInRequest};
 pub use scale_out::{
     only_coverage_failures, scale_out, IssueLike, ScaleOutEvent, ScaleOutOutcome, ScaleOutRequest,

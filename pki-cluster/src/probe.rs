@@ -125,6 +125,8 @@ pub struct PeerProbe {
     pub accepted: Result<(), ProbeRefusal>,
     /// The local address the connection came from.
     pub source: Option<SocketAddr>,
+    /// The HTTP answer to `GET /version`, when one was asked and given (headers and body).
+    pub answer: Option<String>,
 }
 
 /// Why a member refused a client certificate.
@@ -289,6 +291,7 @@ async fn probe_inner(
     };
     let handshake = connector.connect(server_name, stream).await;
     let served = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
+    let mut answer = None;
     let accepted = match (identity, handshake) {
         (_, Err(e)) if identity.is_none() => Err(ProbeRefusal::alert(e.to_string())),
         (_, Err(e)) => Err(ProbeRefusal::alert(describe_rejection(&e.to_string()))),
@@ -309,7 +312,19 @@ async fn probe_inner(
             }
             .await;
             match result {
-                Ok(n) if buf[..n].starts_with(b"HTTP/1.") => Ok(()),
+                Ok(n) if buf[..n].starts_with(b"HTTP/1.") => {
+                    // The rest of the answer (etcd's /version is a line of JSON), up to 8 KiB.
+                    let mut whole = buf[..n].to_vec();
+                    let mut more = [0u8; 1024];
+                    while whole.len() < 8192 {
+                        match tls.read(&mut more).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(m) => whole.extend_from_slice(&more[..m]),
+                        }
+                    }
+                    answer = Some(String::from_utf8_lossy(&whole).into_owned());
+                    Ok(())
+                }
                 // etcd's peer listener completes the handshake, then checks that the client
                 // certificate covers the connecting address and closes the connection if not.
                 Ok(0) => Err(ProbeRefusal {
@@ -331,7 +346,40 @@ async fn probe_inner(
         served,
         accepted,
         source: local,
+        answer,
     })
+}
+
+/// etcd's own versions, as `GET /version` on a member's client URL answers them:
+/// `(etcdserver, etcdcluster)`, e.g. `("3.5.16", "3.5.0")`; the cluster version is what every
+/// member agreed to run at, and moves up only when every member runs the newer minor.
+///
+/// # Errors
+/// The port could not be reached, or answered no version.
+pub async fn versions(
+    client_url: &HostUrl,
+    identity: Option<&Identity>,
+    deadline: Deadline,
+) -> Result<(String, String), Error> {
+    let p = probe_asking(client_url, identity, None, true, deadline).await?;
+    let answer = p.answer.unwrap_or_default();
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let field = |name: &str| -> Option<String> {
+        let key = format!("\"{name}\":\"");
+        let start = body.find(&key)? + key.len();
+        let end = body[start..].find('"')? + start;
+        Some(body[start..end].to_string())
+    };
+    match (field("etcdserver"), field("etcdcluster")) {
+        (Some(server), Some(cluster)) => Ok((server, cluster)),
+        _ => Err(Error::Unreachable {
+            endpoint: client_url.url.clone(),
+            cause: match p.accepted {
+                Err(r) => r.reason,
+                Ok(()) => format!("no version in its answer to /version: {answer:?}"),
+            },
+        }),
+    }
 }
 
 fn describe_rejection(error: &str) -> String {

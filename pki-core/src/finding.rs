@@ -108,6 +108,12 @@ pub enum CheckId {
     TlsSettings,
     /// A member's URLs as the cluster records them against its configuration.
     ClusterRecord,
+    /// Upgrade: every member's version and whether the step to the target is supported.
+    UpgradePath,
+    /// Upgrade: a recent snapshot to restore from.
+    Snapshot,
+    /// Upgrade: a known problem of a version or of a step, from etcd's notes.
+    KnownIssue,
 }
 
 impl CheckId {
@@ -163,6 +169,9 @@ impl fmt::Display for CheckId {
             CheckId::Revocation => "revocation",
             CheckId::TlsSettings => "TLS settings",
             CheckId::ClusterRecord => "cluster record",
+            CheckId::UpgradePath => "upgrade path",
+            CheckId::Snapshot => "snapshot",
+            CheckId::KnownIssue => "known issue",
         })
     }
 }

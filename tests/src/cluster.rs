@@ -1158,6 +1158,21 @@ impl Cluster {
         member.child = Some(cmd.spawn().expect("restart the member"));
     }
 
+    /// Restarts member `name` as [`Cluster::restart_member`] does, on the etcd binary `program`
+    /// instead of the one it ran (an upgrade: same flags, same data directory).
+    pub fn restart_member_on(&mut self, name: &str, program: &Path) {
+        let member = self.members.iter_mut().find(|m| m.name == name).unwrap();
+        let old = etcd_binaries().etcd.as_os_str().to_owned();
+        let recipe = &mut member.recipe;
+        if recipe.program == old {
+            recipe.program = program.as_os_str().to_owned();
+        }
+        for arg in recipe.args.iter_mut().filter(|a| **a == old) {
+            *arg = program.as_os_str().to_owned();
+        }
+        self.restart_member(name);
+    }
+
     /// The last lines of every member's log, for failure messages.
     pub fn logs_tail(&self) -> String {
         self.members

@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod daemon;
 pub mod deploy;
 pub mod go_oracle;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -23,6 +23,7 @@ mod scale;
 mod scan;
 mod served;
 mod snapshot;
+mod upgrade;
 
 use crate::cli::{Cli, Command, ReportFormat, ScanFormat};
 use crate::exit::{Outcome, Result};
@@ -71,6 +72,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             || doctor::run(&args),
         ),
         Command::Recover(args) => recover::run(&args),
+        Command::Upgrade(args) => upgrade::run(&args),
         Command::Completion(args) => completion::run(&args),
         Command::Man(args) => man::run(&args),
     }

@@ -56,7 +56,7 @@
 mod apply;
 mod identities;
 mod plan;
-mod roll;
+pub(crate) mod roll;
 mod setup;
 mod status;
 mod survey;

@@ -57,7 +57,7 @@ pub(crate) async fn restart_order(conn: &Connection, members: &[MemberInfo]) -> 
 }
 
 /// The leader's ID, as the first member that answers says.
-async fn leader_id(conn: &Connection, members: &[MemberInfo]) -> Option<u64> {
+pub(crate) async fn leader_id(conn: &Connection, members: &[MemberInfo]) -> Option<u64> {
     let deadline = conn.deadline();
     for m in members {
         let Some(e) = client_endpoint(m) else {
@@ -209,7 +209,7 @@ pub(crate) async fn precheck(
 }
 
 /// Moves leadership away from `m` when it leads.
-async fn hand_over_leadership(
+pub(crate) async fn hand_over_leadership(
     conn: &Connection,
     all: &[MemberInfo],
     m: &MemberInfo,

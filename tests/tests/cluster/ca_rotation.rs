@@ -10,11 +10,10 @@
 //! - a rollback from phase 2 brings back the old CA alone.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use etcd_pki_tests::cluster::{etcdctl_command, kubeadm_members, Cluster, Pki};
+use etcd_pki_tests::cluster::{etcdctl_command, kubeadm_members, Cluster};
+use etcd_pki_tests::writer::{admin_etcdctl, start_writer};
 use etcd_pki_tests::{snapshot, Run};
 
 fn s(p: &Path) -> String {
@@ -153,99 +152,8 @@ enum Interrupt {
     AtOutput(&'static str),
 }
 
-/// A client that writes and reads keys over TLS for the whole rotation, with the admin's CA
-/// file and client certificate (which the rotation switches), as etcdctl reads them anew for
-/// each command.
-struct Writer {
-    stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<WriterLog>,
-}
-
-#[derive(Debug, Default)]
-struct WriterLog {
-    /// Acknowledged writes.
-    acked: Vec<(String, String)>,
-    /// Every attempt: start, end, success.
-    attempts: Vec<(Instant, Instant, bool)>,
-    /// Reads that did not return the value just written.
-    bad_reads: Vec<String>,
-    /// The last error seen.
-    last_error: String,
-}
-
-impl WriterLog {
-    /// The longest stretch from a failed attempt's start to the next success's start.
-    fn longest_failure(&self) -> Duration {
-        let mut longest = Duration::ZERO;
-        let mut failing_since: Option<Instant> = None;
-        for (start, end, ok) in &self.attempts {
-            match (ok, failing_since) {
-                (false, None) => failing_since = Some(*start),
-                (true, Some(since)) => {
-                    longest = longest.max(start.duration_since(since));
-                    failing_since = None;
-                }
-                _ => {}
-            }
-            let _ = end;
-        }
-        if let (Some(since), Some((_, end, _))) = (failing_since, self.attempts.last()) {
-            longest = longest.max(end.duration_since(since));
-        }
-        longest
-    }
-}
-
-/// etcdctl as the admin, with the files the rotation switches (read anew by each command).
-fn admin_etcdctl(endpoints: &str, pki: &Pki, args: &[&str]) -> std::process::Output {
-    etcdctl_command()
-        .args(["--endpoints", endpoints])
-        .args(["--cacert", &s(&pki.ca), "--cert", &s(&pki.client)])
-        .args(["--key", &s(&pki.client_key)])
-        .args(["--dial-timeout", "2s", "--command-timeout", "3s"])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn etcdctl(cluster: &Cluster, args: &[&str]) -> std::process::Output {
     admin_etcdctl(&cluster.endpoints(), &cluster.pki, args)
-}
-
-fn start_writer(cluster: &Cluster) -> Writer {
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let pki = cluster.pki.clone();
-    let endpoints = cluster.endpoints();
-    let handle = std::thread::spawn(move || {
-        let mut log = WriterLog::default();
-        let run = |args: &[&str]| admin_etcdctl(&endpoints, &pki, args);
-        let mut i = 0u32;
-        while !flag.load(Ordering::Relaxed) {
-            i += 1;
-            let (key, value) = (format!("ca-rotation/{i:06}"), format!("v{i}"));
-            let start = Instant::now();
-            let out = run(&["put", &key, &value]);
-            let ok = out.status.success();
-            log.attempts.push((start, Instant::now(), ok));
-            if ok {
-                log.acked.push((key.clone(), value.clone()));
-                if i.is_multiple_of(5) {
-                    let got = run(&["get", &key, "--print-value-only"]);
-                    let text = String::from_utf8_lossy(&got.stdout).trim().to_string();
-                    if got.status.success() && text != value {
-                        log.bad_reads
-                            .push(format!("{key}: {text:?}, not {value:?}"));
-                    }
-                }
-            } else {
-                log.last_error = String::from_utf8_lossy(&out.stderr).into_owned();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        log
-    });
-    Writer { stop, handle }
 }
 
 /// The certificates in a PEM file, as DER in hex (openssl's view, not the tool's).
@@ -277,7 +185,7 @@ fn the_ca_is_replaced_through_three_phases_killed_and_resumed_with_no_lost_write
     let mut rig = Rig::new();
     let old_ca = fingerprints(&rig.cluster.member("n0").pki.ca);
     assert_eq!(old_ca.len(), 1);
-    let writer = start_writer(&rig.cluster);
+    let writer = start_writer(&rig.cluster, "ca-rotation");
     std::thread::sleep(Duration::from_secs(1));
 
     // Killed at its second restart of phase 1: one member trusts both CAs, the others not yet.
@@ -349,8 +257,7 @@ fn the_ca_is_replaced_through_three_phases_killed_and_resumed_with_no_lost_write
         run.stdout
     );
 
-    writer.stop.store(true, Ordering::Relaxed);
-    let log = writer.handle.join().unwrap();
+    let log = writer.finish();
 
     // Every member's trust file holds the new CA alone; its CA key is the new one.
     let new_ca = fingerprints(&rig.new_ca());

@@ -14,4 +14,5 @@ mod probe;
 mod restore;
 mod robustness;
 mod rotate;
+mod upgrade;
 mod workflow;

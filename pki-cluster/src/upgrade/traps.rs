@@ -1,0 +1,80 @@
+//! Known problems of etcd versions and upgrade steps, each from etcd's own notes or issues (the
+//! source is cited with each), as findings of an upgrade plan.
+
+use pki_core::{CheckId, Finding};
+
+use super::Version;
+
+/// The known problems that apply to an upgrade from `from` (the members' lowest version) to
+/// the minor `to`, and to the versions the members run now.
+pub fn known_issues(from: Version, to: (u32, u32), running: &[Version]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    // etcd 3.5.0 to 3.5.2 can corrupt data under load (etcd-io/etcd#13766, fixed in 3.5.3; the
+    // 3.5 CHANGELOG and etcd's README announcement: "not recommended for production").
+    if let Some(v) = running
+        .iter()
+        .find(|v| (v.major, v.minor) == (3, 5) && v.patch <= 2)
+    {
+        out.push(Finding::fail(
+            CheckId::KnownIssue,
+            format!("a member runs {v}: etcd 3.5.0-3.5.2 have a data inconsistency bug under load (etcd-io/etcd#13766); move it to the latest 3.5 patch before anything else"),
+        ));
+    }
+    if to == (3, 5) {
+        out.push(Finding::warn(
+            CheckId::KnownIssue,
+            "never install 3.5.0, 3.5.1 or 3.5.2 as the target (etcd-io/etcd#13766): the restart hook must install the latest 3.5 patch; apply stops at a member that comes back on one of them",
+        ));
+        // 3.5 changes the WAL format of auth entries (etcd-io/etcd#11943): with auth enabled
+        // a cluster that ran 3.5 cannot be rolled back to 3.4 member by member (etcd's
+        // "Downgrade etcd from 3.5 to 3.4" guide).
+        out.push(Finding::warn(
+            CheckId::KnownIssue,
+            "with auth enabled, once members run 3.5 a rolling downgrade back to 3.4 is not supported (3.5 changes the WAL format of auth entries, etcd-io/etcd#11943): keep the snapshot apply takes",
+        ));
+    }
+    if to == (3, 6) && (from.major, from.minor) == (3, 5) && from.patch < 24 {
+        // Upgrading 3.5 -> 3.6 needs 3.5.20 (learner promotion persisted, etcd blog "How to
+        // Prevent a Common Failure when Upgrading etcd v3.5 to v3.6") and, for rolling
+        // replacements, 3.5.24 (etcd-io/etcd#20797, the follow-up post of 2025-10).
+        out.push(Finding::fail(
+            CheckId::KnownIssue,
+            format!("{from} is older than 3.5.24: upgrading to 3.6 from 3.5.19 or older can fail on membership data, and from 3.5.20-3.5.23 in rolling replacements (etcd-io/etcd#20793, #20797); upgrade every member to the latest 3.5 patch first"),
+        ));
+        out.push(Finding::warn(
+            CheckId::KnownIssue,
+            "3.6 drops the v2 store: a cluster holding custom v2 data (etcdctl v2 API, --enable-v2) must migrate it before the upgrade",
+        ));
+    }
+    out.push(Finding::pass(
+        CheckId::KnownIssue,
+        format!("members can go back to {} only while the cluster version is still {}: it moves up once every member runs {}.{}", from.minor_text(), from.minor_text(), to.0, to.1),
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pki_core::Status;
+
+    fn v(t: &str) -> Version {
+        Version::parse(t).unwrap()
+    }
+
+    #[test]
+    fn each_known_issue_applies_where_etcd_says() {
+        let fails = |f: Vec<Finding>| f.iter().filter(|f| f.status == Status::Fail).count();
+        assert_eq!(fails(known_issues(v("3.4.23"), (3, 5), &[v("3.4.23")])), 0);
+        assert_eq!(
+            fails(known_issues(
+                v("3.4.23"),
+                (3, 5),
+                &[v("3.5.1"), v("3.4.23")]
+            )),
+            1
+        );
+        assert_eq!(fails(known_issues(v("3.5.16"), (3, 6), &[v("3.5.16")])), 1);
+        assert_eq!(fails(known_issues(v("3.5.24"), (3, 6), &[v("3.5.24")])), 0);
+    }
+}
