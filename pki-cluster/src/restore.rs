@@ -638,6 +638,37 @@ mod tests {
     }
 
     #[test]
+    fn requests_etcds_tools_would_refuse_are_refused_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let member = || vec![RestoreMember::parse("a=10.0.0.1").unwrap()];
+        let req = |tool: RestoreTool, bump: Option<u64>, mark: bool| {
+            let mut r = RestoreRequest::new("snap.db", member(), dir.path(), tool);
+            r.bump_revision = bump;
+            r.mark_compacted = mark;
+            r
+        };
+        let etcdutl = || RestoreTool::Etcdutl("etcdutl".into());
+        let etcdctl = || RestoreTool::Etcdctl("etcdctl".into());
+        assert!(check_request(&req(etcdutl(), Some(1000), true)).is_ok());
+        // 3.4's etcdctl has no --bump-revision; etcdutl wants the pair together.
+        assert!(check_request(&req(etcdctl(), Some(1000), true)).is_err());
+        assert!(check_request(&req(etcdutl(), Some(1000), false)).is_err());
+        assert!(check_request(&req(etcdutl(), None, true)).is_err());
+        // Two members of one name, and an occupied directory.
+        let mut twice = req(etcdutl(), None, false);
+        twice.members.extend(member());
+        assert!(check_request(&twice).is_err());
+        std::fs::create_dir_all(dir.path().join("a/data")).unwrap();
+        let err = check_request(&req(etcdutl(), None, false))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("never touches an existing data directory"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_file_without_the_hash_trailer_is_refused_naming_the_way_out() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
