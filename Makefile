@@ -24,6 +24,11 @@ BENCH_PACKAGES := hyperfine python3-cryptography time
 # on the installed etcd (bookworm's 3.4).
 ETCD35_DIR := target/etcd-3.5
 ETCD35_BIN := $(CURDIR)/$(ETCD35_DIR)/root/usr/bin
+# Debian trixie's Go 1.24 (golang-1.24-go with its -src), unpacked the same way: the Go oracle of
+# the differential tests (tests/go-oracle) runs under it as under the installed Go 1.19, since
+# etcd 3.5.16 is built with Go 1.24 and etcd 3.4.23 with Go 1.19 (tests/src/go_oracle.rs finds
+# it there).
+GO124_DIR := target/go-1.24
 # Prometheus' promtool (checks -w prometheus output, unit-tests deploy/prometheus' rules),
 # node_exporter (reads the textfiles in a test) and Pushgateway (receives the Kubernetes
 # CronJob's push in a test), from this machine's Debian release, unpacked
@@ -40,7 +45,7 @@ DESTDIR ?=
 # The release binary, wherever cargo builds it.
 RELEASE_BIN := $(or $(CARGO_TARGET_DIR),target)/release/etcd-pki
 
-.PHONY: deps demo test build fixtures bench etcd35 prometheus lint-deps fuzz install
+.PHONY: deps demo test build fixtures bench etcd35 go124 prometheus lint-deps fuzz fuzz-go install
 
 ## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go, strace,
 ## man)
@@ -61,6 +66,11 @@ build: deps
 etcd35: deps
 	@tests/fetch-debs.sh trixie $(ETCD35_DIR) "etcd-server etcd-client" "etcd etcdctl"
 
+## go124: fetch trixie's Go 1.24 (golang-1.24-go, golang-1.24-src) into target/go-1.24 (once),
+## for the Go oracle of etcd 3.5
+go124: deps
+	@tests/fetch-debs.sh trixie $(GO124_DIR) "golang-1.24-go golang-1.24-src" "usr/lib/go-1.24/bin/go"
+
 ## prometheus: fetch this release's promtool and node_exporter into target/prometheus (once);
 ## unpacked, not installed, since the packages would start services
 prometheus: deps
@@ -72,7 +82,7 @@ demo: build
 
 ## test: formatting, lints, and the whole test suite (unit, CLI, real etcd); the cluster suite
 ## runs on the installed etcd (3.4) and on trixie's 3.5
-test: deps etcd35 prometheus
+test: deps etcd35 go124 prometheus
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --workspace --quiet
@@ -115,6 +125,17 @@ fuzz:
 			-print_final_stats=1 \
 			|| { echo "make: $$t failed; the failing input is in fuzz/artifacts/$$t/"; exit 1; }; \
 	done
+
+## fuzz-go: differential runs of host coverage and etcd's listener SAN check against Go 1.19
+## and Go 1.24 (tests/tests/go_differential): N host pairs per Go (default 1000000) from SEED
+## (default: random, printed); disagreements are written to target/go-fuzz/SEED-ETCD.txt
+ifeq ($(origin SEED), undefined)
+SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
+N ?= 1000000
+fuzz-go: deps go124
+	@echo "make: fuzz-go with SEED=$(SEED) N=$(N)"
+	GO_FUZZ_SEED=$(SEED) GO_FUZZ_PAIRS=$(N) $(CARGO) test -p etcd-pki-tests --test go_differential long_run -- --ignored --nocapture
 
 ## install: build the release binary and install it into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local),
 ## with its bash, zsh and fish completions and its man pages (etcd-pki completion, etcd-pki man)

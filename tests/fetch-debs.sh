@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Fetches Debian packages of a release and unpacks them into a directory of their own, without
 # installing them and without changing the system's apt configuration or state. `make test` uses
-# it for trixie's etcd 3.5 (so that the cluster suite runs against it beside the installed 3.4)
-# and for Prometheus' promtool and node_exporter (unpacked, not installed: installing the
+# it for trixie's etcd 3.5 (so that the cluster suite runs against it beside the installed 3.4),
+# for trixie's Go 1.24 (the Go of etcd 3.5, under which the tests' Go oracle also runs) and for
+# Prometheus' promtool and node_exporter (unpacked, not installed: installing the
 # packages would start a Prometheus server and a node_exporter as services).
 #
 # Usage: tests/fetch-debs.sh SUITE DEST "PACKAGE..." "BINARY..."
 #   e.g. tests/fetch-debs.sh trixie target/etcd-3.5 "etcd-server etcd-client" "etcd etcdctl"
+#        tests/fetch-debs.sh trixie target/go-1.24 "golang-1.24-go golang-1.24-src" \
+#            "usr/lib/go-1.24/bin/go"
+#
+# A BINARY without a '/' is DEST/root/usr/bin/BINARY; one with a '/' is that path under
+# DEST/root (Go's toolchain packages put `go` in usr/lib/go-1.24/bin, not usr/bin). The first
+# binary's version is shown (`--version`; `version` for a binary named go, which runs with
+# GOROOT set to the directory above its bin/).
 #
 # Everything it writes stays under DEST: apt's lists and cache (DEST/apt), the .debs (DEST/debs)
-# and the unpacked packages (DEST/root; the binaries are DEST/root/usr/bin/BINARY, which must
-# all be there). apt runs with a private sources list naming the mirror of
+# and the unpacked packages (DEST/root; the binaries, which must all be there, as above). apt runs with a private sources list naming the mirror of
 # /etc/apt/sources.list.d/debian.sources (or /etc/apt/sources.list) with suite SUITE, private
 # state directories, no lock and none of the system's update hooks; nothing is installed, the
 # packages are only unpacked with `dpkg -x`. The release keys are the installed
@@ -29,17 +36,32 @@ read -r -a BINARIES <<<"$4"
 ROOT=$DEST/root
 STAMP=$DEST/complete
 
-# `etcd Version: 3.5.16`, `promtool, version 2.42.0 ...`: the first line of the first binary's.
+# Where a BINARY argument is unpacked.
+binary_path() {
+    case $1 in
+    */*) echo "$ROOT/$1" ;;
+    *) echo "$ROOT/usr/bin/$1" ;;
+    esac
+}
+
+# `etcd Version: 3.5.16`, `promtool, version 2.42.0 ...`, `go version go1.24.4 linux/amd64`: the
+# first line of the first binary's.
 version() {
-    "$ROOT/usr/bin/${BINARIES[0]}" --version 2>&1 | head -1
+    local bin
+    bin=$(binary_path "${BINARIES[0]}")
+    if [ "$(basename "$bin")" = go ]; then
+        GOROOT=$(dirname "$(dirname "$bin")") "$bin" version 2>&1 | head -1
+    else
+        "$bin" --version 2>&1 | head -1
+    fi
 }
 
 complete=yes
 for tool in "${BINARIES[@]}"; do
-    [ -x "$ROOT/usr/bin/$tool" ] || complete=no
+    [ -x "$(binary_path "$tool")" ] || complete=no
 done
 if [ -e "$STAMP" ] && [ $complete = yes ]; then
-    echo "${PACKAGES[*]} from Debian $SUITE: already unpacked in $ROOT/usr/bin ($(version))"
+    echo "${PACKAGES[*]} from Debian $SUITE: already unpacked in $ROOT ($(version))"
     exit 0
 fi
 
@@ -104,11 +126,11 @@ for deb in "$DEST"/debs/*.deb; do
     dpkg -x "$deb" "$ROOT"
 done
 for tool in "${BINARIES[@]}"; do
-    if [ ! -x "$ROOT/usr/bin/$tool" ]; then
-        echo "$0: the $SUITE packages hold no usr/bin/$tool" >&2
+    if [ ! -x "$(binary_path "$tool")" ]; then
+        echo "$0: the $SUITE packages hold no $(binary_path "$tool")" >&2
         exit 1
     fi
 done
 version >/dev/null
 touch "$STAMP"
-echo "${PACKAGES[*]} from Debian $SUITE: unpacked in $ROOT/usr/bin ($(version))"
+echo "${PACKAGES[*]} from Debian $SUITE: unpacked in $ROOT ($(version))"

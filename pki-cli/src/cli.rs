@@ -1298,6 +1298,12 @@ pub struct CheckArgs {
     #[arg(long = "url", value_name = "URL", value_delimiter = ',')]
     pub urls: Vec<String>,
 
+    /// The etcd the hosts are judged for, where the Gos etcd is built with decide differently:
+    /// 3.4 (Go 1.19) or 3.5 (Go 1.24). E.g. a DNS SAN of exactly * covers the host etcd-peer
+    /// for 3.4 only
+    #[arg(long, value_enum, value_name = "VERSION", default_value_t = EtcdVersionArg::V3_5)]
+    pub etcd_version: EtcdVersionArg,
+
     /// Fail when the certificate expires within this window (e.g. 30d, 720h, 2w)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub expires_within: Option<time::Duration>,
@@ -1312,6 +1318,26 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub metrics: MetricsArgs,
+}
+
+/// The etcd versions of `--etcd-version`, by the Go each is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EtcdVersionArg {
+    /// etcd 3.4 (Debian's 3.4.23 is built with Go 1.19)
+    #[value(name = "3.4")]
+    V3_4,
+    /// etcd 3.5 (3.5.16 is built with Go 1.24); the newest, and the default
+    #[value(name = "3.5")]
+    V3_5,
+}
+
+impl From<EtcdVersionArg> for pki_core::GoRules {
+    fn from(version: EtcdVersionArg) -> Self {
+        match version {
+            EtcdVersionArg::V3_4 => pki_core::GoRules::Go119,
+            EtcdVersionArg::V3_5 => pki_core::GoRules::Go124,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -12,9 +12,10 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 use crate::cert::Certificate;
-use crate::coverage::{covers, go_ip_string, Coverage};
+use crate::coverage::{covers_with, go_ip_string, Coverage};
 use crate::error::Result;
 use crate::finding::{CheckId, Finding, Remedy, Status};
+use crate::go_rules::GoRules;
 use crate::host::Host;
 use crate::key::PrivateKey;
 use crate::load::{
@@ -117,6 +118,8 @@ pub struct CheckInput<'a> {
     pub fail_within: Option<Duration>,
     /// Warn when the certificate expires within this window.
     pub warn_within: Duration,
+    /// The Go whose rules decide where Go versions differ (the etcd version judged for).
+    pub go_rules: GoRules,
 }
 
 impl<'a> CheckInput<'a> {
@@ -135,7 +138,14 @@ impl<'a> CheckInput<'a> {
             files: EtcdFiles::default(),
             fail_within: None,
             warn_within: DEFAULT_WARN_WITHIN,
+            go_rules: GoRules::default(),
         }
+    }
+
+    /// Judges by the rules of `rules`' Go where Go versions differ (default: the newest).
+    pub fn go_rules(mut self, rules: GoRules) -> CheckInput<'a> {
+        self.go_rules = rules;
+        self
     }
 
     /// Checks that `key` is the certificate's.
@@ -256,6 +266,8 @@ pub struct CertificateCheck {
     pub fail_within: Option<Duration>,
     /// Warn when the certificate expires within this window.
     pub warn_within: Duration,
+    /// The Go whose rules decide where Go versions differ (the etcd version judged for).
+    pub go_rules: GoRules,
 }
 
 impl CertificateCheck {
@@ -271,7 +283,14 @@ impl CertificateCheck {
             at: OffsetDateTime::now_utc(),
             fail_within: None,
             warn_within: DEFAULT_WARN_WITHIN,
+            go_rules: GoRules::default(),
         }
+    }
+
+    /// Judges by the rules of `rules`' Go where Go versions differ (default: the newest).
+    pub fn go_rules(mut self, rules: GoRules) -> CertificateCheck {
+        self.go_rules = rules;
+        self
     }
 
     /// Checks that the key in `key_file` is the certificate's.
@@ -366,7 +385,8 @@ impl CertificateCheck {
                     .ca(ca_bytes.as_deref()),
             )
             .fail_within(self.fail_within)
-            .warn_within(self.warn_within);
+            .warn_within(self.warn_within)
+            .go_rules(self.go_rules);
         Ok(check(&input))
     }
 }
@@ -620,12 +640,13 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
     }
     let role_name = input.role.map_or(String::new(), |r| format!("{r} "));
     for host in input.hosts {
-        match covers(leaf, host) {
+        let rules_note = rules_note(leaf, host, input.go_rules);
+        match covers_with(leaf, host, input.go_rules) {
             Coverage::Covered { by } => report.push(
                 CheckId::Coverage,
                 Status::Pass,
                 Some(host.to_string()),
-                format!("covers {host} ({by})"),
+                format!("covers {host} ({by}){rules_note}"),
                 None,
             ),
             Coverage::NotCovered(nc) => {
@@ -643,7 +664,7 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
                 if !leaf.has_san_extension() && leaf.common_name().is_some() {
                     message.push_str(" (the Common Name is never used for host checks)");
                 }
-                message.push_str(&format!("; etcd would fail with \"{nc}\""));
+                message.push_str(&format!("; etcd would fail with \"{nc}\"{rules_note}"));
                 let (add_ips, add_dns) = match host {
                     Host::Ip(ip) => (vec![*ip], vec![]),
                     Host::Dns(d) => (vec![], vec![d.clone()]),
@@ -672,10 +693,29 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
     }
 }
 
+/// When Go versions decide differently for `host`: which rules were applied, and what the
+/// others decide (empty when they all agree).
+fn rules_note(leaf: &Certificate, host: &Host, applied: GoRules) -> String {
+    let covered = covers_with(leaf, host, applied).is_covered();
+    let others: Vec<String> = GoRules::ALL
+        .into_iter()
+        .filter(|&r| r != applied && covers_with(leaf, host, r).is_covered() != covered)
+        .map(|r| r.to_string())
+        .collect();
+    if others.is_empty() {
+        return String::new();
+    }
+    format!(
+        " (judged by the rules of {applied}; {} would {} it)",
+        others.join(" and "),
+        if covered { "refuse" } else { "accept" }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{cert, certs, key};
+    use crate::test_support::{cert, cert_with_dns, certs, key};
     use time::macros::datetime;
 
     fn run(cert_rel: &str, role: Option<Role>, hosts: &[&str], at: OffsetDateTime) -> Report {
@@ -697,6 +737,7 @@ mod tests {
             files: EtcdFiles::default(),
             fail_within: Some(Duration::days(30)),
             warn_within: Duration::days(60),
+            go_rules: GoRules::default(),
         })
     }
 
@@ -827,6 +868,7 @@ mod tests {
             files: EtcdFiles::default(),
             fail_within: None,
             warn_within: DEFAULT_WARN_WITHIN,
+            go_rules: GoRules::default(),
         });
         assert_eq!(statuses(&report, CheckId::KeyPair), [Status::Fail]);
         assert_eq!(statuses(&report, CheckId::Chain), [Status::Warn]);
@@ -856,10 +898,52 @@ mod tests {
             files: EtcdFiles::default(),
             fail_within: None,
             warn_within: DEFAULT_WARN_WITHIN,
+            go_rules: GoRules::default(),
         });
         assert_eq!(
             statuses(&report, CheckId::Coverage),
             [Status::Pass, Status::Warn]
         );
+    }
+
+    #[test]
+    fn coverage_says_which_rules_applied_when_they_matter() {
+        let chain = [cert_with_dns(&["*", "etcd.example.com"])];
+        let hosts = [
+            Host::parse("etcd-peer").unwrap(),
+            Host::parse("etcd.example.com").unwrap(),
+        ];
+        let by = |rules| {
+            check(
+                &CheckInput::new("star.pem", &chain)
+                    .hosts(&hosts)
+                    .go_rules(rules),
+            )
+            .findings
+            .into_iter()
+            .filter(|f| f.check == CheckId::Coverage)
+            .map(|f| (f.status, f.message))
+            .collect::<Vec<_>>()
+        };
+        let old = by(GoRules::Go119);
+        assert_eq!(old[0].0, Status::Pass);
+        assert!(
+            old[0].1.ends_with(
+                "(judged by the rules of etcd 3.4 (Go 1.19); etcd 3.5 (Go 1.24) would refuse it)"
+            ),
+            "{}",
+            old[0].1
+        );
+        let new = by(GoRules::Go124);
+        assert_eq!(new[0].0, Status::Fail);
+        assert!(
+            new[0].1.contains("etcd 3.4 (Go 1.19) would accept it"),
+            "{}",
+            new[0].1
+        );
+        for (status, message) in [&old[1], &new[1]] {
+            assert_eq!(*status, Status::Pass);
+            assert!(!message.contains("rules"), "the Gos agree: {message}");
+        }
     }
 }

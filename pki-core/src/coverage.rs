@@ -9,6 +9,8 @@
 //!   `example.com` nor `a.b.example.com`). Hosts or patterns that are not valid host names are
 //!   compared exactly.
 //! - The Common Name is never consulted (Go 1.15 and later).
+//! - Where the Go versions of etcd 3.4 and 3.5 differ (a DNS SAN of exactly `*`), the
+//!   [`GoRules`] given to [`covers_with`] decide; [`covers`] applies the newest.
 //!
 //! A failed check keeps the names it was compared with, and its message is Go's, so that it reads
 //! like the etcd log line operators search for.
@@ -19,6 +21,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::cert::Certificate;
+use crate::go_rules::GoRules;
 use crate::host::Host;
 
 /// The result of a coverage check.
@@ -87,23 +90,27 @@ impl fmt::Display for NotCovered {
                 "x509: cannot validate certificate for {host} because it doesn't contain any IP SANs"
             );
         }
-        let valid = self.valid_for();
+        // Go joins the names and tests the joined text: a single empty DNS SAN is no name.
+        let valid = self.valid_for().join(", ");
         if valid.is_empty() {
             return write!(
                 f,
                 "x509: certificate is not valid for any names, but wanted to match {host}"
             );
         }
-        write!(
-            f,
-            "x509: certificate is valid for {}, not {host}",
-            valid.join(", ")
-        )
+        write!(f, "x509: certificate is valid for {valid}, not {host}")
     }
 }
 
-/// Checks whether `cert` covers `host`, exactly as Go's `VerifyHostname` decides.
+/// Checks whether `cert` covers `host`, exactly as Go's `VerifyHostname` decides, by the
+/// newest rules ([`GoRules::default`]).
 pub fn covers(cert: &Certificate, host: &Host) -> Coverage {
+    covers_with(cert, host, GoRules::default())
+}
+
+/// Checks whether `cert` covers `host`, exactly as `VerifyHostname` of the Go of `rules`
+/// decides.
+pub fn covers_with(cert: &Certificate, host: &Host, rules: GoRules) -> Coverage {
     let sans = cert.sans();
     match host {
         Host::Ip(ip) => {
@@ -117,7 +124,7 @@ pub fn covers(cert: &Certificate, host: &Host) -> Coverage {
             let candidate = name.to_ascii_lowercase();
             let valid_candidate = valid_hostname_input(&candidate);
             for pattern in &sans.dns {
-                let matched = if valid_candidate && valid_hostname_pattern(pattern) {
+                let matched = if valid_candidate && valid_hostname_pattern(pattern, rules) {
                     match_hostnames(pattern, &candidate)
                 } else {
                     match_exactly(pattern, &candidate)
@@ -183,23 +190,25 @@ fn match_hostnames(pattern: &str, host: &str) -> bool {
         .all(|(i, (p, h))| (i == 0 && *p == "*") || p == h)
 }
 
-fn valid_hostname_pattern(host: &str) -> bool {
-    valid_hostname(host, true)
+fn valid_hostname_pattern(host: &str, rules: GoRules) -> bool {
+    valid_hostname(host, true, rules)
 }
 
 fn valid_hostname_input(host: &str) -> bool {
-    valid_hostname(host, false)
+    // An input `*` has a '*' that is not a whole first pattern label: invalid by all rules.
+    valid_hostname(host, false, GoRules::default())
 }
 
 /// Go's `validHostname`: labels of letters, digits, '-' (not first) and '_'; a pattern may
-/// start with a whole-label '*'; an input may end with one dot.
-fn valid_hostname(host: &str, is_pattern: bool) -> bool {
+/// start with a whole-label '*'; an input may end with one dot. A bare `*` is refused by Go 1.24
+/// and taken by Go 1.19 as a pattern matching any one label.
+fn valid_hostname(host: &str, is_pattern: bool, rules: GoRules) -> bool {
     let host = if is_pattern {
         host
     } else {
         host.strip_suffix('.').unwrap_or(host)
     };
-    if host.is_empty() || host == "*" {
+    if host.is_empty() || (host == "*" && !rules.bare_star_is_a_pattern()) {
         return false;
     }
     for (i, part) in host.split('.').enumerate() {
@@ -251,11 +260,14 @@ mod tests {
 
     #[test]
     fn pattern_validity_follows_go() {
-        assert!(valid_hostname_pattern("*.example.com"));
-        assert!(!valid_hostname_pattern("*"));
-        assert!(!valid_hostname_pattern("a*.example.com"));
+        let new = GoRules::Go124;
+        assert!(valid_hostname_pattern("*.example.com", new));
+        assert!(!valid_hostname_pattern("*", new));
+        assert!(valid_hostname_pattern("*", GoRules::Go119));
+        assert!(!valid_hostname_pattern("a*.example.com", new));
+        assert!(!valid_hostname_pattern("a*.example.com", GoRules::Go119));
         assert!(
-            !valid_hostname_pattern("example.com."),
+            !valid_hostname_pattern("example.com.", new),
             "a pattern keeps its trailing dot"
         );
         assert!(valid_hostname_input("example.com."));
@@ -274,7 +286,37 @@ mod tests {
         assert!(!match_exactly("", ""));
     }
 
-    use crate::test_support::cert;
+    use crate::test_support::{cert, cert_with_dns};
+
+    #[test]
+    fn a_bare_star_is_a_pattern_for_go_1_19_only() {
+        let star = cert_with_dns(&["*"]);
+        let host = Host::parse("etcd-peer").unwrap();
+        assert!(covers_with(&star, &host, GoRules::Go119).is_covered());
+        assert!(!covers_with(&star, &host, GoRules::Go124).is_covered());
+        assert!(
+            !covers(&star, &host).is_covered(),
+            "the default is the newest"
+        );
+        for rules in GoRules::ALL {
+            let literal = Host::Dns("*".into());
+            assert!(covers_with(&star, &literal, rules).is_covered(), "{rules}");
+            let two = Host::parse("a.b").unwrap();
+            assert!(!covers_with(&star, &two, rules).is_covered(), "{rules}");
+        }
+    }
+
+    #[test]
+    fn an_empty_dns_san_is_no_name_in_gos_message() {
+        let Coverage::NotCovered(nc) = covers(&cert_with_dns(&[""]), &Host::parse("a.b").unwrap())
+        else {
+            panic!()
+        };
+        assert_eq!(
+            nc.to_string(),
+            "x509: certificate is not valid for any names, but wanted to match a.b"
+        );
+    }
 
     fn check(rel: &str, host: &str) -> Coverage {
         covers(&cert(rel), &Host::parse(host).unwrap())

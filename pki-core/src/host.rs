@@ -2,9 +2,13 @@
 //! or as an etcd URL (`https://127.0.0.14:2380`).
 //!
 //! URLs are split the way Go's `net/url` does for etcd's `--initial-advertise-peer-urls`: the
-//! host is what `url.Hostname()` returns (no port, no brackets) and is used as given. No
-//! normalisation beyond Go's is applied: `127.1` stays the DNS name `127.1` (Go's
+//! host is what `url.Hostname()` returns (no port, no brackets, escapes decoded) and is used as
+//! given. No normalisation beyond Go's is applied: `127.1` stays the DNS name `127.1` (Go's
 //! `net.ParseIP` rejects it), where a WHATWG URL parser would turn it into `127.0.0.1`.
+//!
+//! Each decision was compared with Go's own (1.19 and 1.24) by the differential tests in
+//! `tests/tests/go_differential`; where etcd-pki refuses what Go would judge, the reasons are in
+//! `tests/go-oracle/DELIBERATE.md`.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -12,6 +16,8 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::go_ip::go_parse_ip;
+use crate::go_rules::GoRules;
 
 /// A host as Go's `VerifyHostname` classifies it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -24,9 +30,24 @@ pub enum Host {
 }
 
 impl Host {
-    /// Classifies a host string as Go does: brackets are stripped, then it is an IP if
-    /// `net.ParseIP` accepts it (no zone, no leading zeros in IPv4 octets), else a DNS name.
+    /// Classifies a host string as Go's `VerifyHostname` does: an IP if `net.ParseIP` accepts
+    /// it, bare or in brackets (no zone, no leading zeros in IPv4 octets); anything else is a
+    /// DNS name, as written, brackets included (Go strips brackets only around an IP). A URL
+    /// (`https://host:port`) is split as [`HostUrl::parse`] splits it.
+    ///
+    /// Refused, where Go would compare the string as a name and never match a real SAN (see
+    /// `tests/go-oracle/DELIBERATE.md`): empty hosts, hosts with spaces or `/`, and
+    /// `host:port`. Surrounding whitespace is ignored (the CLI says so when it applies).
+    ///
+    /// What is an IP is decided by the newest Go's `net.ParseIP`; [`Host::parse_with`] takes
+    /// the rules of another.
     pub fn parse(input: &str) -> Result<Host> {
+        Host::parse_with(input, GoRules::default())
+    }
+
+    /// [`Host::parse`] with the `net.ParseIP` of the Go of `rules` (Go 1.19 also reads IPv6
+    /// groups of more than four hex digits, `0fd00::1`).
+    pub fn parse_with(input: &str, rules: GoRules) -> Result<Host> {
         let invalid = |reason: &str| Error::InvalidHost {
             input: input.to_string(),
             reason: reason.to_string(),
@@ -36,35 +57,42 @@ impl Host {
             return Err(invalid("empty host"));
         }
         if trimmed.contains("://") {
-            return Ok(HostUrl::parse(trimmed)?.host);
+            return Ok(HostUrl::parse_with(trimmed, rules)?.host);
         }
-        let candidate = trimmed
-            .strip_prefix('[')
-            .and_then(|s| s.strip_suffix(']'))
-            .unwrap_or(trimmed);
-        if candidate.is_empty() {
-            return Err(invalid("empty host"));
-        }
-        if let Ok(ip) = candidate.parse::<IpAddr>() {
+        if let Some(ip) = go_parse_ip_literal(trimmed, rules) {
             return Ok(Host::Ip(ip));
         }
-        if candidate.chars().any(|c| c.is_whitespace() || c == '/') {
+        if trimmed == "[]" {
+            return Err(invalid("empty host"));
+        }
+        if trimmed.chars().any(|c| c.is_whitespace() || c == '/') {
             return Err(invalid("a host name cannot contain spaces or '/'"));
         }
-        if let Some((host, port)) = candidate.rsplit_once(':') {
+        if let Some((host, port)) = trimmed.rsplit_once(':') {
             if !host.contains(':') && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(invalid(&format!(
-                    "this is host:port; give the host alone ({host}) or a URL (https://{candidate})"
+                    "this is host:port; give the host alone ({host}) or a URL (https://{trimmed})"
                 )));
             }
         }
-        Ok(Host::Dns(candidate.to_string()))
+        Ok(Host::Dns(trimmed.to_string()))
     }
 
     /// Whether this is an IP address.
     pub fn is_ip(&self) -> bool {
         matches!(self, Host::Ip(_))
     }
+}
+
+/// What `VerifyHostname` takes as an IP: `net.ParseIP` of the host, or of what is inside its
+/// brackets (`[::1]`, `[127.0.0.1]`).
+fn go_parse_ip_literal(h: &str, rules: GoRules) -> Option<IpAddr> {
+    let candidate = if h.len() >= 3 && h.starts_with('[') && h.ends_with(']') {
+        &h[1..h.len() - 1]
+    } else {
+        h
+    };
+    go_parse_ip(candidate, rules)
 }
 
 /// [`Host::parse`], for `"127.0.0.14".parse()`.
@@ -105,69 +133,72 @@ pub struct HostUrl {
 }
 
 impl HostUrl {
-    /// Parses `scheme://[userinfo@]host[:port][/path]` as Go's `url.Parse` splits it.
+    /// Parses `scheme://[userinfo@]host[:port][/path]` as Go's `url.Parse` does (a URL Go
+    /// refuses is refused with Go's words), and takes its host as Go's `net/http` does when it
+    /// dials the URL: `URL.Hostname()`.
+    ///
+    /// Refused beyond Go (see `tests/go-oracle/DELIBERATE.md`): schemes other than http, https,
+    /// unix and unixs; an empty host; a port above 65535; an IPv6 address without brackets
+    /// and anything but an IP in brackets (etcd refuses both); a host that is not ASCII, which
+    /// `net/http` would dial by its IDNA form: give that form (`xn--...`).
     pub fn parse(input: &str) -> Result<HostUrl> {
+        HostUrl::parse_with(input, GoRules::default())
+    }
+
+    /// [`HostUrl::parse`] with the `net.ParseIP` of the Go of `rules`.
+    pub fn parse_with(input: &str, rules: GoRules) -> Result<HostUrl> {
         let invalid = |reason: String| Error::InvalidHost {
             input: input.to_string(),
             reason,
         };
-        let (scheme, rest) = input
-            .split_once("://")
-            .ok_or_else(|| invalid("not a URL: expected scheme://host:port".into()))?;
-        let scheme = scheme.to_ascii_lowercase();
+        let not_a_url = || invalid("not a URL: expected scheme://host:port".into());
+        if !input.contains("://") {
+            return Err(not_a_url());
+        }
+        let url = crate::go_url::parse_go_url(input).map_err(|e| invalid(e.reason))?;
+        let scheme = url.scheme.clone();
+        if scheme.is_empty() {
+            return Err(not_a_url());
+        }
         if !matches!(scheme.as_str(), "http" | "https" | "unix" | "unixs") {
             return Err(invalid(format!(
                 "unsupported scheme {scheme:?}: etcd URLs use http or https"
             )));
         }
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-        if authority.is_empty() {
+        let hostname = url.hostname();
+        if hostname.is_empty() {
             return Err(invalid("the URL has no host".into()));
         }
-        let (host, port) =
-            if let Some(after_bracket) = authority.strip_prefix('[') {
-                let (inside, tail) = after_bracket
-                    .split_once(']')
-                    .ok_or_else(|| invalid("missing ']' in an IPv6 address".into()))?;
-                let port = match tail {
-                    "" => None,
-                    t => Some(t.strip_prefix(':').ok_or_else(|| {
-                        invalid(format!("unexpected {t:?} after the IPv6 address"))
-                    })?),
-                };
-                (inside, port)
-            } else {
-                match authority.rsplit_once(':') {
-                    Some((h, p)) if !h.contains(':') => (h, Some(p)),
-                    Some(_) => return Err(invalid(
-                        "an IPv6 address in a URL must be in brackets, e.g. https://[fd00::1]:2380"
-                            .into(),
-                    )),
-                    None => (authority, None),
-                }
-            };
-        let port = match port {
-            None | Some("") => None,
-            Some(p) => Some(
-                p.parse::<u16>()
-                    .map_err(|_| invalid(format!("invalid port {p:?}")))?,
-            ),
+        let Some(hostname) = std::str::from_utf8(hostname).ok().filter(|h| h.is_ascii()) else {
+            return Err(invalid(format!(
+                "the host {} is not ASCII: Go's net/http dials its IDNA form, which is what the certificate must list; give that form (xn--...)",
+                String::from_utf8_lossy(hostname)
+            )));
         };
-        if host.is_empty() {
-            return Err(invalid("the URL has no host".into()));
+        let port = match url.port() {
+            b"" => None,
+            p => {
+                let p = String::from_utf8_lossy(p);
+                Some(
+                    p.parse::<u16>()
+                        .map_err(|_| invalid(format!("invalid port {p:?}")))?,
+                )
+            }
+        };
+        let bracketed = url.host.starts_with(b"[");
+        if !bracketed && hostname.contains(':') {
+            return Err(invalid(format!(
+                "the host {hostname:?} has a ':': an IPv6 address in a URL must be in brackets, e.g. https://[fd00::1]:2380"
+            )));
         }
-        if let Some(c) = host.chars().find(|&c| !valid_in_host(c)) {
-            return Err(invalid(format!("invalid character {c:?} in host name")));
-        }
-        let host = match host.parse::<IpAddr>() {
-            Ok(ip) => Host::Ip(ip),
-            Err(_) if authority.starts_with('[') => {
+        let host = match go_parse_ip(hostname, rules) {
+            Some(ip) => Host::Ip(ip),
+            None if bracketed => {
                 return Err(invalid(format!(
-                    "{host:?} in brackets is not an IP address"
+                    "{hostname:?} in brackets is not an IP address"
                 )))
             }
-            Err(_) => Host::Dns(host.to_string()),
+            None => Host::Dns(hostname.to_string()),
         };
         Ok(HostUrl {
             url: input.to_string(),
@@ -176,14 +207,6 @@ impl HostUrl {
             port,
         })
     }
-}
-
-/// Whether Go's `url.Parse` accepts a character in a host name (its `shouldEscape` in
-/// `encodeHost` mode): ASCII letters and digits, `-._~`, the sub-delimiters, `:[]<>"`, `%` for
-/// escapes, and any non-ASCII character; spaces, control characters, `{`, `}`, `|`, `\`, `^`
-/// and the backquote are refused.
-fn valid_in_host(c: char) -> bool {
-    !c.is_ascii() || c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:[]<>\"%".contains(c)
 }
 
 #[cfg(test)]
@@ -270,9 +293,9 @@ mod tests {
             "https://a`b",
             "https://a\x7fb",
         ] {
-            let err = HostUrl::parse(bad).unwrap_err();
+            let err = HostUrl::parse(bad).unwrap_err().to_string();
             assert!(
-                err.to_string().contains("invalid character"),
+                err.contains("invalid character") || err.contains("invalid control character"),
                 "{bad:?}: {err}"
             );
             assert!(Host::parse(bad).is_err(), "{bad:?}");
@@ -282,7 +305,6 @@ mod tests {
             "https://etcd_0.example.com:2380",
             "https://a~b",
             "https://xn--bcher-kva.example",
-            "https://b\u{fc}cher.example",
         ] {
             assert!(HostUrl::parse(good).is_ok(), "{good:?}");
         }
@@ -302,6 +324,44 @@ mod tests {
         ] {
             let err = HostUrl::parse(bad).unwrap_err();
             assert!(matches!(err, Error::InvalidHost { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn brackets_are_stripped_only_around_an_ip() {
+        // Go's VerifyHostname judges "[node-1.cluster.local]" as that name, brackets included:
+        // no SAN covers it. Found by the Go differential tests (issue 15).
+        assert_eq!(
+            Host::parse("[node-1.cluster.local]").unwrap(),
+            Host::Dns("[node-1.cluster.local]".into())
+        );
+        assert_eq!(Host::parse("[127.0.0.1]").unwrap(), ip("127.0.0.1"));
+        assert_eq!(
+            Host::parse("[::ffff:1.2.3.4]").unwrap(),
+            ip("::ffff:1.2.3.4")
+        );
+        assert_eq!(
+            Host::parse("[fe80::1%eth0]").unwrap(),
+            Host::Dns("[fe80::1%eth0]".into())
+        );
+    }
+
+    #[test]
+    fn url_hosts_are_gos_after_unescaping() {
+        assert_eq!(
+            Host::parse("https://a%25b:2380").unwrap(),
+            Host::Dns("a%b".into())
+        );
+        for (bad, why) in [
+            ("https://%41.test", "invalid URL escape"),
+            ("https://b%C3%BCcher.test", "not ASCII"),
+            ("https://b\u{fc}cher.example", "xn--"),
+            ("https://h:2380/%zz", "invalid URL escape"),
+            ("https://u^@h", "invalid userinfo"),
+            ("https://[fe80::1%25eth0]:2380", "in brackets is not an IP"),
+        ] {
+            let err = Host::parse(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad:?}: {err}");
         }
     }
 }

@@ -311,6 +311,7 @@ pub fn init(dir: impl AsRef<Path>, req: &InitRequest) -> Result<Vec<PkiFile>> {
             files: crate::check::EtcdFiles::default(),
             fail_within: None,
             warn_within: Duration::ZERO,
+            go_rules: crate::go_rules::GoRules::default(),
         });
         if let Some(f) = report.findings.iter().find(|f| f.status == Status::Fail) {
             return Err(Error::ReissueRejected {

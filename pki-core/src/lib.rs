@@ -62,7 +62,8 @@
 //! # Modules by responsibility
 //! - loading ([`load_certificates`], [`load_private_key`]): PEM and DER; PKCS#1, PKCS#8, SEC1;
 //! - [`Certificate`]: the parsed certificate and its [`Summary`];
-//! - coverage ([`covers`]): Go's `VerifyHostname`;
+//! - coverage ([`covers`], [`covers_with`] and its [`GoRules`]): Go's `VerifyHostname`;
+//! - etcd's listener-side check of a client certificate's SANs ([`check_cert_san`]);
 //! - verification ([`verify`]): Go's chain building, with [`CertPool`];
 //! - usage ([`Role`], [`Usage`]): what etcd needs of peer, server and client certificates;
 //! - [`check()`]: all of the above for one certificate, as findings ([`CertificateCheck`] on
@@ -85,12 +86,12 @@
 //! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan), `member_siblings` (what all members' certificates share), `pki_dir` (a directory's trust bundles, leaves and CA keys) |
 //! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs), `crl` (revocation lists as etcd reads them), `member_template` (a member's directory, by content) |
 //! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
-//! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `summary` (`inspect`'s), `name_fields` (monitoring labels) |
+//! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `listener_san` (etcd's `checkCertSAN`), `summary` (`inspect`'s), `name_fields` (monitoring labels) |
 //! | 5. the certificate | `cert` (parsed, and refused where Go's `ParseCertificate` refuses) |
 //! | 4. keys, writes, walks | `key`, `write` (journaled), `generated_file` (metrics files, replaced whole), `walk` (the directory walk of a scan) |
-//! | 3. PEM, hosts, journal | `pem` (framing, encoding), `host`, `journal` (unfinished writes) |
+//! | 3. PEM, hosts, journal | `pem` (framing, encoding), `host`, `go_url` (Go's `url.Parse`), `go_ip` (Go's `net.ParseIP`, per Go), `journal` (unfinished writes) |
 //! | 2. errors and paths | `error`, `files` (what a path is; these two still import each other) |
-//! | 1. vocabulary | `ext_key_usage`, `signature_algorithm` (Go's names), `dns_name` (syntax) |
+//! | 1. vocabulary | `ext_key_usage`, `signature_algorithm` (Go's names), `dns_name` (syntax), `go_rules` (which Go's rules), `go_fmt` (Go's `%q` and `fmt` quirks) |
 //! | 1. text and DER | `time_fmt`, `path_text`, `tbs` (DER of a rebuilt certificate), `subject` (a Name with values replaced) |
 //!
 //! A unit test (`module_graph`) reads the imports from the sources and fails on a new cycle.
@@ -111,6 +112,10 @@ mod ext_key_usage;
 mod files;
 mod finding;
 mod generated_file;
+mod go_fmt;
+mod go_ip;
+mod go_rules;
+mod go_url;
 mod host;
 mod init;
 mod issue;
@@ -119,6 +124,7 @@ mod issue_plan;
 mod issuer_match;
 mod journal;
 mod key;
+mod listener_san;
 mod load;
 mod member_siblings;
 mod member_template;
@@ -150,7 +156,7 @@ pub mod write;
 pub use ca::CertificateAuthority;
 pub use cert::{BasicConstraints, Certificate, SubjectAltNames};
 pub use check::{check, CertificateCheck, CheckInput, EtcdFiles, Report, DEFAULT_WARN_WITHIN};
-pub use coverage::{covers, ip_equal, Coverage, NotCovered};
+pub use coverage::{covers, covers_with, ip_equal, Coverage, NotCovered};
 pub use crl::{Crl, CrlIssuerProblem, CrlProblem};
 pub use dns_name::DnsNameProblem;
 pub use error::{Error, Found, MemberProblem, RequestProblem, Result, SharedCertificate};
@@ -158,6 +164,9 @@ pub use ext_key_usage::ExtKeyUsage;
 pub use files::{refuse_outputs_over_inputs, same_file, FileKind, NamedInput};
 pub use finding::{worst, CheckId, Finding, Remedy, Status, Subject};
 pub use generated_file::GeneratedFile;
+pub use go_fmt::go_quote;
+pub use go_rules::GoRules;
+pub use go_url::{parse_go_url, GoUrl, GoUrlError};
 pub use host::{Host, HostUrl};
 pub use init::{init, InitRequest, Layout, Member, PkiFile};
 pub use issue::{
@@ -170,6 +179,7 @@ pub use journal::{
     RecoveryReport,
 };
 pub use key::{Curve, KeyAlgorithm, KeyFormat, PrivateKey};
+pub use listener_san::{check_cert_san, PeerResolver};
 pub use load::{
     certificates_from_bytes, etcd_file_problem, load_bytes, load_certificates, load_file,
     load_private_key, private_key_from_bytes, read_file, EtcdFile, EtcdFileProblem, Loaded,

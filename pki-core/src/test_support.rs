@@ -25,6 +25,16 @@ pub(crate) fn key(rel: &str) -> PrivateKey {
     load_private_key(fixture(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
+/// A self-signed certificate with these DNS SANs, made now (for names no fixture has).
+pub(crate) fn cert_with_dns(names: &[&str]) -> Certificate {
+    let params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .expect("valid names");
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let der = params.self_signed(&key).expect("signed").der().to_vec();
+    Certificate::from_der(der).expect("parses")
+}
+
 /// Copies a fixture directory (recursively) into `to`.
 pub(crate) fn copy_fixture_dir(rel: &str, to: &std::path::Path) {
     fn copy(from: &std::path::Path, to: &std::path::Path) {

@@ -1,62 +1,71 @@
-// Command go-oracle answers questions about certificate and key files as Go's crypto/x509 and
-// crypto/tls answer them, for differential tests of etcd-pki (tests/src/go_oracle.rs builds and
-// runs it). It uses the standard library only, so that the answers are those of the Go that
-// builds it: Debian bookworm's golang-go, Go 1.19.8, the Go Debian's etcd 3.4 is built with.
+// Command go-oracle answers questions about certificates and key files as Go's crypto/x509,
+// crypto/tls and net/http answer them, and as etcd's listeners decide, for differential tests of
+// etcd-pki (tests/src/go_oracle.rs builds and runs it). It uses the standard library only, so
+// that it builds offline and its answers are those of the Go that builds it: Debian bookworm's
+// golang-go (Go 1.19.8, the Go of Debian's etcd 3.4.23) or trixie's golang-1.24-go (the Go
+// line of etcd 3.5.16, built with Go 1.24.0). The tests run it with the GODEBUG settings of the
+// etcd binary it stands for; the "version" op reports both.
 //
 // Protocol: one JSON object per line on stdin, one answer per line on stdout, in order, for as
 // long as stdin stays open; one process serves a whole test run. Every request has an "op" and
-// may carry an "id", echoed in its answer. A file is named by "file" (a UTF-8 path) or
-// "file_b64" (the path's bytes in standard base64, for names that are not UTF-8). Every answer
-// has "ok"; a refusal has "error" with Go's message.
+// may carry an "id", echoed in its answer. Every answer has "ok"; a refusal has "error" with
+// Go's message. A file is named by "file" (a UTF-8 path) or "file_b64" (the path's bytes in
+// standard base64, for names that are not UTF-8); a certificate given inline is "der", its DER
+// in standard base64.
 //
+//	{"op":"version"} -> {"ok":true,"go":"go1.24.4","godebug":"...","default_godebug":"..."}
 //	{"op":"parse","file":"a.pem"}     -> {"ok":true,"certs":2} | {"ok":false,"error":"..."}
 //	{"op":"parse_key","file":"k.pem"} -> {"ok":true,"key":"ECDSA P-256"} | {"ok":false,...}
+//	{"op":"verify_hostname","der":"MII...","hosts":["h",...],"urls":["https://h:2380",...]}
+//	    -> {"ok":true,"hosts":[{"ok":true} | {"ok":false,"error":"x509: ..."}, ...],
+//	        "urls":[{"server_name":"h","ok":...,"error":...} | {"url_error":"..."}, ...]}
+//	    | {"ok":false,"error":"x509: ..."} when the certificate does not parse
+//	{"op":"check_cert_san","der":"MII...","cases":[{"remote_ip":"127.0.0.1",
+//	    "ptr":{"127.0.0.1":["a.example."]},"forward":{"a.example":["127.0.0.1"]}}, ...]}
+//	    -> {"ok":true,"cases":[{"ok":true,"remote_addr":"127.0.0.1:40000"}
+//	                           | {"ok":false,"error":"tls: ...","remote_addr":...}, ...]}
 //
-// "parse" reads a file as etcd reads a certificate file: the CERTIFICATE blocks that Go's
-// encoding/pem finds (blocks it cannot decode are skipped, as pem.Decode skips them), each
-// through x509.ParseCertificate, as tls.X509KeyPair and etcd's tlsutil.NewCertPool do; a file
-// without any PEM block is taken as one DER certificate. "parse_key" reads a file as
-// tls.X509KeyPair reads a key file: the first PEM block whose type is "PRIVATE KEY" or ends in
-// " PRIVATE KEY" (a file without PEM is taken as DER), parsed as PKCS#1, then PKCS#8, then SEC1.
-//
-// New ops (host names, chain verification, key pairs, etcd's SAN checks) are added to the ops
-// table below; an unknown op is answered with ok=false and the requests after it still are.
+// The ops are described where they are implemented: files.go (parse, parse_key), hostname.go
+// (verify_hostname), listener_san.go (check_cert_san). An unknown op is answered with ok=false
+// and the requests after it still are.
 package main
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 )
 
-// request is one question. Fields beyond op and file belong to the ops that read them.
+// request is one question. Fields beyond op belong to the ops that read them.
 type request struct {
 	ID      json.RawMessage `json:"id,omitempty"`
 	Op      string          `json:"op"`
 	File    string          `json:"file,omitempty"`
 	FileB64 string          `json:"file_b64,omitempty"`
+	DER     string          `json:"der,omitempty"`
+	Hosts   []string        `json:"hosts,omitempty"`
+	URLs    []string        `json:"urls,omitempty"`
+	Cases   []sanCase       `json:"cases,omitempty"`
 }
 
 // answer is one reply: "ok" and "error" are common to all ops, the rest is each op's own.
 type answer map[string]interface{}
 
 var ops = map[string]func(request) (answer, error){
-	"parse":     opParse,
-	"parse_key": opParseKey,
+	"version":         opVersion,
+	"parse":           opParse,
+	"parse_key":       opParseKey,
+	"verify_hostname": opVerifyHostname,
+	"check_cert_san":  opCheckCertSAN,
 }
 
 func main() {
 	in := bufio.NewScanner(os.Stdin)
-	in.Buffer(make([]byte, 1<<20), 1<<24)
+	in.Buffer(make([]byte, 1<<20), 1<<26)
 	out := bufio.NewWriter(os.Stdout)
 	enc := json.NewEncoder(out)
 	for in.Scan() {
@@ -92,156 +101,17 @@ func main() {
 	}
 }
 
-// path is the file a request names.
-func (r request) path() (string, error) {
-	if r.FileB64 != "" {
-		b, err := base64.StdEncoding.DecodeString(r.FileB64)
-		if err != nil {
-			return "", fmt.Errorf("bad file_b64: %v", err)
-		}
-		return string(b), nil
-	}
-	if r.File == "" {
-		return "", errors.New("no file given")
-	}
-	return r.File, nil
-}
-
-// readFile reads what the request names. Only regular files are read: Go's os.ReadFile would
-// block on a FIFO and never end on /dev/zero, and the tests ask no such thing of the oracle.
-func readFile(r request) ([]byte, error) {
-	path, err := r.path()
-	if err != nil {
-		return nil, err
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	return os.ReadFile(path)
-}
-
-func opParse(r request) (answer, error) {
-	data, err := readFile(r)
-	if err != nil {
-		return nil, err
-	}
-	certs, err := parseCertificates(data)
-	if err != nil {
-		return nil, err
-	}
-	return answer{"certs": len(certs)}, nil
-}
-
-// parseCertificates parses every certificate of a file as etcd would read it.
-func parseCertificates(data []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	sawPEM, sawKey := false, false
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		sawPEM = true
-		if block.Type != "CERTIFICATE" {
-			sawKey = sawKey || strings.HasSuffix(block.Type, "PRIVATE KEY")
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, cert)
-	}
-	if !sawPEM {
-		// Not PEM: one DER certificate, as x509.ParseCertificate reads it.
-		cert, err := x509.ParseCertificate(data)
-		if err != nil {
-			return nil, err
-		}
-		return []*x509.Certificate{cert}, nil
-	}
-	if len(certs) == 0 {
-		// tls.X509KeyPair's messages.
-		if sawKey {
-			return nil, errors.New("tls: failed to find certificate PEM data in certificate input, but did find a private key; PEM inputs may have been switched")
-		}
-		return nil, errors.New("tls: failed to find \"CERTIFICATE\" PEM block in certificate input")
-	}
-	return certs, nil
-}
-
-func opParseKey(r request) (answer, error) {
-	data, err := readFile(r)
-	if err != nil {
-		return nil, err
-	}
-	der, err := keyDER(data)
-	if err != nil {
-		return nil, err
-	}
-	key, err := parsePrivateKey(der)
-	if err != nil {
-		return nil, err
-	}
-	return answer{"key": describeKey(key)}, nil
-}
-
-// keyDER is the DER tls.X509KeyPair parses as the key: the first block whose type is
-// "PRIVATE KEY" or ends in " PRIVATE KEY"; the whole input where there is no PEM at all.
-func keyDER(data []byte) ([]byte, error) {
-	sawPEM := false
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		sawPEM = true
-		if block.Type == "PRIVATE KEY" || strings.HasSuffix(block.Type, " PRIVATE KEY") {
-			return block.Bytes, nil
+// opVersion names the Go that built the oracle, the GODEBUG it runs with and the DefaultGODEBUG
+// its build recorded (Go 1.21 and later; empty before), so that a test can check that the
+// oracle decides as the etcd binary it stands for.
+func opVersion(request) (answer, error) {
+	defaults := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "DefaultGODEBUG" {
+				defaults = s.Value
+			}
 		}
 	}
-	if sawPEM {
-		return nil, errors.New("tls: failed to find PEM block with type ending in \"PRIVATE KEY\" in key input")
-	}
-	return data, nil
-}
-
-// parsePrivateKey is crypto/tls's parsePrivateKey (Go 1.19), which tls.X509KeyPair calls.
-func parsePrivateKey(der []byte) (interface{}, error) {
-	if key, err := x509.ParsePKCS1PrivateKey(der); err == nil {
-		return key, nil
-	}
-	if key, err := x509.ParsePKCS8PrivateKey(der); err == nil {
-		switch key := key.(type) {
-		case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
-			return key, nil
-		default:
-			return nil, errors.New("tls: found unknown private key type in PKCS#8 wrapping")
-		}
-	}
-	if key, err := x509.ParseECPrivateKey(der); err == nil {
-		return key, nil
-	}
-	return nil, errors.New("tls: failed to parse private key")
-}
-
-func describeKey(key interface{}) string {
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		return fmt.Sprintf("RSA %d", k.N.BitLen())
-	case *ecdsa.PrivateKey:
-		return "ECDSA " + k.Curve.Params().Name
-	case ed25519.PrivateKey:
-		return "Ed25519"
-	default:
-		return fmt.Sprintf("%T", key)
-	}
+	return answer{"go": runtime.Version(), "godebug": os.Getenv("GODEBUG"), "default_godebug": defaults}, nil
 }

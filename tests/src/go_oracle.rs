@@ -1,12 +1,16 @@
 //! Go as a test oracle: the program in `tests/go-oracle/` (standard library only), built once per
-//! test process with the installed `go` (Debian bookworm's golang-go, Go 1.19.8, the Go of
-//! Debian's etcd 3.4; `make deps` installs it) and run as one process that answers JSON-lines
+//! test process and Go version, and run as one process per version that answers JSON-lines
 //! requests for the whole run. Its protocol is described in `tests/go-oracle/main.go`; new
-//! questions (host names, chain verification, key pairs) are new ops there and, here, new
-//! convenience functions beside [`parse`] and [`parse_key`].
+//! questions are new ops there and, here, new convenience functions beside [`parse`] and
+//! [`parse_key`] (or requests sent with [`GoOracle::ask`]).
+//!
+//! Two Gos, one per etcd ([`GoVersion`]): the installed `go` (Debian bookworm's golang-go, Go
+//! 1.19.8, the Go of Debian's etcd 3.4.23; `make deps` installs it) and Go 1.24 (trixie's
+//! golang-1.24-go, unpacked into `target/go-1.24` by `make go124`; etcd 3.5.16 is built with Go
+//! 1.24.0). Each oracle runs with the `DefaultGODEBUG` of its etcd binary as `GODEBUG`.
 
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
@@ -41,17 +45,120 @@ impl GoOracle {
     }
 }
 
-/// The oracle of this test process, built and started at the first call.
+/// A Go that an etcd release is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GoVersion {
+    /// Go 1.19 (the installed golang-go, 1.19.8): etcd 3.4.23's.
+    Go119,
+    /// Go 1.24 (trixie's golang-1.24-go, 1.24.4, in `target/go-1.24`): etcd 3.5.16's (1.24.0).
+    Go124,
+}
+
+/// `DefaultGODEBUG` of trixie's etcd 3.5.16 (`go version -m target/etcd-3.5/root/usr/bin/etcd`),
+/// which the Go 1.24 oracle runs with as `GODEBUG`. Debian's etcd 3.4.23, built with Go 1.19,
+/// records none (Go 1.21 introduced it).
+pub const ETCD_3_5_16_DEFAULT_GODEBUG: &str = "asynctimerchan=1,gotestjsonbuildtext=1,gotypesalias=0,httplaxcontentlength=1,httpmuxgo121=1,httpservecontentkeepheaders=1,multipathtcp=0,netedns0=0,panicnil=1,randseednop=0,rsa1024min=0,tls10server=1,tls3des=1,tlsmlkem=0,tlsrsakex=1,tlsunsafeekm=1,winreadlinkvolume=0,winsymlink=0,x509keypairleaf=0,x509negativeserial=1,x509rsacrt=0,x509usepolicies=0";
+
+impl GoVersion {
+    /// Both, oldest first.
+    pub const ALL: [GoVersion; 2] = [GoVersion::Go119, GoVersion::Go124];
+
+    /// The prefix of `runtime.Version()` this Go reports (`go1.19.`).
+    pub fn version_prefix(self) -> &'static str {
+        match self {
+            GoVersion::Go119 => "go1.19.",
+            GoVersion::Go124 => "go1.24.",
+        }
+    }
+
+    /// The etcd minor version built with it.
+    pub fn etcd(self) -> &'static str {
+        match self {
+            GoVersion::Go119 => "3.4",
+            GoVersion::Go124 => "3.5",
+        }
+    }
+
+    /// The `GODEBUG` its etcd binary runs with by default.
+    pub fn etcd_godebug(self) -> &'static str {
+        match self {
+            GoVersion::Go119 => "",
+            GoVersion::Go124 => ETCD_3_5_16_DEFAULT_GODEBUG,
+        }
+    }
+
+    /// The `go` command and the `GOROOT` it needs (none for the installed one). Go 1.24 is
+    /// `$GO124` if set, else `target/go-1.24` of the repository (`make go124`).
+    pub fn go_command(self) -> (PathBuf, Option<PathBuf>) {
+        match self {
+            GoVersion::Go119 => (PathBuf::from("go"), None),
+            GoVersion::Go124 => {
+                let go = std::env::var_os("GO124")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| {
+                        crate::repo_root().join("target/go-1.24/root/usr/lib/go-1.24/bin/go")
+                    });
+                assert!(
+                    go.is_file(),
+                    "Go 1.24 is not at {}: run `make go124` (it unpacks trixie's golang-1.24-go \
+                     there) or set GO124 to a Go 1.24 `go`",
+                    go.display()
+                );
+                let goroot = go
+                    .parent()
+                    .and_then(Path::parent)
+                    .expect("go lives in GOROOT/bin")
+                    .to_path_buf();
+                (go, Some(goroot))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for GoVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GoVersion::Go119 => f.write_str("Go 1.19"),
+            GoVersion::Go124 => f.write_str("Go 1.24"),
+        }
+    }
+}
+
+/// The Go 1.19 oracle of this test process (what [`parse`] and [`parse_key`] ask), built and
+/// started at the first call.
 pub fn oracle() -> std::sync::MutexGuard<'static, GoOracle> {
-    static ORACLE: OnceLock<Mutex<GoOracle>> = OnceLock::new();
-    ORACLE
-        .get_or_init(|| Mutex::new(start()))
+    oracle_for(GoVersion::Go119)
+}
+
+/// The oracle of this test process for `version`, built and started at the first call.
+pub fn oracle_for(version: GoVersion) -> std::sync::MutexGuard<'static, GoOracle> {
+    static ORACLES: [OnceLock<Mutex<GoOracle>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let slot = match version {
+        GoVersion::Go119 => &ORACLES[0],
+        GoVersion::Go124 => &ORACLES[1],
+    };
+    slot.get_or_init(|| Mutex::new(GoOracle::for_go(version)))
         .lock()
         // A test that panicked while asking leaves the oracle usable: every answer is one line.
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn start() -> GoOracle {
+impl GoOracle {
+    /// Builds the oracle with `version`'s Go and starts it with its etcd's `GODEBUG`; checks
+    /// that it reports that Go.
+    pub fn for_go(version: GoVersion) -> GoOracle {
+        let mut oracle = start(version);
+        let v = oracle.ask(&json!({"op": "version"}));
+        let go = v["go"].as_str().unwrap_or("?");
+        assert!(
+            go.starts_with(version.version_prefix()),
+            "the {version} oracle was built with {go}"
+        );
+        oracle
+    }
+}
+
+fn start(version: GoVersion) -> GoOracle {
     let source = crate::repo_root().join("tests/go-oracle");
     // Beside the test executable (target/<profile>/deps/..), one binary per process so that two
     // test executables building at once do not race on one file.
@@ -62,8 +169,16 @@ fn start() -> GoOracle {
         .expect("test executable lives in target/<profile>/deps")
         .join("go-oracle");
     std::fs::create_dir_all(&dir).expect("create target/<profile>/go-oracle");
-    let binary = dir.join(format!("go-oracle-{}", std::process::id()));
-    let mut build = Command::new("go");
+    let binary = dir.join(format!(
+        "go-oracle-{}-{}",
+        version.version_prefix().trim_end_matches('.'),
+        std::process::id()
+    ));
+    let (go, goroot) = version.go_command();
+    let mut build = Command::new(&go);
+    if let Some(goroot) = &goroot {
+        build.env("GOROOT", goroot);
+    }
     build
         .args(["build", "-trimpath", "-o"])
         .arg(&binary)
@@ -71,6 +186,8 @@ fn start() -> GoOracle {
         .current_dir(&source)
         // The oracle has no dependencies: nothing may be downloaded.
         .env("GOPROXY", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOFLAGS", "")
         .env("CGO_ENABLED", "0");
     if std::env::var_os("GOCACHE").is_none()
         && std::env::var_os("HOME").is_none()
@@ -79,7 +196,10 @@ fn start() -> GoOracle {
         build.env("GOCACHE", dir.join("cache"));
     }
     let out = build.output().unwrap_or_else(|e| {
-        panic!("cannot run `go` to build the Go oracle (install golang-go; make deps does): {e}")
+        panic!(
+            "cannot run {} to build the Go oracle (install golang-go, make deps does; for Go 1.24, make go124): {e}",
+            go.display()
+        )
     });
     assert!(
         out.status.success(),
@@ -88,6 +208,7 @@ fn start() -> GoOracle {
         String::from_utf8_lossy(&out.stderr)
     );
     let mut child = Command::new(&binary)
+        .env("GODEBUG", version.etcd_godebug())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

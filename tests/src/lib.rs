@@ -1,6 +1,8 @@
 //! Test harness shared by the integration tests: the built `etcd-pki` binary, the committed
 //! fixtures, real tools (openssl) for certificates that must be made at test time, and (in
-//! [`cluster`]) real etcd clusters on loopback addresses.
+//! [`cluster`]) real etcd clusters on loopback addresses; Go as an oracle ([`go_oracle`]) and
+//! the seeded differential runs against it ([`prng`], [`host_gen`], [`host_diff`],
+//! [`go_diff_run`]).
 //!
 //! The binary is the one `cargo build` put beside this test executable; `make test` builds it
 //! first. A binary older than the sources is refused, so a test never passes against stale code.
@@ -8,7 +10,11 @@
 pub mod cluster;
 pub mod daemon;
 pub mod deploy;
+pub mod go_diff_run;
 pub mod go_oracle;
+pub mod host_diff;
+pub mod host_gen;
+pub mod prng;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

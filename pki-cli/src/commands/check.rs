@@ -4,7 +4,7 @@ use std::path::Path;
 
 use pki_core::{
     certificates_from_bytes, check, display_path, private_key_from_bytes, read_file, CertPool,
-    CheckInput, EtcdFiles, Finding, Host, HostUrl, Report, Role, Status,
+    CheckInput, EtcdFiles, Finding, GoRules, Host, HostUrl, Report, Role, Status,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -61,12 +61,16 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         ),
         _ => None,
     };
+    let rules = GoRules::from(args.etcd_version);
     let mut hosts = Vec::new();
     for h in &args.hosts {
-        hosts.push(Host::parse(h).map_err(Failure::from)?);
+        let host = Host::parse_with(h, rules).map_err(Failure::from)?;
+        note_host_reading(h, &host, rules);
+        hosts.push(host);
     }
     for u in &args.urls {
-        let url = HostUrl::parse(u).map_err(Failure::from)?;
+        let url = HostUrl::parse_with(u, rules).map_err(Failure::from)?;
+        note_host_reading(u, &url.host, rules);
         if url.scheme == "http" && args.role.is_some() {
             eprintln!(
                 "etcd-pki: warning: {u} is plain http: etcd uses no certificate on it; the certificate is checked as if it were https"
@@ -87,7 +91,8 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
                 .key(key_bytes.as_deref().map(Vec::as_slice))
                 .ca(ca_bytes.as_deref()),
         )
-        .fail_within(args.expires_within);
+        .fail_within(args.expires_within)
+        .go_rules(rules);
     let report = check(&input);
     let files = FixFiles {
         cert: Some(&args.cert),
@@ -210,6 +215,34 @@ fn simple(
         (f, _) => format!("FAIL: {f} of {total} checks failed\n"),
     });
     text
+}
+
+/// Says on stderr when etcd-pki reads a host otherwise than Go would (surrounding whitespace,
+/// which it ignores: tests/go-oracle/DELIBERATE.md), or when the Go of another etcd version
+/// would take it for another kind of host (Go 1.19 reads `0fd00::1` as an IP, Go 1.24 as a
+/// name).
+fn note_host_reading(input: &str, host: &Host, rules: GoRules) {
+    if input.trim() != input && !input.contains("://") {
+        eprintln!(
+            "etcd-pki: note: {input:?}: the surrounding whitespace is ignored; Go would compare the host as written, whitespace included, and only a SAN with that very text would cover it"
+        );
+    }
+    let kind = |h: &Host| match h {
+        Host::Ip(ip) => format!("the IP {ip}"),
+        Host::Dns(d) => format!("the name {d:?}"),
+    };
+    for other in GoRules::ALL.into_iter().filter(|&r| r != rules) {
+        let reading = match Host::parse_with(input, other) {
+            Ok(h) if &h == host => continue,
+            Ok(h) => kind(&h),
+            Err(_) => "refused as a host".to_string(),
+        };
+        eprintln!(
+            "etcd-pki: note: {input:?} is {} for {rules}; for {other} (--etcd-version {}) it is {reading}",
+            kind(host),
+            other.etcd()
+        );
+    }
 }
 
 pub(crate) fn file_label(path: &Path) -> String {

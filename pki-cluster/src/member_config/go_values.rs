@@ -3,7 +3,7 @@
 //! `net/url.Parse` with etcd's `types.NewURLs` checks, `net.SplitHostPort`, `net.ParseIP`.
 //!
 //! Sources: golang/go `src/strconv/atoi.go`, `src/time/format.go` (`ParseDuration`),
-//! `src/net/url/url.go` (`Parse`, `getScheme`, `parseHost`), `src/net/ipsock.go`
+//! `src/net/url/url.go` (`Parse`: pki-core's port, shared with its `HostUrl`), `src/net/ipsock.go`
 //! (`SplitHostPort`), `src/flag/flag.go` (`errParse = "parse error"`, `errRange = "value out of
 //! range"`, which Go's own flag values return instead of strconv's errors); etcd
 //! `client/pkg/types/urls.go` `NewURLs` (v3.5.16; same rules in v3.4.23 `pkg/types/urls.go`),
@@ -238,37 +238,8 @@ pub(crate) fn check_duration(orig: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Go's `%q` of a string (printable ASCII as is; `"` and `\` escaped; the rest as Go escapes).
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() => {
-                if (c as u32) <= 0xffff {
-                    out.push_str(&format!("\\u{:04x}", c as u32));
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+/// Go's `%q` of a string (pki-core's port of `strconv.Quote`).
+pub(crate) use pki_core::go_quote;
 
 /// `net.SplitHostPort`: `host:port` or `[host]:port`; Go's error words.
 pub(crate) fn split_host_port(hostport: &str) -> Result<(&str, &str), String> {
@@ -317,148 +288,15 @@ pub(crate) struct ParsedUrl {
     pub(crate) path: String,
 }
 
-/// `net/url.Parse` (Go 1.17–1.22), reduced to what decides success and the scheme, host and
-/// path. Errors are Go's `parse "<url>": <why>`.
+/// `net/url.Parse` (pki-core's port, `pki_core::parse_go_url`), reduced to the scheme, host
+/// and path. Errors are Go's `parse "<url>": <why>`.
 pub(crate) fn parse_url(raw: &str) -> Result<ParsedUrl, String> {
-    let (u, _fragment) = raw.split_once('#').unwrap_or((raw, ""));
-    let fail = |why: &str| Err(format!("parse {}: {why}", go_quote(u)));
-    if u.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return fail("net/url: invalid control character in URL");
-    }
-    if u == "*" {
-        return Ok(ParsedUrl {
-            scheme: String::new(),
-            host: String::new(),
-            path: "*".into(),
-        });
-    }
-    // getScheme.
-    let mut scheme = "";
-    let mut rest = u;
-    for (i, c) in u.bytes().enumerate() {
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' => {}
-            b'0'..=b'9' | b'+' | b'-' | b'.' if i > 0 => {}
-            b':' => {
-                if i == 0 {
-                    return fail("missing protocol scheme");
-                }
-                scheme = &u[..i];
-                rest = &u[i + 1..];
-                break;
-            }
-            _ => break,
-        }
-    }
-    let scheme = scheme.to_ascii_lowercase();
-    let rest = if rest.ends_with('?') && rest.matches('?').count() == 1 {
-        &rest[..rest.len() - 1]
-    } else {
-        rest.split_once('?').map_or(rest, |(r, _)| r)
-    };
-    if !rest.starts_with('/') {
-        if !scheme.is_empty() {
-            // Opaque: no host, no path.
-            return Ok(ParsedUrl {
-                scheme,
-                host: String::new(),
-                path: String::new(),
-            });
-        }
-        let segment = rest.split('/').next().unwrap_or("");
-        if segment.contains(':') {
-            return fail("first path segment in URL cannot contain colon");
-        }
-    }
-    let mut host = String::new();
-    let mut path = rest;
-    if rest.starts_with("//") && (!scheme.is_empty() || !rest.starts_with("///")) {
-        let authority_and_path = &rest[2..];
-        let (authority, p) = match authority_and_path.find('/') {
-            Some(i) => (&authority_and_path[..i], &authority_and_path[i..]),
-            None => (authority_and_path, ""),
-        };
-        path = p;
-        let host_part = match authority.rfind('@') {
-            Some(i) => {
-                let userinfo = &authority[..i];
-                if !userinfo.bytes().all(valid_userinfo_byte) {
-                    return fail("net/url: invalid userinfo");
-                }
-                &authority[i + 1..]
-            }
-            None => authority,
-        };
-        host = match parse_host(host_part) {
-            Ok(h) => h,
-            Err(why) => return fail(&why),
-        };
-    }
-    let path = match unescape(path) {
-        Ok(p) => p,
-        Err(why) => return fail(&why),
-    };
-    Ok(ParsedUrl { scheme, host, path })
-}
-
-fn valid_userinfo_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._:~!$&'()*+,;=%@".contains(&b)
-}
-
-/// `net/url.parseHost`.
-fn parse_host(host: &str) -> Result<String, String> {
-    if host.starts_with('[') {
-        let Some(i) = host.rfind(']') else {
-            return Err("missing ']' in host".into());
-        };
-        let colon_port = &host[i + 1..];
-        if !valid_optional_port(colon_port) {
-            return Err(format!("invalid port {} after host", go_quote(colon_port)));
-        }
-    } else if let Some(i) = host.rfind(':') {
-        let colon_port = &host[i..];
-        if !valid_optional_port(colon_port) {
-            return Err(format!("invalid port {} after host", go_quote(colon_port)));
-        }
-    }
-    unescape(host)
-}
-
-fn valid_optional_port(port: &str) -> bool {
-    port.is_empty()
-        || port
-            .strip_prefix(':')
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Percent-decoding; a bad escape is Go's `invalid URL escape "%zz"`.
-fn unescape(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = |c: u8| (c as char).to_digit(16);
-            match (
-                b.get(i + 1).and_then(|&c| hex(c)),
-                b.get(i + 2).and_then(|&c| hex(c)),
-            ) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                }
-                _ => {
-                    let end = (i + 3).min(b.len());
-                    let esc = String::from_utf8_lossy(&b[i..end]).into_owned();
-                    return Err(format!("invalid URL escape {}", go_quote(&esc)));
-                }
-            }
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    let url = pki_core::parse_go_url(raw).map_err(|e| e.to_string())?;
+    Ok(ParsedUrl {
+        scheme: url.scheme,
+        host: String::from_utf8_lossy(&url.host).into_owned(),
+        path: String::from_utf8_lossy(&url.path).into_owned(),
+    })
 }
 
 /// etcd's `types.NewURLs(strings.Split(s, ","))`: every item (trimmed) a URL whose scheme is

@@ -11,6 +11,7 @@ mod completion;
 mod crash;
 mod deploy;
 mod doctor;
+mod etcd_version;
 mod examples;
 mod help;
 mod init;
