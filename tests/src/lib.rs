@@ -648,3 +648,71 @@ pub fn doctor_rows(stdout: &str) -> Vec<(String, String, String)> {
         })
         .unwrap_or_default()
 }
+
+/// `promtool check metrics` on `text`: Prometheus' parser and linter must accept it silently.
+pub fn promtool_accepts(text: &str) {
+    let mut child = std::process::Command::new(prometheus_tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics refused:\n{}{}\n---\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The value of the sample whose line starts with `prefix` (name and labels).
+pub fn metric_sample(text: &str, prefix: &str) -> f64 {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no sample {prefix} in\n{text}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+/// openssl's notAfter of a certificate file, as Unix seconds.
+pub fn openssl_not_after(path: &Path) -> i64 {
+    let out = Command::new("openssl")
+        .args(["x509", "-noout", "-enddate", "-dateopt", "iso_8601", "-in"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // notAfter=2126-11-01 12:32:00Z, converted by coreutils' date.
+    let value = text.trim().trim_start_matches("notAfter=").to_string();
+    let out = Command::new("date")
+        .args(["-u", "-d", &value, "+%s"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{value}: {e}"))
+}
+
+/// Prometheus' `promtool` or `prometheus-node-exporter`: as `make prometheus` (part of `make
+/// test`) unpacks them into target/prometheus, else from PATH.
+pub fn prometheus_tool(name: &str) -> PathBuf {
+    let unpacked = repo_root()
+        .join("target/prometheus/root/usr/bin")
+        .join(name);
+    if unpacked.exists() {
+        return unpacked;
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(name))
+        .find(|p| p.exists());
+    on_path.unwrap_or_else(|| {
+        panic!("{name} not found: run `make prometheus` (make test does), which unpacks it into target/prometheus")
+    })
+}

@@ -136,11 +136,13 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
                 &report.findings,
             );
             metrics::emit("check", args.metrics.textfile.as_deref(), |out| {
-                certificates::write_families(out, at, || {
+                certificates::write_families(
+                    out,
+                    at,
                     chain
                         .iter()
-                        .map(|c| certificates::CertSeries::of(&args.cert, c))
-                })?;
+                        .map(|c| certificates::CertSeries::of(&args.cert, c)),
+                )?;
                 m.write(out)
             })?;
         }

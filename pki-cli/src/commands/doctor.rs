@@ -212,11 +212,13 @@ fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {
             let certs = member_certificates(diagnoses);
             let at = time::OffsetDateTime::now_utc();
             metrics::emit("doctor", args.metrics.textfile.as_deref(), |out| {
-                certificates::write_families(out, at, || {
+                certificates::write_families(
+                    out,
+                    at,
                     certs
                         .iter()
-                        .map(|(path, c)| certificates::CertSeries::of(path, c))
-                })?;
+                        .map(|(path, c)| certificates::CertSeries::of(path, c)),
+                )?;
                 m.write(out)
             })?;
         }

@@ -1,10 +1,15 @@
-//! `etcd-pki scan DIR...`: every certificate under directory trees, one row each.
+//! `etcd-pki scan DIR...`: every certificate under directory trees, one row each. The table
+//! and `-w json` hold the whole report; `-w jsonl` ([`jsonl`]) and `-w prometheus`
+//! ([`prometheus`]) write rows as the scan hands them over, in memory bounded by the CAs and the
+//! list of files.
 
-use pki_core::{display_path, rfc3339, scan, short_duration, Issuer, ScanOptions};
+mod jsonl;
+mod prometheus;
+
+use pki_core::{display_path, rfc3339, scan, short_duration, Issuer, ScanOptions, ScanReport};
 
 use crate::cli::{ScanArgs, ScanFormat};
 use crate::exit::{Outcome, Result};
-use crate::metrics::{self, certificates};
 use crate::output::{or_dash, print, print_json, Table};
 use crate::unfinished::report_interrupted;
 
@@ -15,157 +20,105 @@ pub fn run(args: &ScanArgs) -> Result<Outcome> {
     if let Some(at) = args.at {
         opts = opts.at(at);
     }
-    let at = opts.at;
-    let report = scan(&args.dirs, &opts)?;
-    match args.write_out {
-        ScanFormat::Json => print_json(&report)?,
-        ScanFormat::Prometheus => metrics::emit("scan", args.metrics.textfile.as_deref(), |out| {
-            certificates::write_families(out, at, || {
-                report
-                    .certificates
-                    .iter()
-                    .map(certificates::CertSeries::of_scanned)
-            })?;
-            scan_figures(out, &report)
-        })?,
-        ScanFormat::Table => {
-            let mut table = Table::new([
-                "CERTIFICATE",
-                "SUBJECT",
-                "EXPIRES",
-                "RESIDUAL",
-                "ISSUER",
-                "SANS",
-                "PROBLEMS",
-            ]);
-            for c in &report.certificates {
-                let file = if c.index > 0 {
-                    format!("{} [{}]", display_path(&c.path), c.index)
-                } else {
-                    display_path(&c.path).to_string()
-                };
-                let issuer = match &c.issuer {
-                    Issuer::SelfSigned => "self-signed".to_string(),
-                    Issuer::Found { path, name } => format!("{name} ({})", display_path(path)),
-                    Issuer::NotFound => "not found".to_string(),
-                    _ => "-".to_string(),
-                };
-                let subject = c.common_name.clone().unwrap_or_else(|| c.subject.clone());
-                let subject = if c.is_ca {
-                    format!("{subject} (CA)")
-                } else {
-                    subject
-                };
-                table.row([
-                    file,
-                    or_dash(subject),
-                    rfc3339(c.not_after),
-                    short_duration(c.residual),
-                    issuer,
-                    or_dash(c.sans.join(", ")),
-                    or_dash(
-                        c.problems
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    ),
-                ]);
-            }
-            let mut text = table.render();
-            let with_problems = report
-                .certificates
-                .iter()
-                .filter(|c| !c.problems.is_empty())
-                .count();
-            text.push_str(&format!(
-                "{} certificates, {} with problems",
-                report.certificates.len(),
-                with_problems
-            ));
-            if report.skipped.is_empty() {
-                text.push('\n');
+    let (problems, interrupted) = match args.write_out {
+        ScanFormat::Jsonl | ScanFormat::Prometheus => {
+            let (row_problems, tail) = if args.write_out == ScanFormat::Jsonl {
+                jsonl::write(&args.dirs, &opts)?
             } else {
-                text.push_str(&format!("; {} files skipped:\n", report.skipped.len()));
-                for s in &report.skipped {
-                    text.push_str(&format!("  {}: {}\n", display_path(&s.path), s.reason));
-                }
-            }
-            if !report.malformed.is_empty() {
-                text.push_str(&format!(
-                    "{} files hold a certificate that cannot be read (etcd could not load them either):\n",
-                    report.malformed.len()
-                ));
-                for s in &report.malformed {
-                    text.push_str(&format!("  {}: {}\n", display_path(&s.path), s.reason));
-                }
-            }
-            print(&text)?;
+                prometheus::write(&args.dirs, &opts, args.metrics.textfile.as_deref())?
+            };
+            (row_problems || tail.has_problems(), tail.interrupted)
         }
-    }
-    report_interrupted(&report.interrupted);
-    Ok(if report.has_problems() {
+        ScanFormat::Json | ScanFormat::Table => {
+            let report = scan(&args.dirs, &opts)?;
+            if args.write_out == ScanFormat::Json {
+                print_json(&report)?;
+            } else {
+                print(&table(&report))?;
+            }
+            (report.has_problems(), report.interrupted)
+        }
+    };
+    report_interrupted(&interrupted);
+    Ok(if problems {
         Outcome::ProblemsFound
     } else {
         Outcome::Ok
     })
 }
 
-/// The scan's own figures: per certificate its problems (`etcd_pki_cert_problem`, by kind), and
-/// counts of certificates, damaged and skipped files, and interrupted writes.
-fn scan_figures(
-    out: &mut dyn std::io::Write,
-    report: &pki_core::ScanReport,
-) -> std::io::Result<()> {
-    use metrics::exposition::{write_header, write_sample};
-    const PROBLEM: (&str, &str) = (
-        "etcd_pki_cert_problem",
-        "1 for each problem a scan found with a certificate: expired, not_yet_valid, expires_soon, not_chained (no CA in the scanned trees issued it), key_mismatch, bad_key",
-    );
-    let mut header = false;
-    let mut seen = certificates::Seen::default();
+/// The report as a table, then the counts and the files skipped or damaged.
+fn table(report: &ScanReport) -> String {
+    let mut table = Table::new([
+        "CERTIFICATE",
+        "SUBJECT",
+        "EXPIRES",
+        "RESIDUAL",
+        "ISSUER",
+        "SANS",
+        "PROBLEMS",
+    ]);
     for c in &report.certificates {
-        for p in &c.problems {
-            let labels = vec![
-                ("filepath", display_path(&c.path).to_string()),
-                ("serial_number", c.serial_number.clone()),
-                ("problem", p.kind().to_string()),
-            ];
-            if !seen.first(&labels) {
-                continue;
-            }
-            if !header {
-                write_header(out, PROBLEM.0, PROBLEM.1)?;
-                header = true;
-            }
-            write_sample(out, PROBLEM.0, &labels, 1.0)?;
+        let file = if c.index > 0 {
+            format!("{} [{}]", display_path(&c.path), c.index)
+        } else {
+            display_path(&c.path).to_string()
+        };
+        let issuer = match &c.issuer {
+            Issuer::SelfSigned => "self-signed".to_string(),
+            Issuer::Found { path, name } => format!("{name} ({})", display_path(path)),
+            Issuer::NotFound => "not found".to_string(),
+            _ => "-".to_string(),
+        };
+        let subject = c.common_name.clone().unwrap_or_else(|| c.subject.clone());
+        let subject = if c.is_ca {
+            format!("{subject} (CA)")
+        } else {
+            subject
+        };
+        table.row([
+            file,
+            or_dash(subject),
+            rfc3339(c.not_after),
+            short_duration(c.residual),
+            issuer,
+            or_dash(c.sans.join(", ")),
+            or_dash(
+                c.problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ]);
+    }
+    let mut text = table.render();
+    let with_problems = report
+        .certificates
+        .iter()
+        .filter(|c| !c.problems.is_empty())
+        .count();
+    text.push_str(&format!(
+        "{} certificates, {} with problems",
+        report.certificates.len(),
+        with_problems
+    ));
+    if report.skipped.is_empty() {
+        text.push('\n');
+    } else {
+        text.push_str(&format!("; {} files skipped:\n", report.skipped.len()));
+        for s in &report.skipped {
+            text.push_str(&format!("  {}: {}\n", display_path(&s.path), s.reason));
         }
     }
-    let counts = [
-        (
-            "etcd_pki_scan_certificates",
-            "Certificates the scan found",
-            report.certificates.len(),
-        ),
-        (
-            "etcd_pki_scan_malformed_files",
-            "Files holding a certificate that cannot be read (etcd could not load them either)",
-            report.malformed.len(),
-        ),
-        (
-            "etcd_pki_scan_skipped_files",
-            "Files the scan skipped because they hold no certificate",
-            report.skipped.len(),
-        ),
-        (
-            "etcd_pki_unfinished_writes",
-            "Interrupted etcd-pki writes found in the scanned directories (run etcd-pki recover DIR)",
-            report.interrupted.len(),
-        ),
-    ];
-    for (name, help, n) in counts {
-        write_header(out, name, help)?;
-        write_sample(out, name, &[], n as f64)?;
+    if !report.malformed.is_empty() {
+        text.push_str(&format!(
+            "{} files hold a certificate that cannot be read (etcd could not load them either):\n",
+            report.malformed.len()
+        ));
+        for s in &report.malformed {
+            text.push_str(&format!("  {}: {}\n", display_path(&s.path), s.reason));
+        }
     }
-    Ok(())
+    text
 }

@@ -17,6 +17,7 @@
 pub mod certificates;
 pub mod exposition;
 pub mod findings;
+pub mod spool;
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -22,5 +22,6 @@ mod repo;
 mod robustness;
 mod rotate;
 mod scan;
+mod scan_scale;
 mod snap;
 mod writes;
