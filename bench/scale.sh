@@ -9,8 +9,9 @@
 # the median wall time, the median CPU time (user + system: what a loaded machine changes
 # least) and the largest peak RSS. Writes a Markdown table to $OUT (default bench/scale.md) and,
 # with $TSV set, the same figures tab-separated (N, format, wall seconds, CPU seconds, KB) for
-# compare.sh. $BIN is the binary to measure (default: built here, release); $CORPORA keeps
-# the corpora between runs (default: a temporary directory, removed).
+# compare.sh. $BIN is the binary to measure (default: built here, release), $FORMATS the
+# outputs (default "json jsonl prometheus"); $CORPORA keeps the corpora between runs (default:
+# a temporary directory, removed).
 #
 # Needs: /usr/bin/python3 with python3-cryptography, GNU time (`make bench` installs them).
 set -euo pipefail
@@ -19,7 +20,7 @@ SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(1000 10000 100000)
 RUNS=${RUNS:-3}
 OUT=${OUT:-bench/scale.md}
-FORMATS=(json jsonl prometheus)
+read -r -a FORMATS <<<"${FORMATS:-json jsonl prometheus}"
 WORK=$(mktemp -d /tmp/etcd-pki-scale.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 CORPORA=${CORPORA:-$WORK}

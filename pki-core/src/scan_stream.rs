@@ -15,12 +15,15 @@
 //! 2. The second pass reads the certificate files again and makes their rows: the issuer as Go
 //!    selects parents ([`crate::issuer_match`]), and the key beside each.
 //!
-//! Each pass takes the files [`CHUNK`] at a time in path order, each chunk in parallel (rayon),
-//! and hands its results over in order. Reading twice costs a second read and parse of every
-//! certificate (the files are in the page cache by then, and keys are not parsed again); it is
-//! what keeps a scan of 100,000 certificates under 64 MB with a streamed output (`etcd-pki scan
-//! -w jsonl`, `-w prometheus`). A file that changes between the passes is reported as the second
-//! pass reads it, with the CAs as the first pass read them.
+//! Each pass takes the files in path order, in chunks read in parallel (rayon): the first pass
+//! [`CHUNK`] files at a time, the second as many files as hold at most [`CHUNK`] certificates
+//! (a bundle of more is a chunk alone). It hands each chunk's results over in order, on the
+//! calling thread, while the pool reads the next chunk: at most two chunks' rows are held. Reading twice costs a second read and parse of every certificate (the files are in the
+//! page cache by then, and keys are not parsed again): about 40% more CPU time than one pass
+//! that held every row (BENCHMARKS.md). It is what keeps a scan of 100,000 certificates under
+//! 64 MB with a streamed output (`etcd-pki scan -w jsonl`, `-w prometheus`). A file that
+//! changes between the passes is reported as the second pass reads it, with the CAs as the
+//! first pass read them.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -36,8 +39,8 @@ use crate::scan_file::{key_candidates, read_certificates, KeyFact, NotCertificat
 use crate::verify::may_issue;
 use crate::walk::{files_to_scan, Listing, Skipped};
 
-/// How many files each pass reads in parallel before it hands their results over: the rows of
-/// one chunk are all a streamed scan holds at once.
+/// How many files the first pass, and how many certificates the second, reads in parallel
+/// before it hands their results over.
 pub(crate) const CHUNK: usize = 1024;
 
 /// Scans the trees under `roots`, collecting every row.
@@ -101,9 +104,9 @@ pub fn scan_each<E: From<Error>>(
 
     let first = first_pass(&files, &mut not_certificates);
     in_chunks(
-        &first.certificate_files,
-        |&i| rows_of(&files, i, &first, opts),
-        |&i, rows| {
+        chunks_by_weight(&first.certificate_files, |&(_, certificates)| certificates),
+        |&(i, _)| rows_of(&files, i, &first, opts),
+        |&(i, _), rows| {
             match rows {
                 Ok(rows) => rows.into_iter().try_for_each(&mut each)?,
                 Err(other) => not_certificates(&files[i], other),
@@ -123,8 +126,9 @@ pub fn scan_each<E: From<Error>>(
 /// What the first pass keeps for the second.
 struct FirstPass {
     cas: Cas,
-    /// The files that hold certificates, as indices into the sorted list of files.
-    certificate_files: Vec<usize>,
+    /// The files that hold certificates, as indices into the sorted list of files, and how
+    /// many each holds.
+    certificate_files: Vec<(usize, usize)>,
     /// The key in a certificate's own file, by the file's index.
     own_keys: HashMap<usize, KeyFact>,
     /// The files that hold a key and no certificate, by index.
@@ -146,21 +150,21 @@ fn first_pass(
     let indices: Vec<usize> = (0..files.len()).collect();
     let read = |&i: &usize| {
         read_certificates(&files[i], true).map(|(certs, key)| {
-            let alone = certs.len() == 1;
+            let count = certs.len();
             let cas: Vec<Certificate> = certs.into_iter().filter(may_issue).collect();
-            (alone, cas, key)
+            (count, cas, key)
         })
     };
-    let Ok(()) = in_chunks(&indices, read, |&i, result| {
+    let Ok(()) = in_chunks(chunks_by_weight(&indices, |_| 1), read, |&i, result| {
         match result {
-            Ok((alone, cas, key)) => {
+            Ok((count, cas, key)) => {
                 for ca in cas {
-                    first.cas.add(&files[i], alone, ca);
+                    first.cas.add(&files[i], count == 1, ca);
                 }
                 if let Some(key) = key {
                     first.own_keys.insert(i, key);
                 }
-                first.certificate_files.push(i);
+                first.certificate_files.push((i, count));
             }
             Err(NotCertificates::Key(key)) => {
                 first.key_files.insert(i, key);
@@ -202,18 +206,55 @@ fn rows_of(
         .collect())
 }
 
-/// Maps `items` with `map`, [`CHUNK`] at a time in parallel, and hands each item and its result
-/// to `each` in the order of `items`; stops at the first error of `each`.
-fn in_chunks<T: Sync, R: Send, E>(
-    items: &[T],
+/// `items` in runs of consecutive items whose weights add up to at most [`CHUNK`]; an item that
+/// weighs more is a run alone.
+fn chunks_by_weight<T>(items: &[T], weight: impl Fn(&T) -> usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut total = 0;
+        let end = rest
+            .iter()
+            .position(|item| {
+                total += weight(item);
+                total > CHUNK
+            })
+            .unwrap_or(rest.len())
+            .max(1);
+        let (chunk, tail) = rest.split_at(end);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
+/// Maps the items of `chunks` with `map`, a chunk at a time in parallel, and hands each item and
+/// its result to `each` in order; stops at the first error of `each`. While `each` takes one
+/// chunk's results on this thread, the pool maps the next chunk: at most two chunks' results
+/// are held.
+fn in_chunks<'a, T: Sync + 'a, R: Send, E>(
+    mut chunks: impl Iterator<Item = &'a [T]>,
     map: impl Fn(&T) -> R + Sync,
     mut each: impl FnMut(&T, R) -> Result<(), E>,
 ) -> Result<(), E> {
-    for chunk in items.chunks(CHUNK) {
-        let results: Vec<R> = chunk.par_iter().map(&map).collect();
-        for (item, result) in chunk.iter().zip(results) {
-            each(item, result)?;
-        }
+    let map_chunk = |chunk: &[T]| -> Vec<R> { chunk.par_iter().map(&map).collect() };
+    let mut current = chunks.next().map(|chunk| (chunk, map_chunk(chunk)));
+    while let Some((chunk, results)) = current.take() {
+        let next_chunk = chunks.next();
+        let mut next = None;
+        let handed = rayon::in_place_scope(|scope| {
+            if let Some(chunk) = next_chunk {
+                let (next, map_chunk) = (&mut next, &map_chunk);
+                scope.spawn(move |_| *next = Some((chunk, map_chunk(chunk))));
+            }
+            chunk
+                .iter()
+                .zip(results)
+                .try_for_each(|(item, result)| each(item, result))
+        });
+        handed?;
+        current = next;
     }
     Ok(())
 }
@@ -228,10 +269,10 @@ mod tests {
     use crate::scan::Issuer;
     use crate::test_support::fixture;
 
-    const LEAVES: usize = CHUNK + 300;
+    const LEAVES: usize = 2 * CHUNK + 300;
 
-    /// More leaves than one chunk holds, each a copy of cfssl's `members.pem` in `a/`; the CA
-    /// that issued them in `z/`, read last; the key of the first and of the last leaf beside it.
+    /// Three chunks of leaves, each a copy of cfssl's `members.pem` in `a/`; the CA that issued
+    /// them in `z/`, read last; the key of the first and of the last leaf beside it.
     fn two_chunks() -> tempfile::TempDir {
         let tmp = tempfile::tempdir().unwrap();
         let (a, z) = (tmp.path().join("a"), tmp.path().join("z"));
@@ -294,9 +335,9 @@ mod tests {
         assert_eq!(json(&report.certificates), json(&rows));
     }
 
-    /// Rows are handed over as each chunk is finished, before the next chunk's files are read
-    /// again: a leaf removed while the first row is handed over is reported as the second pass
-    /// found it, gone, and no row of it comes.
+    /// Rows are handed over as each chunk is finished, while the next chunk is read again and
+    /// before the chunk after it is: a leaf of the third chunk removed while the first row is
+    /// handed over is reported as the second pass found it, gone, and no row of it comes.
     #[test]
     fn rows_are_handed_over_before_later_files_are_read_again() {
         let tmp = two_chunks();
@@ -315,6 +356,26 @@ mod tests {
         assert_eq!(tail.skipped.len(), 1, "{:?}", tail.skipped);
         assert_eq!(tail.skipped[0].path, last);
         assert!(tail.skipped[0].reason.starts_with("cannot read"));
+    }
+
+    /// Runs weigh at most a chunk; a heavier item is a run alone.
+    #[test]
+    fn chunks_weigh_at_most_a_chunk() {
+        let sizes = |weights: &[usize]| -> Vec<Vec<usize>> {
+            chunks_by_weight(weights, |&w| w)
+                .map(<[usize]>::to_vec)
+                .collect()
+        };
+        let ones: Vec<Vec<usize>> = chunks_by_weight(&[1; 2500], |&w| w)
+            .map(|c| vec![c.len()])
+            .collect();
+        assert_eq!(ones, [[CHUNK], [CHUNK], [2500 - 2 * CHUNK]]);
+        assert_eq!(
+            sizes(&[500, 600, 3000, 1, 1]),
+            [vec![500], vec![600], vec![3000], vec![1, 1]]
+        );
+        assert_eq!(sizes(&[512, 512, 1]), [vec![512, 512], vec![1]]);
+        assert!(sizes(&[]).is_empty());
     }
 
     /// The first error of the receiver ends the scan, and is what it returns.
