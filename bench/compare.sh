@@ -2,7 +2,7 @@
 # Whole-process timings of etcd-pki against the tools operators use today, in one run on one
 # machine, reported as ratios (these machines are noisy; absolute times drift between runs).
 #
-#   bench/compare.sh [N]      (default N=10000; `make bench` runs it)
+#   bench/compare.sh [N]      (default N=10000, SCALE_N=100000; `make bench` runs it)
 #
 # 1. Generates a corpus of N certificates (bench/gen_corpus.py, python3-cryptography: RSA-2048
 #    and ECDSA P-256 leaves from four CAs, about 5% expired), one PEM file each.
@@ -15,7 +15,10 @@
 #    keep-key `etcd-pki reissue` against `cfssl sign` of the same certificate's CSR, and
 #    `etcd-pki preflight` against a live 3-member TLS cluster started by the test harness
 #    (tests/examples/bench_cluster.rs), beside `etcdctl endpoint health --cluster`.
-# 4. Writes the table to $OUT (default bench/results.md) and prints it.
+# 4. Scans a fleet's worth, SCALE_N certificates, with each output (bench/scale.sh, one run each
+#    after a warm-up): peak RSS of the streamed outputs (`-w jsonl`, `-w prometheus`) against
+#    64 MB, and time per certificate against the N-certificate scan (linear).
+# 5. Writes the table to $OUT (default bench/results.md) and prints it.
 #
 # Needs: hyperfine, cfssl, openssl, /usr/bin/python3 with python3-cryptography, GNU time, etcd
 # (`make bench` installs them).
@@ -23,6 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 N=${1:-${N:-10000}}
+SCALE_N=${SCALE_N:-100000}
 SAMPLE=${SAMPLE:-100}
 RUNS=${RUNS:-10}
 OUT=${OUT:-bench/results.md}
@@ -76,6 +80,10 @@ RSS_SCAN=$(rss "$BIN" scan "$WORK/corpus")
 RSS_PY=$(rss /usr/bin/python3 bench/py_scan.py "$WORK/corpus")
 RSS_CAT=$(rss xargs -a "$WORK/list" cat)
 
+echo "== $SCALE_N certificates, each output" >&2
+BIN=$BIN RUNS=1 CORPORA=$WORK OUT=$WORK/scale.md TSV=$WORK/scale.tsv bench/scale.sh "$SCALE_N" >/dev/null
+rm -rf "$WORK/corpus-$SCALE_N"
+
 echo "== one certificate, start-up, reissue" >&2
 ONE=fixtures/cfssl/members.pem
 hf one -N --warmup 5 --runs $((RUNS * 3)) \
@@ -104,10 +112,14 @@ hf preflight -N --warmup 2 --runs "$RUNS" \
     -n etcdctl-health "etcdctl --endpoints $ENDPOINTS --cacert $CACERT --cert $CERT --key $KEY endpoint health --cluster"
 
 echo "== report" >&2
-/usr/bin/python3 - "$WORK" "$N" "$FILES" "$BYTES" "$SAMPLE" "$RSS_SCAN" "$RSS_PY" "$RSS_CAT" >"$OUT" <<'PY'
+/usr/bin/python3 - "$WORK" "$N" "$FILES" "$BYTES" "$SAMPLE" "$RSS_SCAN" "$RSS_PY" "$RSS_CAT" "$SCALE_N" >"$OUT" <<'PY'
 import json, os, platform, subprocess, sys
 work, n, files, size, sample = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rss_scan, rss_py, rss_cat = (int(x) for x in sys.argv[6:9])
+scale_n = int(sys.argv[9])
+# bench/scale.sh's figures: output -> (wall seconds, KB)
+scale = {f: (float(t), int(kb)) for _, f, t, _cpu, kb in
+         (line.split("\t") for line in open(os.path.join(work, "scale.tsv")).read().splitlines())}
 
 def mean(group, name):
     for r in json.load(open(os.path.join(work, group + ".json")))["results"]:
@@ -172,6 +184,14 @@ print(row("per certificate: scan vs `openssl x509 -text` loop", f"{scan_per * 1e
           f"{openssl_per / scan_per:.0f}x faster", "-", True))
 print(row("scan peak RSS", f"{rss_scan / 1024:.1f} MB", f"python {rss_py / 1024:.1f} MB, cat {rss_cat / 1024:.1f} MB",
           "-", "under 64 MB", rss_scan < 64 * 1024))
+streamed_rss = max(scale["jsonl"][1], scale["prometheus"][1])
+print(row(f"scan of {scale_n:,} certificates, streamed: peak RSS", f"jsonl {scale['jsonl'][1] / 1024:.1f} MB, prometheus {scale['prometheus'][1] / 1024:.1f} MB",
+          f"`-w json` (whole report) {scale['json'][1] / 1024:.1f} MB", "-", "under 64 MB", streamed_rss < 64 * 1024))
+slowest = max(scale["jsonl"][0], scale["prometheus"][0])
+per_cert_ratio = (slowest / scale_n) / scan_per
+print(row(f"scan of {scale_n:,} certificates, streamed: time", f"jsonl {ms(scale['jsonl'][0])}, prometheus {ms(scale['prometheus'][0])}",
+          f"`-w json` {ms(scale['json'][0])}", f"{per_cert_ratio:.2f}x the per-certificate time at {n:,}",
+          "linear (within 1.5x)", per_cert_ratio <= 1.5))
 print(row("`check` of one certificate vs one `cfssl certinfo`", ms(check), f"cfssl {ms(certinfo)}",
           f"{certinfo / check:.1f}x faster", "at least 3x", certinfo / check >= 3))
 print(row("`etcd-pki --version` start-up", ms(version), f"openssl x509 -text of one file {ms(openssl_one)}",

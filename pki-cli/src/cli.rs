@@ -1208,6 +1208,9 @@ pub enum ScanFormat {
     Table,
     /// JSON, for machines (field names are documented in docs/json.md)
     Json,
+    /// JSON lines, one object per certificate, written as the scan goes, in bounded memory
+    /// (docs/json.md)
+    Jsonl,
     /// Prometheus text format, for node_exporter's textfile collector (series in docs/metrics.md)
     Prometheus,
 }

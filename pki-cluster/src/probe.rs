@@ -313,10 +313,11 @@ async fn probe_inner(
             .await;
             match result {
                 Ok(n) if buf[..n].starts_with(b"HTTP/1.") => {
-                    // The rest of the answer (etcd's /version is a line of JSON), up to 8 KiB.
+                    // The rest of the answer (etcd's /version is a line of JSON), up to 8 KiB:
+                    // until its Content-Length is read, as the server may keep the connection.
                     let mut whole = buf[..n].to_vec();
                     let mut more = [0u8; 1024];
-                    while whole.len() < 8192 {
+                    while whole.len() < 8192 && !answer_complete(&whole) {
                         match tls.read(&mut more).await {
                             Ok(0) | Err(_) => break,
                             Ok(m) => whole.extend_from_slice(&more[..m]),
@@ -382,6 +383,22 @@ pub async fn versions(
     }
 }
 
+/// Whether an HTTP answer has its headers and as much body as its Content-Length says (an
+/// answer without one is complete at its headers' end).
+fn answer_complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some(end) = text.find("\r\n\r\n") else {
+        return false;
+    };
+    let length = text[..end].lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse::<usize>().ok())
+            .flatten()
+    });
+    bytes.len() >= end + 4 + length.unwrap_or(0)
+}
+
 fn describe_rejection(error: &str) -> String {
     let lower = error.to_ascii_lowercase();
     if lower.contains("badcertificate")
@@ -393,5 +410,19 @@ fn describe_rejection(error: &str) -> String {
         format!("the member rejected the certificate ({error}): it must chain to the member's --peer-trusted-ca-file, carry clientAuth, and cover the address it connects from")
     } else {
         error.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_complete_at_its_content_length() {
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+        assert!(!answer_complete(b"HTTP/1.1 200 OK\r\n"));
+        assert!(!answer_complete(format!("{head}abc").as_bytes()));
+        assert!(answer_complete(format!("{head}abcde").as_bytes()));
+        assert!(answer_complete(b"HTTP/1.1 404 Not Found\r\n\r\n"));
     }
 }

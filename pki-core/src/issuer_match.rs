@@ -8,31 +8,9 @@
 //! ours either way. [`crate::ScanOptions::verify_signatures`] checks every signature: it proves
 //! each chain link, at the cost of one signature verification per certificate (most of a scan's
 //! time with ECDSA CAs).
-//!
-//! Of a certificate that cannot issue but names its issuer's key identifier, the first pass of a
-//! scan keeps only a [`Leaf`] (unless every signature is checked); where the key identifier does
-//! not single out its CA and the signature must decide, its file is read again.
-
-use std::path::Path;
 
 use crate::cert::Certificate;
-use crate::key::PublicKeyData;
-use crate::load::{parse_contents, read_file};
 use crate::verify::{check_parent, find_issuer, CertPool, VerifyError};
-
-/// What the first pass of a scan keeps of a certificate that cannot issue and has an authority
-/// key ID: what names its issuer and the certificate itself, and its public key for the key
-/// file beside it.
-pub(crate) struct Leaf {
-    /// The issuer name as shown (for "not chained").
-    pub(crate) issuer: String,
-    pub(crate) raw_issuer: Vec<u8>,
-    pub(crate) authority_key_id: Vec<u8>,
-    /// With the issuer, names this certificate: a file read again must still hold it.
-    pub(crate) serial: Vec<u8>,
-    /// For the key beside it.
-    pub(crate) public: PublicKeyData,
-}
 
 /// Why no CA was found: the closest candidate and why it did not fit, if there was one.
 pub(crate) type NotFound = Option<String>;
@@ -61,29 +39,6 @@ pub(crate) fn identify_issuer<'a>(
     find_issuer(cert, cas).map_err(not_found)
 }
 
-/// [`identify_issuer`] for a certificate of which the first pass kept only a [`Leaf`].
-pub(crate) fn identify_leaf_issuer<'a>(
-    path: &Path,
-    index: usize,
-    leaf: &Leaf,
-    cas: &'a CertPool,
-) -> Result<&'a Certificate, NotFound> {
-    let aki = Some(leaf.authority_key_id.as_slice());
-    if let Some(ca) = identified_by_key_id(&leaf.raw_issuer, aki, cas) {
-        return Ok(ca);
-    }
-    if cas.parents_of(&leaf.raw_issuer, aki).is_empty() {
-        // No CA of that name: no signature to check.
-        return Err(None);
-    }
-    match reread(path, index, leaf) {
-        Some(cert) => find_issuer(&cert, cas).map_err(not_found),
-        None => Err(Some(
-            "the file changed during the scan; scan again".to_string(),
-        )),
-    }
-}
-
 /// The one CA that may issue, whose subject is `raw_issuer` and whose subject key ID is `aki`.
 fn identified_by_key_id<'a>(
     raw_issuer: &[u8],
@@ -100,20 +55,4 @@ fn identified_by_key_id<'a>(
         [ca] if check_parent(ca).is_ok() => Some(ca),
         _ => None,
     }
-}
-
-/// Certificate `index` of `path` read again, if it is still the one the first pass saw (same
-/// issuer, key identifier and serial). Only that certificate is parsed; no key is.
-pub(crate) fn reread(path: &Path, index: usize, leaf: &Leaf) -> Option<Certificate> {
-    let bytes = zeroize::Zeroizing::new(read_file(path).ok()?);
-    let der = parse_contents(&bytes)
-        .ok()?
-        .certificates
-        .into_iter()
-        .nth(index)?;
-    Certificate::from_der(der).ok().filter(|c| {
-        c.raw_issuer() == leaf.raw_issuer.as_slice()
-            && c.authority_key_id() == Some(leaf.authority_key_id.as_slice())
-            && c.serial_bytes() == leaf.serial.as_slice()
-    })
 }

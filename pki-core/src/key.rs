@@ -216,6 +216,37 @@ impl PublicKeyData {
             e: strip_leading_zeros(e).to_vec(),
         }
     }
+
+    /// SHA-256 over the algorithm and every field, length-prefixed: equal exactly when the
+    /// public halves are (short of a SHA-256 collision). A scan keeps this of each key file
+    /// rather than the key, 32 bytes whatever the key's size.
+    pub(crate) fn fingerprint(&self) -> [u8; 32] {
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let mut field = |bytes: &[u8]| {
+            ctx.update(&(bytes.len() as u64).to_be_bytes());
+            ctx.update(bytes);
+        };
+        match self {
+            PublicKeyData::Rsa { n, e } => {
+                field(b"rsa");
+                field(n);
+                field(e);
+            }
+            PublicKeyData::Ec { curve, point } => {
+                field(b"ec");
+                field(curve.to_string().as_bytes());
+                field(point);
+            }
+            PublicKeyData::Ed25519(key) => {
+                field(b"ed25519");
+                field(key);
+            }
+            PublicKeyData::Unsupported => field(b"unsupported"),
+        }
+        let mut out = [0; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        out
+    }
 }
 
 pub(crate) fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -596,6 +627,31 @@ mod tests {
         assert!(
             PublicKeyData::rsa(&[0, 0xc1, 2], &[0, 1, 0, 1])
                 == PublicKeyData::rsa(&[0xc1, 2], &[1, 0, 1])
+        );
+    }
+
+    #[test]
+    fn fingerprints_tell_public_halves_apart_as_equality_does() {
+        let rsa = |n: &[u8], e: &[u8]| PublicKeyData::rsa(n, e).fingerprint();
+        assert_eq!(rsa(&[0, 0xc1, 2], &[1, 0, 1]), rsa(&[0xc1, 2], &[1, 0, 1]));
+        // Fields are length-prefixed: bytes moved from one field to the next are another key.
+        assert_ne!(rsa(&[0xc1, 2], &[3]), rsa(&[0xc1], &[2, 3]));
+        let point = vec![4, 1, 2];
+        let ec = |curve| PublicKeyData::Ec {
+            curve,
+            point: point.clone(),
+        };
+        assert_ne!(ec(Curve::P256).fingerprint(), ec(Curve::P384).fingerprint());
+        assert_ne!(
+            ec(Curve::P256).fingerprint(),
+            PublicKeyData::Ed25519(point.clone()).fingerprint()
+        );
+        let leaf = crate::test_support::key("cfssl/members-key.pem");
+        assert_eq!(
+            leaf.public_key_data().fingerprint(),
+            crate::test_support::cert("cfssl/members.pem")
+                .public_key_data()
+                .fingerprint()
         );
     }
 

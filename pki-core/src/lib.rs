@@ -70,7 +70,8 @@
 //!   files);
 //! - reissuing ([`reissue()`], [`reissue_file`] in place, [`CertificateAuthority`]);
 //! - a new member's certificates after an existing member's ([`issue_member`], [`write_member`]);
-//! - [`scan()`]: every certificate under directory trees, with issuer and problems;
+//! - [`scan()`]: every certificate under directory trees, with issuer and problems
+//!   ([`scan_each`] hands the rows over one by one, in bounded memory);
 //! - a CA rotation's pieces: a successor CA ([`new_ca`]), probe client certificates
 //!   ([`probe_certificate`]), a directory's trust bundles, leaves and CA keys ([`PkiDir`]), and
 //!   what a bundle holds after each phase ([`rebundle`]); leaves move to the new CA with
@@ -81,10 +82,10 @@
 //!
 //! | Layer | Modules |
 //! |---|---|
-//! | 10. whole jobs | `init` (a new PKI), `renew` (due leaves under trees; a file in place), `scan`, `issue` (a new member's files after another's), `new_ca` (a successor CA, probe certificates) |
-//! | 9. a new member's | `issue_leaf` (one certificate after the template's), `issue_plan` (the request and what it would do) |
+//! | 10. whole jobs | `init` (a new PKI), `renew` (due leaves under trees; a file in place), `scan_stream` (a scan's two passes, rows streamed), `issue` (a new member's files after another's), `new_ca` (a successor CA, probe certificates) |
+//! | 9. a new member's, a scan's rows | `issue_leaf` (one certificate after the template's), `issue_plan` (the request and what it would do), `scan` (what a scan reports, one certificate's row) |
 //! | 8. one certificate | `check` (its findings, from files too), `reissue`, `issuer_match` (its CA in a scan), `member_siblings` (what all members' certificates share), `pki_dir` (a directory's trust bundles, leaves and CA keys) |
-//! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs), `crl` (revocation lists as etcd reads them), `member_template` (a member's directory, by content) |
+//! | 7. chains, CAs, SANs | `verify` (Go's chain building), `ca`, `san` (a reissue's SANs), `crl` (revocation lists as etcd reads them), `member_template` (a member's directory, by content), `scan_file` (one file as a scan reads it) |
 //! | 6. reading, checking | `load`, `signature`, `usage` (Go's EKU rules), `name_constraints` |
 //! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `listener_san` (etcd's `checkCertSAN`), `summary` (`inspect`'s), `name_fields` (monitoring labels) |
 //! | 5. the certificate | `cert` (parsed, and refused where Go's `ParseCertificate` refuses) |
@@ -140,6 +141,8 @@ mod reissue;
 mod renew;
 mod san;
 mod scan;
+mod scan_file;
+mod scan_stream;
 mod signature;
 mod signature_algorithm;
 mod subject;
@@ -196,9 +199,9 @@ pub use renew::{
     reissue_file, reissue_writes, renew, CertificateFile, ReissuedFile, RenewItem, RenewOptions,
     RenewOutcome, RenewReport,
 };
-pub use scan::{
-    key_candidates, scan, Issuer, Problem, ScanOptions, ScanReport, ScannedCertificate,
-};
+pub use scan::{Issuer, Problem, ScanOptions, ScanReport, ScanTail, ScannedCertificate};
+pub use scan_file::key_candidates;
+pub use scan_stream::{scan, scan_each};
 pub use signature::SignatureError;
 pub use signature_algorithm::SignatureAlgorithm;
 pub use summary::{PublicKeySummary, Summary};

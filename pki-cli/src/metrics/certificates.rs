@@ -4,18 +4,18 @@
 //! `filepath`, `serial_number` (decimal) and `subject_*`/`issuer_*` for C, ST, L, O, OU and CN
 //! (its default label set for file sources; its docs/metrics.md).
 //!
-//! A file holding two copies of one certificate would give two samples with one label set,
-//! which Prometheus refuses: [`Seen`] drops the second.
+//! The families are written whole from a [`Spool`], so that a scan's rows can come one at a
+//! time ([`CertFamilies`]); a file holding two copies of one certificate would give two samples
+//! with one label set, which Prometheus refuses: the spool drops the second.
 
-use std::collections::HashSet;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, Write};
 use std::path::Path;
 
 use pki_core::{NameFields, ScannedCertificate};
 use time::OffsetDateTime;
 
-use super::exposition::{write_header, write_sample, Labels};
+use super::exposition::Labels;
+use super::spool::Spool;
 
 /// The three families, with x509-certificate-exporter's help texts in substance.
 pub const NOT_BEFORE: (&str, &str) = (
@@ -30,6 +30,9 @@ pub const EXPIRED: (&str, &str) = (
     "x509_cert_expired",
     "1 if the certificate is expired (NotAfter in the past), 0 otherwise",
 );
+
+/// The three, in the order written.
+const FAMILIES: &[(&str, &str)] = &[NOT_BEFORE, NOT_AFTER, EXPIRED];
 
 /// One certificate's labels and validity.
 pub struct CertSeries {
@@ -53,13 +56,13 @@ impl CertSeries {
         }
     }
 
-    /// The sample of `family` (one of the three constants).
-    fn value(&self, family: &str, at: OffsetDateTime) -> f64 {
-        match family {
-            "x509_cert_not_before" => self.not_before.unix_timestamp() as f64,
-            "x509_cert_not_after" => self.not_after.unix_timestamp() as f64,
-            _ => f64::from(u8::from(self.not_after < at)),
-        }
+    /// The samples of the three families, in their order, with expiry judged at `at`.
+    fn values(&self, at: OffsetDateTime) -> [f64; 3] {
+        [
+            self.not_before.unix_timestamp() as f64,
+            self.not_after.unix_timestamp() as f64,
+            f64::from(u8::from(self.not_after < at)),
+        ]
     }
 }
 
@@ -88,43 +91,29 @@ fn labels(path: &Path, serial: &str, subject: &NameFields, issuer: &NameFields) 
     ]
 }
 
-/// Label sets already written, as hashes (8 bytes a certificate, whatever the scan's size).
-#[derive(Default)]
-pub struct Seen(HashSet<u64>);
-
-impl Seen {
-    /// Whether `labels` is new (and remembers it).
-    pub fn first(&mut self, labels: &Labels) -> bool {
-        let mut h = DefaultHasher::new();
-        labels.hash(&mut h);
-        self.0.insert(h.finish())
-    }
+/// The three families of certificates that come one at a time, with expiry judged at one
+/// instant.
+pub struct CertFamilies {
+    spool: Spool,
+    at: OffsetDateTime,
 }
 
-/// Writes the three families for `certs`, each family whole, as the format requires.
-/// `certs` is called once per family, so that a caller can stream rows three times instead of
-/// holding them.
-pub fn write_families<I>(
-    out: &mut (impl Write + ?Sized),
-    at: OffsetDateTime,
-    mut certs: impl FnMut() -> I,
-) -> io::Result<()>
-where
-    I: Iterator<Item = CertSeries>,
-{
-    for (name, help) in [NOT_BEFORE, NOT_AFTER, EXPIRED] {
-        let mut seen = Seen::default();
-        let mut header = false;
-        for c in certs() {
-            if !seen.first(&c.labels) {
-                continue;
-            }
-            if !header {
-                write_header(out, name, help)?;
-                header = true;
-            }
-            write_sample(out, name, &c.labels, c.value(name, at))?;
+impl CertFamilies {
+    /// No certificate yet; expiry judged at `at`.
+    pub fn new(at: OffsetDateTime) -> CertFamilies {
+        CertFamilies {
+            spool: Spool::new(FAMILIES),
+            at,
         }
     }
-    Ok(())
+
+    /// Adds a certificate's samples (dropped when its label set came before).
+    pub fn add(&mut self, cert: &CertSeries) -> io::Result<()> {
+        self.spool.add(&cert.labels, &cert.values(self.at))
+    }
+
+    /// Writes the families, each whole, as the format requires.
+    pub fn write(self, out: &mut (impl Write + ?Sized)) -> io::Result<()> {
+        self.spool.write(out)
+    }
 }

@@ -4,8 +4,9 @@
 //!
 //! Written by hand rather than through the `prometheus-client` crate: its registry keeps every
 //! label set of every series in memory, which a scan of 100,000 certificates cannot afford, and
-//! the format is a few lines. [`write_header`] and [`write_sample`] stream; [`Metrics`] collects
-//! the series of a report (a few hundred at most), merging repeated label sets by a rule of the
+//! the format is a few lines. [`write_header`] and [`write_sample`] stream ([`super::spool`]
+//! keeps streamed samples until their families can be written whole); [`Metrics`] collects the
+//! series of a report (a few hundred at most), merging repeated label sets by a rule of the
 //! family's, and writes them in the order the families were declared.
 
 use std::collections::BTreeMap;
@@ -104,19 +105,28 @@ pub fn write_sample(
     value: f64,
 ) -> io::Result<()> {
     out.write_all(name.as_bytes())?;
-    if !labels.is_empty() {
-        out.write_all(b"{")?;
-        for (i, (label, text)) in labels.iter().enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
-            }
-            write!(out, "{label}=\"")?;
-            write_escaped(out, text)?;
-            out.write_all(b"\"")?;
-        }
-        out.write_all(b"}")?;
-    }
+    write_labels(out, labels)?;
     writeln!(out, " {}", number(value))
+}
+
+/// The `{label="value",...}` of a sample (nothing when there are no labels).
+pub fn write_labels(
+    out: &mut (impl Write + ?Sized),
+    labels: &[(&'static str, String)],
+) -> io::Result<()> {
+    if labels.is_empty() {
+        return Ok(());
+    }
+    out.write_all(b"{")?;
+    for (i, (label, text)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write!(out, "{label}=\"")?;
+        write_escaped(out, text)?;
+        out.write_all(b"\"")?;
+    }
+    out.write_all(b"}")
 }
 
 /// A label value with `\`, `"` and newlines escaped, as the format requires.
@@ -137,7 +147,7 @@ fn write_escaped(out: &mut (impl Write + ?Sized), text: &str) -> io::Result<()> 
 }
 
 /// A value as the format writes it: integers without a fraction, `NaN`, `+Inf`, `-Inf`.
-fn number(value: f64) -> String {
+pub fn number(value: f64) -> String {
     if value.is_nan() {
         "NaN".into()
     } else if value.is_infinite() {

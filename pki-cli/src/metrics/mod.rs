@@ -21,6 +21,7 @@ pub mod certificates;
 pub mod cluster;
 pub mod exposition;
 pub mod findings;
+pub mod spool;
 
 use std::io::{self, Write};
 use std::path::Path;

@@ -26,5 +26,6 @@ mod repo;
 mod robustness;
 mod rotate;
 mod scan;
+mod scan_scale;
 mod snap;
 mod writes;

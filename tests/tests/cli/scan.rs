@@ -3,7 +3,10 @@
 use std::fs;
 use std::path::Path;
 
-use etcd_pki_tests::{etcd_pki, fixture, openssl_leaf_expiring_in};
+use etcd_pki_tests::{
+    etcd_pki, etcd_pki_in, fixture, openssl_leaf_expiring_in, promtool_accepts, repo_root,
+};
+use serde_json::Value;
 
 fn copy(rel: &str, dir: &Path, name: &str) {
     fs::copy(fixture(rel), dir.join(name)).unwrap();
@@ -154,4 +157,85 @@ fn a_missing_directory_is_bad_input() {
     etcd_pki(["scan", "/does/not/exist"])
         .expect_code(2)
         .stderr_has("cannot read /does/not/exist");
+}
+
+/// `-w jsonl`: one JSON object a line, written as the scan goes. First the certificates, each
+/// line an entry of `-w json`'s `certificates`, in its order; then its `skipped`, `malformed`
+/// and `interrupted` entries, each with a `record` field that says which. Same exit code.
+#[test]
+fn jsonl_lines_are_the_entries_of_json() {
+    let dir = tempfile::tempdir().unwrap();
+    messy_tree(dir.path());
+    copy(
+        "openssl/truncated.crt",
+        &dir.path().join("other"),
+        "truncated.crt",
+    );
+    // The temporary file of an interrupted write.
+    fs::write(dir.path().join("etcd/.x.pem.tmp-4194305-1"), "half a cert").unwrap();
+    let path = dir.path().to_str().unwrap();
+    let at = "2030-01-01T00:00:00Z";
+    let json = etcd_pki(["scan", "-w", "json", "--at", at, path]);
+    json.expect_code(1);
+    let json = json.json();
+    let jsonl = etcd_pki(["scan", "-w", "jsonl", "--at", at, path]);
+    jsonl.expect_code(1).stderr_has("etcd-pki recover");
+    let lines: Vec<Value> = jsonl
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().all(Value::is_object), "{}", jsonl.stdout);
+    let certificates = lines.iter().take_while(|l| l.get("record").is_none());
+    assert_eq!(
+        Value::Array(certificates.cloned().collect()),
+        json["certificates"]
+    );
+    assert_eq!(json["certificates"].as_array().unwrap().len(), 7);
+    for record in ["skipped", "malformed", "interrupted"] {
+        let entries: Vec<Value> = lines
+            .iter()
+            .filter(|l| l["record"] == record)
+            .map(|l| {
+                let mut entry = l.clone();
+                entry.as_object_mut().unwrap().remove("record");
+                entry
+            })
+            .collect();
+        assert!(!entries.is_empty(), "no {record} line");
+        assert_eq!(Value::Array(entries), json[record], "{record}");
+    }
+    let tail = lines.len() - json["certificates"].as_array().unwrap().len();
+    assert!(lines[lines.len() - tail..]
+        .iter()
+        .all(|l| l.get("record").is_some()));
+}
+
+/// `-w prometheus` on the fixtures prints what it printed before scans streamed their rows (the
+/// snapshot was taken with the binary of commit 19989f8, which collected the whole report), but
+/// for the run's timestamp; and promtool accepts it.
+#[test]
+fn prometheus_output_is_what_the_collected_report_gave() {
+    let run = etcd_pki_in(
+        Some(&repo_root()),
+        [
+            "scan",
+            "-w",
+            "prometheus",
+            "--at",
+            "2027-06-01T00:00:00Z",
+            "fixtures/cfssl",
+            "fixtures/kubeadm",
+            "fixtures/openssl",
+        ],
+    );
+    run.expect_code(1);
+    promtool_accepts(&run.stdout);
+    let text: String = run
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("etcd_pki_last_run_timestamp_seconds{"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!("scan_prometheus_fixtures", text);
 }
