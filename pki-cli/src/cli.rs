@@ -456,6 +456,11 @@ pub struct SnapshotRestoreArgs {
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub server_cert: Option<PathBuf>,
 
+    /// Its key (--key-file), for the node files (default: the key file beside it, as
+    /// server-key.pem beside server.pem or server.key beside server.crt)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub server_key: Option<PathBuf>,
+
     /// The CA key, for --fix-certs (the CA certificate is --cacert)
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub ca_key: Option<PathBuf>,

@@ -57,6 +57,17 @@ impl RestoreMember {
         if name.is_empty() || rest.is_empty() {
             return Err(bad("a name and a URL are needed"));
         }
+        // The name goes into --initial-cluster (name=URL,...) and is a directory under --out.
+        if name == "."
+            || name == ".."
+            || name
+                .chars()
+                .any(|c| matches!(c, ',' | '/' | '\\') || c.is_whitespace() || c.is_control())
+        {
+            return Err(bad(
+                "a member name cannot be . or .., nor hold ',', '/', '\\' or blanks",
+            ));
+        }
         let mut parts = rest.split(',');
         let peer = parts.next().unwrap_or_default();
         let client: Vec<&str> = parts.collect();
@@ -274,6 +285,14 @@ pub fn plan(req: &RestoreRequest) -> Result<RestorePlan> {
         check_hash(&req.snapshot)?;
     }
     let status = snapshot_status(&req.tool, &req.snapshot)?;
+    let on_disk = std::fs::metadata(&req.snapshot).map_or(0, |m| m.len());
+    if on_disk < status.total_size {
+        return Err(Error::Input(format!(
+            "{} holds {on_disk} bytes but its database says {}: the file is cut short; copy it again",
+            pki_core::display_path(&req.snapshot),
+            status.total_size
+        )));
+    }
     let now = OffsetDateTime::now_utc();
     let mut findings = Vec::new();
     for m in &req.members {
@@ -431,6 +450,15 @@ fn check_request(req: &RestoreRequest) -> Result<()> {
             )));
         }
     }
+    for m in &req.members {
+        let peer = m.urls.peer.first().map(|u| &u.host);
+        if let Some(c) = m.urls.client.iter().find(|c| Some(&c.host) != peer) {
+            return Err(Error::Input(format!(
+                "{}'s client URL {} is not on its peer URL's host: the node files make etcd advertise and listen for clients on the peer host; give client URLs on that host (the port may differ)",
+                m.name, c.url
+            )));
+        }
+    }
     if req.bump_revision.is_some() && matches!(req.tool, RestoreTool::Etcdctl(_)) {
         return Err(Error::Input(
             "--bump-revision needs etcdutl (etcd 3.5 and later); etcd 3.4's etcdctl cannot: give --etcdutl PATH".into(),
@@ -528,13 +556,22 @@ fn fix_targets(req: &RestoreRequest) -> Vec<(&Path, Role, Vec<pki_core::Host>)> 
             })
             .collect()
     };
-    [
+    let mut targets: Vec<(&Path, Role, Vec<pki_core::Host>)> = Vec::new();
+    for (cert, role, hosts) in [
         (req.files.peer_cert.as_deref(), Role::Peer, all(true)),
         (req.files.server_cert.as_deref(), Role::Server, all(false)),
-    ]
-    .into_iter()
-    .filter_map(|(cert, role, hosts)| cert.map(|c| (c, role, hosts)))
-    .collect()
+    ] {
+        let Some(cert) = cert else { continue };
+        // One file serving both roles is reissued once, for every host of both.
+        match targets
+            .iter_mut()
+            .find(|(c, _, _)| pki_core::same_file(c, cert))
+        {
+            Some((_, _, known)) => known.extend(hosts),
+            None => targets.push((cert, role, hosts)),
+        }
+    }
+    targets
 }
 
 /// What `--fix-certs` will reissue (computed with the CA, writing nothing).
@@ -583,7 +620,10 @@ fn restore_data(
             pki_core::display_path(parent)
         ))
     })?;
-    let temp = parent.join(format!(".data.restore-{}", std::process::id()));
+    // Beside the member's directory, not in it: a run killed here leaves nothing in OUT/NAME
+    // that would make the next run refuse it as occupied.
+    let outer = parent.parent().unwrap_or(Path::new("."));
+    let temp = outer.join(format!(".restore-{member}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&temp);
     let mut args: Vec<String> = command[1..].to_vec();
     if let Some(i) = args.iter().position(|a| a == "--data-dir") {

@@ -2,7 +2,7 @@
 //! snapshot, its certificates checked (and with --fix-certs reissued) for the members' new URLs
 //! before anything is written (pki-cluster's `restore`).
 
-use pki_cluster::node_files::NodeSettings;
+use pki_cluster::node_files::{NodeSettings, PkiNames};
 use pki_cluster::restore::{
     apply, plan, RestoreMember, RestorePlan, RestoreRequest, RestoreStep, RestoreTool,
 };
@@ -63,7 +63,8 @@ pub fn run(args: &SnapshotRestoreArgs, conn: &ConnectionArgs) -> Result<Outcome>
         &args.pki_dir,
         &args.etcd_binary,
         args.token.clone().unwrap_or_default(),
-    );
+    )
+    .pki_names(pki_names(args, &files, conn));
     let mut request = RestoreRequest::new(
         &args.snapshot,
         members,
@@ -151,13 +152,52 @@ fn text(
     }
     if !blocked && !args.dry_run {
         out.push_str(&format!(
-            "restored {} members with token {}: copy each {}/NAME to its host and start etcd there with its node files, all within a few minutes of each other\n",
+            "restored {} members with token {}: copy each {}/NAME to its host and start etcd there with its node files, all within a few minutes of each other{}\n",
             args.members.len(),
             planned.token,
-            display_path(&args.out)
+            display_path(&args.out),
+            if args.data_dir.is_none() {
+                " (their DATA_DIR is where the data is here: give --data-dir with the path on the new hosts, {name} for the member's name, if it goes elsewhere)"
+            } else {
+                ""
+            }
         ));
     }
     out
+}
+
+/// The names the node files give the PKI files in --pki-dir: those of the files checked (the
+/// runbook's cfssl names where one is not given).
+fn pki_names(
+    args: &SnapshotRestoreArgs,
+    files: &NewMemberFiles,
+    conn: &ConnectionArgs,
+) -> PkiNames {
+    let name =
+        |p: Option<&std::path::Path>| p.and_then(|p| p.file_name()).map(std::path::PathBuf::from);
+    let mut names = PkiNames::default();
+    if let Some(n) = name(conn.cacert.as_deref()) {
+        names.ca = n;
+    }
+    if let Some(n) = name(files.peer_cert.as_deref()) {
+        names.peer = n;
+    }
+    if let Some(n) = name(files.peer_key.as_deref()) {
+        names.peer_key = n;
+    }
+    if let Some(n) = name(files.server_cert.as_deref()) {
+        names.server = n;
+    }
+    let server_key = args.server_key.clone().or_else(|| {
+        files
+            .server_cert
+            .as_deref()
+            .and_then(|c| pki_core::key_candidates(c).into_iter().find(|k| k.exists()))
+    });
+    if let Some(n) = name(server_key.as_deref()) {
+        names.server_key = n;
+    }
+    names
 }
 
 fn step_text(step: &RestoreStep) -> String {

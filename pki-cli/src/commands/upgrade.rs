@@ -62,14 +62,26 @@ pub fn run(args: &UpgradeArgs) -> Result<Outcome> {
                 .to_string(),
             Ok(Outcome::ProblemsFound),
         ),
-        UpgradeOutcome::Done { cluster_version } => (
-            format!(
-                "done: every member runs {}; cluster version {}",
-                planned.to.map_or("?".into(), |(a, b)| format!("{a}.{b}")),
-                cluster_version.map_or("not reported".into(), |v| v.to_string())
-            ),
-            Ok(Outcome::Ok),
-        ),
+        UpgradeOutcome::Done { cluster_version } => {
+            let reached = matches!((cluster_version, planned.to), (Some(v), Some(to)) if (v.major, v.minor) >= to);
+            (
+                format!(
+                    "done: every member runs {}; cluster version {}{}",
+                    planned.to.map_or("?".into(), |(a, b)| format!("{a}.{b}")),
+                    cluster_version.map_or("not reported".into(), |v| v.to_string()),
+                    if reached {
+                        ""
+                    } else {
+                        ": it has not moved up yet (etcd raises it once every member runs the new minor); check /version again in a minute"
+                    }
+                ),
+                if reached {
+                    Ok(Outcome::Ok)
+                } else {
+                    Ok(Outcome::ProblemsFound)
+                },
+            )
+        }
         UpgradeOutcome::Stopped {
             member,
             why,

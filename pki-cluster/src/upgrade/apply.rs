@@ -103,6 +103,12 @@ pub async fn apply(
         .snapshot_dir
         .join(format!("etcd-pre-upgrade-{}-{stamp}.db", from));
     let saved = save_snapshot(conn, &snapshot).await?;
+    // What this upgrade is for: a later run without --to finishes it rather than starting the
+    // next minor.
+    let _ = std::fs::write(
+        req.snapshot_dir.join(super::STATE_FILE),
+        format!("{{\"from\":\"{from}\",\"to\":\"{}.{}\"}}\n", to.0, to.1),
+    );
     events(UpgradeEvent::SnapshotSaved {
         path: saved.path.clone(),
         revision: saved.revision,
@@ -149,7 +155,6 @@ pub async fn apply(
                 rollback: "nothing was restarted for it".into(),
             });
         }
-        let started = Instant::now();
         if let Err(why) = restart(&SyncContext::of(&m, std::path::Path::new(""))) {
             return Ok(UpgradeOutcome::Stopped {
                 member: m.name.clone(),
@@ -160,6 +165,8 @@ pub async fn apply(
         events(UpgradeEvent::Restarted {
             member: m.name.clone(),
         });
+        // The member's own time starts when the hook is done (it has a timeout of its own).
+        let started = Instant::now();
         match back_on(conn, &m, &list.members, to, started + req.member_timeout).await {
             Ok(version) => events(UpgradeEvent::Back {
                 member: m.name.clone(),

@@ -25,6 +25,18 @@ use std::time::Duration;
 pub use apply::{apply, UpgradeEvent, UpgradeOutcome};
 pub use plan::{plan, MemberVersion, UpgradePlan};
 
+/// The file in the snapshot directory that records the upgrade under way (`{"from", "to"}`), so
+/// that running `apply` again finishes it instead of starting the next minor.
+pub const STATE_FILE: &str = "etcd-upgrade.json";
+
+/// The target minor recorded in `dir`'s [`STATE_FILE`], if any.
+pub fn recorded_target(dir: &std::path::Path) -> Option<(u32, u32)> {
+    let text = std::fs::read_to_string(dir.join(STATE_FILE)).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let v = Version::parse(value["to"].as_str()?)?;
+    Some((v.major, v.minor))
+}
+
 /// An etcd version, `MAJOR.MINOR.PATCH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {

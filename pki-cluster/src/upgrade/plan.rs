@@ -116,7 +116,9 @@ pub async fn plan(conn: &Connection, req: &UpgradeRequest) -> Result<UpgradePlan
     let running: Vec<Version> = members.iter().filter_map(|m| m.version).collect();
     let from = running.iter().min().copied();
     let top = running.iter().max().copied();
-    let mut to = req.to;
+    // Without --to, an upgrade recorded in the snapshot directory is finished, not followed by
+    // the next one.
+    let mut to = req.to.or_else(|| super::recorded_target(&req.snapshot_dir));
     match (from, top) {
         (Some(low), Some(high)) if members.iter().all(|m| m.version.is_some()) => {
             let target = to.unwrap_or(if (high.major, high.minor) > (low.major, low.minor) {
@@ -186,7 +188,7 @@ fn step_finding(low: Version, high: Version, to: (u32, u32), members: &[MemberVe
         return Finding::pass(
             CheckId::UpgradePath,
             format!(
-                "every member already runs {}.{} ({})",
+                "every member already runs {}.{} ({}); give --to for the next minor",
                 to.0,
                 to.1,
                 listed.join(", ")

@@ -25,21 +25,23 @@ pub fn known_issues(from: Version, to: (u32, u32), running: &[Version]) -> Vec<F
             CheckId::KnownIssue,
             "never install 3.5.0, 3.5.1 or 3.5.2 as the target (etcd-io/etcd#13766): the restart hook must install the latest 3.5 patch; apply stops at a member that comes back on one of them",
         ));
-        // 3.5 changes the WAL format of auth entries (etcd-io/etcd#11943): with auth enabled
-        // a cluster that ran 3.5 cannot be rolled back to 3.4 member by member (etcd's
-        // "Downgrade etcd from 3.5 to 3.4" guide).
+        // etcd's "Upgrade etcd from 3.4 to 3.5" guide: "If your cluster enables auth, rolling
+        // upgrade from 3.4 or older version isn't supported because 3.5 changes a format of WAL
+        // entries related to auth" (etcd-io/etcd#11943); its downgrade guide says the same of
+        // going back. The plan cannot ask a 3.4 cluster whether auth is on (AuthStatus is 3.5's).
         out.push(Finding::warn(
             CheckId::KnownIssue,
-            "with auth enabled, once members run 3.5 a rolling downgrade back to 3.4 is not supported (3.5 changes the WAL format of auth entries, etcd-io/etcd#11943): keep the snapshot apply takes",
+            "if auth is enabled (etcdctl auth status, or a root user), etcd does not support a rolling upgrade from 3.4 to 3.5 (3.5 changes the WAL format of auth entries, etcd-io/etcd#11943): disable auth for the upgrade, or upgrade with the cluster stopped",
         ));
     }
-    if to == (3, 6) && (from.major, from.minor) == (3, 5) && from.patch < 24 {
+    if to == (3, 6) && (from.major, from.minor) == (3, 5) && from.patch < 26 {
         // Upgrading 3.5 -> 3.6 needs 3.5.20 (learner promotion persisted, etcd blog "How to
-        // Prevent a Common Failure when Upgrading etcd v3.5 to v3.6") and, for rolling
-        // replacements, 3.5.24 (etcd-io/etcd#20797, the follow-up post of 2025-10).
+        // Prevent a Common Failure when Upgrading etcd v3.5 to v3.6"), 3.5.24 for rolling
+        // replacements (etcd-io/etcd#20797, the follow-up post of 2025-10), and 3.5.26 (etcd
+        // blog "Avoiding Zombie Cluster Members When Upgrading to etcd v3.6", 2025-12).
         out.push(Finding::fail(
             CheckId::KnownIssue,
-            format!("{from} is older than 3.5.24: upgrading to 3.6 from 3.5.19 or older can fail on membership data, and from 3.5.20-3.5.23 in rolling replacements (etcd-io/etcd#20793, #20797); upgrade every member to the latest 3.5 patch first"),
+            format!("{from} is older than 3.5.26: upgrading to 3.6 from an older 3.5 can fail on membership data (etcd-io/etcd#20793, #20797, and etcd's post on zombie members of 2025-12); upgrade every member to the latest 3.5 patch first"),
         ));
         out.push(Finding::warn(
             CheckId::KnownIssue,
@@ -75,6 +77,7 @@ mod tests {
             1
         );
         assert_eq!(fails(known_issues(v("3.5.16"), (3, 6), &[v("3.5.16")])), 1);
-        assert_eq!(fails(known_issues(v("3.5.24"), (3, 6), &[v("3.5.24")])), 0);
+        assert_eq!(fails(known_issues(v("3.5.24"), (3, 6), &[v("3.5.24")])), 1);
+        assert_eq!(fails(known_issues(v("3.5.26"), (3, 6), &[v("3.5.26")])), 0);
     }
 }
