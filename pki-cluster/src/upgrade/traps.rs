@@ -48,6 +48,14 @@ pub fn known_issues(from: Version, to: (u32, u32), running: &[Version]) -> Vec<F
             "3.6 drops the v2 store: a cluster holding custom v2 data (etcdctl v2 API, --enable-v2) must migrate it before the upgrade",
         ));
     }
+    // etcd's upgrade guides: upgrade to the latest patch of the current minor first. Which
+    // patch is the latest cannot be known offline; the operator is told where to look.
+    if (from.major, from.minor) < to {
+        out.push(Finding::warn(
+            CheckId::KnownIssue,
+            format!("etcd recommends the latest {} patch before moving to {}.{}; the members run {from}: compare with https://github.com/etcd-io/etcd/releases (this host does not look it up)", from.minor_text(), to.0, to.1),
+        ));
+    }
     out.push(Finding::pass(
         CheckId::KnownIssue,
         format!("members can go back to {} only while the cluster version is still {}: it moves up once every member runs {}.{}", from.minor_text(), from.minor_text(), to.0, to.1),
