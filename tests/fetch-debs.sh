@@ -45,15 +45,17 @@ binary_path() {
 }
 
 # `etcd Version: 3.5.16`, `promtool, version 2.42.0 ...`, `go version go1.24.4 linux/amd64`: the
-# first line of the first binary's.
+# first line of the first binary's. (Read whole, then cut: `| head -1` would end the binary
+# with SIGPIPE while it still writes, which pipefail turns into a failure.)
 version() {
-    local bin
+    local bin out
     bin=$(binary_path "${BINARIES[0]}")
     if [ "$(basename "$bin")" = go ]; then
-        GOROOT=$(dirname "$(dirname "$bin")") "$bin" version 2>&1 | head -1
+        out=$(GOROOT=$(dirname "$(dirname "$bin")") "$bin" version 2>&1)
     else
-        "$bin" --version 2>&1 | head -1
+        out=$("$bin" --version 2>&1)
     fi
+    printf '%s\n' "${out%%$'\n'*}"
 }
 
 complete=yes
