@@ -45,7 +45,7 @@ DESTDIR ?=
 # The release binary, wherever cargo builds it.
 RELEASE_BIN := $(or $(CARGO_TARGET_DIR),target)/release/etcd-pki
 
-.PHONY: deps demo test build fixtures bench etcd35 go124 prometheus lint-deps fuzz fuzz-go install
+.PHONY: deps demo test build fixtures bench etcd35 go124 prometheus lint-deps fuzz fuzz-go mutants install
 
 ## deps: install missing tools with apt-get (etcd, etcdctl, cfssl, protoc, openssl, go, strace,
 ## man)
@@ -136,6 +136,17 @@ N ?= 1000000
 fuzz-go: deps go124
 	@echo "make: fuzz-go with SEED=$(SEED) N=$(N)"
 	GO_FUZZ_SEED=$(SEED) GO_FUZZ_PAIRS=$(N) $(CARGO) test -p etcd-pki-tests --test go_differential long_run -- --ignored --nocapture
+
+## mutants: mutation testing of pki-core's host coverage, usages and chain verification with
+## cargo-mutants (installed if missing): fails if pki-core's tests leave any mutant of the files in
+## .cargo/mutants.toml alive; not part of `test`: it takes tens of minutes
+# Equivalent mutants are excluded in .cargo/mutants.toml, with the reasons in
+# pki-core/mutants-equivalent.md. Each job builds in its own copy of the tree; the report goes to
+# target/mutants.out/ (missed.txt, caught.txt, ...).
+MUTANTS_JOBS ?= 2
+mutants:
+	@command -v cargo-mutants >/dev/null || $(CARGO) install --locked cargo-mutants
+	$(CARGO) mutants --jobs $(MUTANTS_JOBS) --timeout 180 --output target
 
 ## install: build the release binary and install it into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local),
 ## with its bash, zsh and fish completions and its man pages (etcd-pki completion, etcd-pki man)

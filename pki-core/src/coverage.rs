@@ -259,6 +259,16 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_name_matches_nothing() {
+        // Go's matchHostnames trims one trailing dot from the host, then refuses an empty
+        // pattern or host before comparing labels: a lone `*` does not match `.`.
+        assert!(!match_hostnames("*", "."));
+        assert!(!match_hostnames("*", ""));
+        assert!(!match_hostnames("", ""));
+        assert!(!match_hostnames("", "a"));
+    }
+
+    #[test]
     fn pattern_validity_follows_go() {
         let new = GoRules::Go124;
         assert!(valid_hostname_pattern("*.example.com", new));
@@ -362,6 +372,15 @@ mod tests {
             "x509: certificate is not valid for any names, but wanted to match localhost"
         );
         assert!(check("kubeadm/peer.crt", "localhost").is_covered());
+        // The certificate has SANs, so its Common Name is not mentioned even when it is the host.
+        let Coverage::NotCovered(nc) = check("cfssl/members.pem", "etcd-peer") else {
+            panic!()
+        };
+        assert_eq!(nc.common_name.as_deref(), Some("etcd-peer"));
+        assert_eq!(
+            nc.to_string(),
+            "x509: certificate is not valid for any names, but wanted to match etcd-peer"
+        );
         assert!(check("kubeadm/peer.crt", "127.0.0.41").is_covered());
     }
 

@@ -241,6 +241,11 @@ mod tests {
         let err = Host::parse("127.0.0.11:2380").unwrap_err();
         assert!(err.to_string().contains("host:port"), "{err}");
         assert!(Host::parse("etcd-0:2380").is_err());
+        // Refused only when it is unambiguously host:port: otherwise Go's VerifyHostname judges
+        // the whole string as a name, and so does this.
+        for name in ["etcd-0:", "etcd-0:http", "a:b:2380"] {
+            assert_eq!(Host::parse(name).unwrap(), Host::Dns(name.into()), "{name}");
+        }
     }
 
     #[test]

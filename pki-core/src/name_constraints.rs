@@ -230,4 +230,161 @@ mod tests {
         );
         assert!(match_uri_constraint("https://10.0.0.1/x", "example.com").is_err());
     }
+
+    use crate::test_support::generate::{dns, email, ip, uri, with_sans};
+    use rcgen::SanType;
+
+    /// An IP range constraint from CIDR text, as Go's `*net.IPNet`.
+    fn ip_net(cidr: &str) -> NameConstraint {
+        let (addr, bits) = cidr.split_once('/').unwrap();
+        let bits: u32 = bits.parse().unwrap();
+        let addr: std::net::IpAddr = addr.parse().unwrap();
+        let addr = match addr {
+            std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+            std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
+        };
+        let mask = (0..addr.len() as u32)
+            .map(|i| (0xff00u16 >> bits.saturating_sub(8 * i).min(8)) as u8)
+            .collect();
+        NameConstraint::Ip { addr, mask }
+    }
+
+    fn check(
+        permitted: Vec<NameConstraint>,
+        excluded: Vec<NameConstraint>,
+        san: SanType,
+    ) -> Result<(), String> {
+        let nc = NameConstraints {
+            permitted,
+            excluded,
+        };
+        check_name_constraints(&nc, &with_sans("below", vec![san]))
+    }
+
+    #[test]
+    fn permitted_subtrees_admit_only_names_inside_them() {
+        let cases = [
+            (
+                NameConstraint::Dns(".example.com".into()),
+                dns("etcd-1.example.com"),
+                dns("etcd-1.example.org"),
+                "DNS name \"etcd-1.example.org\" is not permitted by any constraint",
+            ),
+            (
+                ip_net("10.0.0.0/8"),
+                ip("10.1.2.3"),
+                ip("192.168.1.1"),
+                "IP address \"192.168.1.1\" is not permitted by any constraint",
+            ),
+            (
+                // Go's matchIPConstraint: an IPv6 address is never inside an IPv4 range, even
+                // where its first four bytes are.
+                ip_net("10.0.0.0/8"),
+                ip("10.255.255.255"),
+                ip("a00::1"),
+                "IP address \"a00::1\" is not permitted by any constraint",
+            ),
+            (
+                NameConstraint::Email("example.com".into()),
+                email("ops@example.com"),
+                email("ops@example.org"),
+                "email address \"ops@example.org\" is not permitted by any constraint",
+            ),
+            (
+                NameConstraint::Uri("cluster.local".into()),
+                uri("spiffe://cluster.local/etcd"),
+                uri("spiffe://other.local/etcd"),
+                "URI \"spiffe://other.local/etcd\" is not permitted by any constraint",
+            ),
+        ];
+        for (constraint, inside, outside, detail) in cases {
+            assert_eq!(
+                check(vec![constraint.clone()], vec![], inside),
+                Ok(()),
+                "{constraint:?}"
+            );
+            assert_eq!(
+                check(vec![constraint.clone()], vec![], outside),
+                Err(detail.to_string()),
+                "{constraint:?}"
+            );
+            // A constraint binds names of its own kind only: with no permitted subtree of a
+            // kind, every name of that kind is permitted.
+            let other_kind = match constraint {
+                NameConstraint::Ip { .. } => dns("anything.example.org"),
+                _ => ip("192.168.1.1"),
+            };
+            assert_eq!(
+                check(vec![constraint.clone()], vec![], other_kind),
+                Ok(()),
+                "{constraint:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn excluded_subtrees_win_over_permitted_ones_and_are_named() {
+        let excluded = || {
+            vec![
+                NameConstraint::Dns("etcd.example.com".into()),
+                ip_net("10.0.0.0/8"),
+                ip_net("fd00::/8"),
+            ]
+        };
+        let permitted = || {
+            vec![
+                NameConstraint::Dns("example.com".into()),
+                ip_net("0.0.0.0/0"),
+                ip_net("::/0"),
+            ]
+        };
+        for (san, detail) in [
+            (
+                dns("etcd-1.etcd.example.com"),
+                "DNS name \"etcd-1.etcd.example.com\" is excluded by constraint \"etcd.example.com\"",
+            ),
+            (
+                ip("10.1.2.3"),
+                "IP address \"10.1.2.3\" is excluded by constraint \"10.0.0.0/8\"",
+            ),
+            (
+                ip("fd12::1"),
+                "IP address \"fd12::1\" is excluded by constraint \"fd00::/8\"",
+            ),
+        ] {
+            assert_eq!(
+                check(permitted(), excluded(), san),
+                Err(detail.to_string())
+            );
+        }
+        for san in [dns("etcd-1.example.com"), ip("11.1.2.3"), ip("fe80::1")] {
+            assert_eq!(
+                check(permitted(), excluded(), san.clone()),
+                Ok(()),
+                "{san:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_no_constraint_can_judge_is_refused_even_by_an_exclusion() {
+        // Go's matchURIConstraint fails for a URI whose host is an IP address, and
+        // checkNameConstraints returns that failure, for an excluded subtree as for a permitted
+        // one.
+        let detail = "URI with IP (\"https://10.0.0.1/x\") cannot be matched against constraints"
+            .to_string();
+        let constraint = || vec![NameConstraint::Uri("example.com".into())];
+        assert_eq!(
+            check(vec![], constraint(), uri("https://10.0.0.1/x")),
+            Err(detail.clone())
+        );
+        assert_eq!(
+            check(constraint(), vec![], uri("https://10.0.0.1/x")),
+            Err(detail)
+        );
+        assert_eq!(
+            check(vec![], constraint(), uri("https://etcd.example.org/x")),
+            Ok(())
+        );
+    }
 }

@@ -141,3 +141,98 @@ impl std::str::FromStr for Role {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::generate::{key, params, parse};
+    use rcgen::{CustomExtension, ExtendedKeyUsagePurpose as Eku};
+
+    fn with_ekus(ekus: Vec<Eku>) -> Certificate {
+        let mut p = params("eku");
+        p.extended_key_usages = ekus;
+        parse(p.self_signed(&key()).unwrap().der())
+    }
+
+    /// A certificate whose extended key usage extension is an empty SEQUENCE.
+    fn with_empty_eku_extension() -> Certificate {
+        let mut p = params("empty-eku");
+        p.custom_extensions = vec![CustomExtension::from_oid_content(
+            &[2, 5, 29, 37],
+            vec![0x30, 0x00],
+        )];
+        parse(p.self_signed(&key()).unwrap().der())
+    }
+
+    #[test]
+    fn any_absent_or_empty_extended_key_usage_permits_every_usage() {
+        // Go's checkChainForKeyUsage: a certificate with no extended key usage (absent, or an
+        // extension that lists none) or with anyExtendedKeyUsage permits every usage.
+        let absent = with_ekus(vec![]);
+        assert_eq!(absent.ext_key_usage(), None);
+        let empty = with_empty_eku_extension();
+        assert_eq!(empty.ext_key_usage(), Some(&[][..]));
+        let any = with_ekus(vec![Eku::Any]);
+        let any_and_code_signing = with_ekus(vec![Eku::CodeSigning, Eku::Any]);
+        for cert in [&absent, &empty, &any, &any_and_code_signing] {
+            for usage in [Usage::ServerAuth, Usage::ClientAuth] {
+                assert!(permits(cert, usage), "{:?} {usage}", cert.ext_key_usage());
+            }
+        }
+    }
+
+    #[test]
+    fn listed_usages_permit_only_themselves() {
+        let server = with_ekus(vec![Eku::ServerAuth]);
+        assert!(permits(&server, Usage::ServerAuth));
+        assert!(!permits(&server, Usage::ClientAuth));
+        let client = with_ekus(vec![Eku::ClientAuth]);
+        assert!(!permits(&client, Usage::ServerAuth));
+        assert!(permits(&client, Usage::ClientAuth));
+        // Usages Go does not know, or other known ones, permit neither.
+        for cert in [
+            with_ekus(vec![Eku::Other(vec![1, 3, 6, 1, 4, 1, 99999, 1])]),
+            with_ekus(vec![Eku::CodeSigning, Eku::EmailProtection]),
+        ] {
+            for usage in [Usage::ServerAuth, Usage::ClientAuth] {
+                assert!(!permits(&cert, usage), "{:?} {usage}", cert.ext_key_usage());
+            }
+        }
+        assert!(chain_permits(
+            [&server, &with_ekus(vec![])],
+            Usage::ServerAuth
+        ));
+        assert!(!chain_permits([&server, &client], Usage::ServerAuth));
+    }
+
+    #[test]
+    fn roles_ask_what_etcd_asks() {
+        use Usage::{ClientAuth, ServerAuth};
+        assert_eq!(Role::Peer.required_usages(), [ServerAuth, ClientAuth]);
+        assert_eq!(Role::Server.required_usages(), [ServerAuth, ClientAuth]);
+        assert_eq!(Role::Client.required_usages(), [ClientAuth]);
+        assert!(Role::Peer.checks_hosts());
+        assert!(Role::Server.checks_hosts());
+        assert!(!Role::Client.checks_hosts());
+        assert_eq!(ServerAuth.to_string(), "serverAuth");
+        assert_eq!(ClientAuth.to_string(), "clientAuth");
+        for role in [Role::Peer, Role::Server, Role::Client] {
+            assert_eq!(role.to_string().parse::<Role>(), Ok(role));
+        }
+        assert!("member".parse::<Role>().is_err());
+        // Each reason names what etcd does with the certificate.
+        for (role, usage, says) in [
+            (Role::Peer, ServerAuth, "serves its peer certificate"),
+            (Role::Peer, ClientAuth, "--peer-client-cert-auth"),
+            (
+                Role::Server,
+                ServerAuth,
+                "serves this certificate to its clients",
+            ),
+            (Role::Server, ClientAuth, "etcd-io/etcd#9785"),
+            (Role::Client, ClientAuth, "checks client certificates"),
+        ] {
+            assert!(role.why(usage).contains(says), "{role} {usage}");
+        }
+    }
+}

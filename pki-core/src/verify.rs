@@ -90,12 +90,18 @@ impl CertPool {
         let Some(ids) = self.by_subject.get(raw_issuer) else {
             return Vec::new();
         };
+        // Go compares the identifiers with bytes.Equal and tests their lengths: an empty one is
+        // an absent one.
+        fn present(id: Option<&[u8]>) -> Option<&[u8]> {
+            id.filter(|id| !id.is_empty())
+        }
+        let aki = present(aki);
         let mut matching = Vec::new();
         let mut one = Vec::new();
         let mut mismatch = Vec::new();
         for &i in ids {
             let candidate = &self.certs[i];
-            let ski = candidate.subject_key_id();
+            let ski = present(candidate.subject_key_id());
             match (ski, aki) {
                 (a, b) if a == b => matching.push(candidate),
                 (None, Some(_)) | (Some(_), None) => one.push(candidate),
@@ -516,7 +522,9 @@ pub(crate) fn display_name(cert: &Certificate) -> String {
 mod tests {
     use super::*;
 
+    use crate::test_support::generate::{ca_params, params, Ca};
     use crate::test_support::{cert, certs};
+    use rcgen::{BasicConstraints as Bc, CertificateParams, IsCa};
     use time::macros::datetime;
 
     fn pool(rels: &[&str]) -> CertPool {
@@ -708,6 +716,16 @@ mod tests {
                 usage: Usage::ClientAuth
             }
         );
+        let asked = VerifyOptions::new()
+            .at(datetime!(2030-01-01 0:00 UTC))
+            .usage(Usage::ClientAuth);
+        assert_eq!(asked.usage, Some(Usage::ClientAuth));
+        assert_eq!(
+            verify(&server_only, &none, &roots, &asked).unwrap_err(),
+            VerifyError::IncompatibleUsage {
+                usage: Usage::ClientAuth
+            }
+        );
         let client_only = cert("openssl/client-only.crt");
         assert!(verify(&client_only, &none, &roots, &opts(Some(Usage::ServerAuth))).is_err());
         let no_eku = cert("openssl/no-eku.crt");
@@ -732,37 +750,22 @@ mod tests {
     /// leaf through the short one, whatever order the intermediates come in.
     #[test]
     fn every_path_is_explored_whatever_the_order() {
-        use rcgen::{
-            BasicConstraints as Bc, CertificateParams, CertifiedIssuer, DnType, IsCa, Issuer,
-            KeyPair, PKCS_ECDSA_P256_SHA256,
-        };
-        let key = || KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
-        let ca_params = |cn: &str, bc: Bc| {
-            let mut p = CertificateParams::default();
-            p.distinguished_name = rcgen::DistinguishedName::new();
-            p.distinguished_name.push(DnType::CommonName, cn);
-            p.is_ca = IsCa::Ca(bc);
-            p
-        };
-        let parse = |der: &[u8]| Certificate::from_der(der.to_vec()).unwrap();
-        let root = CertifiedIssuer::self_signed(ca_params("R", Bc::Constrained(2)), key()).unwrap();
-        let x =
-            CertifiedIssuer::signed_by(ca_params("X", Bc::Unconstrained), key(), &root).unwrap();
-        let y = CertifiedIssuer::signed_by(ca_params("Y", Bc::Unconstrained), key(), &x).unwrap();
-        let i_key = key();
-        let i_der = i_key.serialize_der();
-        let same_key = || KeyPair::try_from(i_der.as_slice()).unwrap();
-        let ia =
-            CertifiedIssuer::signed_by(ca_params("I", Bc::Unconstrained), same_key(), &y).unwrap();
-        let ib =
-            CertifiedIssuer::signed_by(ca_params("I", Bc::Unconstrained), same_key(), &x).unwrap();
-        let issuer_i = Issuer::new(ca_params("I", Bc::Unconstrained), i_key);
+        let root = Ca::new(ca_params("R", Bc::Constrained(2)));
+        let x = Ca::new(ca_params("X", Bc::Unconstrained));
+        let y = Ca::new(ca_params("Y", Bc::Unconstrained));
+        let i = Ca::new(ca_params("I", Bc::Unconstrained));
+        let (x_cert, y_cert) = (x.signed_by(&root), y.signed_by(&x));
+        let (ia, ib) = (i.signed_by(&y), i.signed_by(&x));
         let mut leaf_params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
         leaf_params.is_ca = IsCa::ExplicitNoCa;
-        let leaf = parse(leaf_params.signed_by(&key(), &issuer_i).unwrap().der());
-        let roots: CertPool = std::iter::once(parse(root.der())).collect();
-        for order in [[&ia, &ib, &x, &y], [&ib, &ia, &y, &x], [&y, &ia, &x, &ib]] {
-            let intermediates: CertPool = order.iter().map(|c| parse(c.der())).collect();
+        let leaf = i.sign(&leaf_params);
+        let roots: CertPool = std::iter::once(root.self_signed()).collect();
+        for order in [
+            [&ia, &ib, &x_cert, &y_cert],
+            [&ib, &ia, &y_cert, &x_cert],
+            [&y_cert, &ia, &x_cert, &ib],
+        ] {
+            let intermediates: CertPool = order.into_iter().cloned().collect();
             let chains = verify(&leaf, &intermediates, &roots, &opts(None))
                 .expect("the short path is valid");
             assert!(
@@ -779,5 +782,263 @@ mod tests {
         assert_eq!(issuer.common_name(), Some("other-ca"));
         let issuer = find_issuer(&cert("kubeadm/healthcheck-client.crt"), &cas).unwrap();
         assert_eq!(issuer.der(), cert("kubeadm/ca.crt").der());
+    }
+
+    #[test]
+    fn a_pool_keeps_each_certificate_once_in_order() {
+        let mut pool = CertPool::new();
+        assert!(pool.is_empty());
+        assert_eq!(pool.len(), 0);
+        for rel in ["cfssl/ca.pem", "kubeadm/ca.crt", "cfssl/ca.pem"] {
+            pool.add(cert(rel));
+        }
+        assert!(!pool.is_empty());
+        assert_eq!(pool.len(), 2);
+        let ders: Vec<&[u8]> = pool.certificates().iter().map(|c| c.der()).collect();
+        assert_eq!(
+            ders,
+            [cert("cfssl/ca.pem").der(), cert("kubeadm/ca.crt").der()]
+        );
+        assert!(pool.contains(&cert("kubeadm/ca.crt")));
+        assert!(!pool.contains(&cert("cfssl/other-ca.pem")));
+    }
+
+    /// A CA named `CN=CA` whose subject key identifier is `ski` (`None`: no extension).
+    fn ca_with_ski(ski: Option<Vec<u8>>) -> Certificate {
+        let mut p = params("CA");
+        match ski {
+            Some(ski) => {
+                p.is_ca = IsCa::Ca(Bc::Unconstrained);
+                p.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(ski);
+            }
+            None => {
+                // basicConstraints cA:TRUE without rcgen's subject key identifier.
+                let mut bc = rcgen::CustomExtension::from_oid_content(
+                    &[2, 5, 29, 19],
+                    vec![0x30, 0x03, 0x01, 0x01, 0xff],
+                );
+                bc.set_criticality(true);
+                p.custom_extensions = vec![bc];
+            }
+        }
+        Ca::new(p).self_signed()
+    }
+
+    /// Go's findPotentialParents: same-named candidates whose subject key ID equals the child's
+    /// authority key ID first, then those where only one of the two is present (an empty one
+    /// counts as absent: Go compares lengths), then those that differ; each group in pool order.
+    #[test]
+    fn parents_are_ordered_by_key_identifier_as_go_does() {
+        let (matching, other) = (vec![1, 2, 3], vec![9, 9, 9]);
+        let pool: CertPool = [
+            ca_with_ski(Some(other.clone())),
+            ca_with_ski(Some(vec![])),
+            ca_with_ski(None),
+            ca_with_ski(Some(matching.clone())),
+        ]
+        .into_iter()
+        .collect();
+        let raw_issuer = pool.certificates()[0].raw_subject().to_vec();
+        let order = |aki: Option<&[u8]>| -> Vec<Option<Vec<u8>>> {
+            pool.parents_of(&raw_issuer, aki)
+                .iter()
+                .map(|c| c.subject_key_id().map(<[u8]>::to_vec))
+                .collect()
+        };
+        assert_eq!(
+            order(Some(&matching)),
+            [
+                Some(matching.clone()),
+                Some(vec![]),
+                None,
+                Some(other.clone())
+            ]
+        );
+        assert_eq!(
+            order(None),
+            [Some(vec![]), None, Some(other), Some(matching)]
+        );
+        assert!(pool.parents_of(b"not a name", None).is_empty());
+    }
+
+    #[test]
+    fn name_constraints_of_an_intermediate_bind_the_leaf() {
+        let roots = pool(&["openssl/root-ca.crt"]);
+        let inside = certs("openssl/nc-inside-chain.pem");
+        let intermediates: CertPool = inside[1..].iter().cloned().collect();
+        let chains = verify(&inside[0], &intermediates, &roots, &opts(None)).unwrap();
+        assert_eq!(names(&chains[0]), ["nc-inside", "nc-ca", "root-ca"]);
+
+        let outside = certs("openssl/nc-outside-chain.pem");
+        let intermediates: CertPool = outside[1..].iter().cloned().collect();
+        let err = verify(&outside[0], &intermediates, &roots, &opts(None)).unwrap_err();
+        assert_eq!(
+            err,
+            VerifyError::NameConstraint {
+                subject: "nc-ca".into(),
+                detail: "IP address \"127.0.0.1\" is not permitted by any constraint".into(),
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "x509: a root or intermediate certificate is not authorized to sign for this name: \
+             IP address \"127.0.0.1\" is not permitted by any constraint (constraint of \"nc-ca\")"
+        );
+    }
+
+    /// Go's CheckSignatureFrom: a parent must be a CA (basic constraints with cA, or a v1
+    /// certificate) and, when it has key usage bits, have keyCertSign.
+    #[test]
+    fn only_cas_with_cert_sign_may_sign() {
+        let none = CertPool::new();
+        let refused = |leaf: &Certificate, ca: &Certificate, name: &str| {
+            let roots: CertPool = std::iter::once(ca.clone()).collect();
+            let err = verify(leaf, &none, &roots, &opts(None)).unwrap_err();
+            assert_eq!(
+                err,
+                VerifyError::UnknownAuthority {
+                    hint: Some((name.to_string(), SignatureError::NotACa))
+                },
+                "{name}"
+            );
+            assert!(!may_issue(ca), "{name}");
+        };
+        refused(
+            &cert("openssl/under-no-certsign.crt"),
+            &cert("openssl/no-certsign-ca.crt"),
+            "no-certsign-ca",
+        );
+        // cA:FALSE, and a v3 certificate without basic constraints: not CAs, whatever they sign.
+        for (name, is_ca) in [("ca-false", IsCa::ExplicitNoCa), ("no-bc", IsCa::NoCa)] {
+            let mut p = params(name);
+            p.is_ca = is_ca;
+            p.subject_alt_names = vec![crate::test_support::generate::dns("x.example.com")];
+            let signer = Ca::new(p);
+            let ca = signer.self_signed();
+            assert_eq!(ca.version(), 3);
+            refused(&signer.sign(&params("leaf")), &ca, name);
+        }
+        // A v1 certificate (no extensions at all) may sign, as in Go.
+        assert!(may_issue(&cert("openssl/v1-ca.crt")));
+        assert!(may_issue(&cert("openssl/root-ca.crt")));
+    }
+
+    /// Go's isValid: a certificate is valid from NotBefore to NotAfter, both included; NotBefore
+    /// is compared first.
+    #[test]
+    fn validity_bounds_are_inclusive() {
+        let self_signed = |not_before, not_after| {
+            let mut p = params("bounds");
+            p.not_before = not_before;
+            p.not_after = not_after;
+            Ca::new(p).self_signed()
+        };
+        let (start, end) = (
+            datetime!(2030-01-01 0:00 UTC),
+            datetime!(2031-01-01 0:00 UTC),
+        );
+        let one_second = time::Duration::seconds(1);
+        let leaf = self_signed(start, end);
+        let roots: CertPool = std::iter::once(leaf.clone()).collect();
+        let none = CertPool::new();
+        let at = |at| VerifyOptions::new().at(at);
+        for ok in [start, end] {
+            assert!(verify(&leaf, &none, &roots, &at(ok)).is_ok(), "{ok}");
+        }
+        let expired = |leaf: &Certificate, when, not_yet_valid, bound| {
+            let roots: CertPool = std::iter::once(leaf.clone()).collect();
+            assert_eq!(
+                verify(leaf, &none, &roots, &at(when)).unwrap_err(),
+                VerifyError::Expired {
+                    subject: "bounds".into(),
+                    not_yet_valid,
+                    bound,
+                    at: when,
+                }
+            );
+        };
+        expired(&leaf, start - one_second, true, start);
+        expired(&leaf, end + one_second, false, end);
+        // NotAfter before NotBefore: at NotBefore it is not "before" NotBefore but after NotAfter.
+        let inverted = self_signed(end, start);
+        expired(&inverted, end, false, start);
+    }
+
+    /// Go's alreadyInChain: a candidate with the subject, key and SANs of a certificate already
+    /// in the chain is skipped, so mutual cross-signatures do not loop.
+    #[test]
+    fn cross_signed_cas_do_not_loop() {
+        let x = Ca::new(ca_params("X", Bc::Unconstrained));
+        let y = Ca::new(ca_params("Y", Bc::Unconstrained));
+        let intermediates: CertPool = [x.signed_by(&y), y.signed_by(&x)].into_iter().collect();
+        let unrelated = Ca::new(ca_params("R", Bc::Unconstrained));
+        let roots: CertPool = std::iter::once(unrelated.self_signed()).collect();
+        let leaf = x.sign(&params("leaf"));
+        assert_eq!(
+            verify(&leaf, &intermediates, &roots, &opts(None)).unwrap_err(),
+            VerifyError::UnknownAuthority { hint: None }
+        );
+    }
+
+    /// A CA that renewed its key under the same name, the new one signed by the old one: the old
+    /// root is not "already in the chain" because it shares the new one's name only.
+    #[test]
+    fn a_rolled_over_ca_chains_to_its_old_self() {
+        let old = Ca::new(ca_params("CA", Bc::Unconstrained));
+        let new = Ca::new(ca_params("CA", Bc::Unconstrained));
+        let roots: CertPool = std::iter::once(old.self_signed()).collect();
+        let intermediates: CertPool = std::iter::once(new.signed_by(&old)).collect();
+        let leaf = new.sign(&params("leaf"));
+        let chains = verify(&leaf, &intermediates, &roots, &opts(None)).unwrap();
+        assert_eq!(chains.len(), 1);
+        assert_eq!(names(&chains[0]), ["leaf", "CA", "CA"]);
+        assert_eq!(chains[0].anchor().der(), roots.certificates()[0].der());
+    }
+
+    /// Go's maxChainSignatureChecks: 100 signature checks per verification, then an error.
+    #[test]
+    fn signature_checks_stop_at_a_hundred() {
+        let real = Ca::new(ca_params("CA", Bc::Unconstrained));
+        let leaf = real.sign(&params("leaf"));
+        let impostors: Vec<Certificate> = (0..100)
+            .map(|_| Ca::new(ca_params("CA", Bc::Unconstrained)).self_signed())
+            .collect();
+        let real = real.self_signed();
+        let none = CertPool::new();
+        // The leaf names no key ID, so same-named candidates are tried in pool order.
+        let behind = |n: usize| -> CertPool {
+            impostors[..n]
+                .iter()
+                .chain(std::iter::once(&real))
+                .cloned()
+                .collect()
+        };
+        let roots = behind(99);
+        let chains = verify(&leaf, &none, &roots, &opts(None)).expect("the 100th check passes");
+        assert_eq!(chains[0].anchor().der(), real.der());
+        let roots = behind(100);
+        let err = verify(&leaf, &none, &roots, &opts(None)).unwrap_err();
+        assert_eq!(err, VerifyError::TooManySignatureChecks);
+        assert_eq!(
+            err.to_string(),
+            "x509: signature check attempts limit reached while verifying certificate chain"
+        );
+    }
+
+    /// Go names a certificate without a Common Name by its organization in its errors; the
+    /// whole subject, which includes it, is shown here.
+    #[test]
+    fn a_certificate_with_an_empty_common_name_is_named_by_its_subject() {
+        let mut p = params("");
+        p.distinguished_name
+            .push(rcgen::DnType::OrganizationName, "etcd-pki fixtures");
+        let c = Ca::new(p).self_signed();
+        assert_eq!(c.common_name(), Some(""));
+        assert!(
+            display_name(&c).contains("etcd-pki fixtures"),
+            "{}",
+            display_name(&c)
+        );
+        assert_eq!(display_name(&cert("cfssl/ca.pem")), "etcd-ca");
     }
 }
