@@ -126,6 +126,37 @@ pub fn advice(refusal: &Refusal) -> Option<&'static str> {
     })
 }
 
+/// A connection to `endpoints` as the member of `config` connects: with the certificate it
+/// presents as a client (etcd 3.5's `--client-cert-file`, else its server certificate) and its
+/// trusted CA, unless `ca` is given; the flags' timeouts. `None` when the member has no such
+/// files or they do not load.
+pub fn member_connection(
+    config: &pki_cluster::member_config::MemberConfig,
+    endpoints: Vec<String>,
+    flags: &crate::cli::ConnectionArgs,
+    ca: Option<std::path::PathBuf>,
+) -> Option<Connection> {
+    use pki_cluster::member_config::Key;
+    let path = |k: Key| {
+        config
+            .get(k)
+            .filter(|v| !v.value.is_empty())
+            .map(|v| config.host_path(std::path::Path::new(&v.value)))
+    };
+    let (cert, key) = match (path(Key::ClientCertFile), path(Key::ClientKeyFile)) {
+        (Some(c), Some(k)) => (c, k),
+        _ => (path(Key::CertFile)?, path(Key::KeyFile)?),
+    };
+    let mut options = ConnectOptions::new(endpoints)
+        .dial_timeout(flags.dial_timeout)
+        .command_timeout(flags.command_timeout)
+        .client_cert(cert, key);
+    if let Some(ca) = ca.or_else(|| path(Key::TrustedCaFile)) {
+        options = options.ca_file(ca);
+    }
+    Connection::new(options).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

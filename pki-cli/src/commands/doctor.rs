@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use pki_cluster::doctor::{diagnose, diagnose_live, DoctorOptions, MemberDiagnosis};
 use pki_cluster::member_config::{self, EnvOrigin, Key, MemberConfig, Origin, Source};
-use pki_cluster::{ConnectOptions, Connection};
+use pki_cluster::Connection;
 use pki_core::{display_path, CheckId, Finding, Status};
 use serde::Serialize;
 
@@ -155,24 +155,7 @@ fn derived_connection(config: &MemberConfig, flags: &ConnectionArgs) -> Option<C
     if endpoints.is_empty() {
         return None;
     }
-    let path = |k: Key| {
-        config
-            .get(k)
-            .filter(|v| !v.value.is_empty())
-            .map(|v| config.host_path(Path::new(&v.value)))
-    };
-    let (cert, key) = match (path(Key::ClientCertFile), path(Key::ClientKeyFile)) {
-        (Some(c), Some(k)) => (c, k),
-        _ => (path(Key::CertFile)?, path(Key::KeyFile)?),
-    };
-    let mut options = ConnectOptions::new(endpoints)
-        .dial_timeout(flags.dial_timeout)
-        .command_timeout(flags.command_timeout)
-        .client_cert(cert, key);
-    if let Some(ca) = path(Key::TrustedCaFile) {
-        options = options.ca_file(ca);
-    }
-    Connection::new(options).ok()
+    crate::connection::member_connection(config, endpoints, flags, None)
 }
 
 fn render(args: &DoctorArgs, diagnoses: &[MemberDiagnosis]) -> Result<()> {

@@ -2,7 +2,6 @@
 //! as the hook that copies a member's files to its host, `--print-units` for a systemd timer,
 //! and exit codes for unattended runs.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -12,7 +11,7 @@ use pki_cluster::rotate::{
     rotate, targets_from_configs, targets_from_dir, Due, RotateEvent, RotateOutcome, RotateRequest,
     SyncContext, SyncHook,
 };
-use pki_cluster::{member_list, ConnectOptions, Connection};
+use pki_cluster::{member_list, Connection};
 use pki_core::{display_path, rfc3339};
 use serde_json::json;
 
@@ -142,11 +141,6 @@ fn derived(
 ) -> Option<Connection> {
     use member_config::Key;
     let c = configs.first()?;
-    let path = |k: Key| {
-        c.get(k)
-            .filter(|v| !v.value.is_empty())
-            .map(|v| c.host_path(Path::new(&v.value)))
-    };
     let endpoints: Vec<String> = configs
         .iter()
         .flat_map(|c| c.list(Key::AdvertiseClientUrls))
@@ -155,18 +149,7 @@ fn derived(
     if endpoints.is_empty() {
         return None;
     }
-    let (cert, key) = match (path(Key::ClientCertFile), path(Key::ClientKeyFile)) {
-        (Some(c), Some(k)) => (c, k),
-        _ => (path(Key::CertFile)?, path(Key::KeyFile)?),
-    };
-    let mut options = ConnectOptions::new(endpoints)
-        .dial_timeout(flags.dial_timeout)
-        .command_timeout(flags.command_timeout)
-        .client_cert(cert, key);
-    if let Some(ca) = flags.cacert.clone().or_else(|| path(Key::TrustedCaFile)) {
-        options = options.ca_file(ca);
-    }
-    Connection::new(options).ok()
+    crate::connection::member_connection(c, endpoints, flags, flags.cacert.clone())
 }
 
 /// A hook from a template (`--sync-cmd`, `--restart-cmd`): `{name}`, `{id}`, `{host}`, `{dir}`
