@@ -281,14 +281,16 @@ impl RestorePlan {
 /// that exists, a flag the tool lacks); [`Error::File`] for a certificate that cannot be read.
 pub fn plan(req: &RestoreRequest) -> Result<RestorePlan> {
     check_request(req)?;
+    // A pipe or a device is refused before anything reads it (etcd's tool would wait on a FIFO
+    // forever), with --skip-hash-check too.
+    let size = snapshot_size(&req.snapshot)?;
     if !req.skip_hash_check {
-        check_hash(&req.snapshot)?;
+        check_hash(&req.snapshot, size)?;
     }
     let status = snapshot_status(&req.tool, &req.snapshot)?;
-    let on_disk = std::fs::metadata(&req.snapshot).map_or(0, |m| m.len());
-    if on_disk < status.total_size {
+    if size < status.total_size {
         return Err(Error::Input(format!(
-            "{} holds {on_disk} bytes but its database says {}: the file is cut short; copy it again",
+            "{} holds {size} bytes but its database says {}: the file is cut short; copy it again",
             pki_core::display_path(&req.snapshot),
             status.total_size
         )));
@@ -473,7 +475,17 @@ fn check_request(req: &RestoreRequest) -> Result<()> {
 }
 
 /// The SHA-256 trailer etcd appends to a snapshot, checked as `snapshot save` checks it.
-fn check_hash(path: &Path) -> Result<()> {
+fn check_hash(path: &Path, size: u64) -> Result<()> {
+    crate::snapshot::verify(path, size).map_err(|why| {
+        Error::Input(format!(
+            "{} is not an etcd snapshot whose integrity hash holds: {why}; a database copied from a data directory (member/snap/db) has no hash: give --skip-hash-check for it",
+            pki_core::display_path(path)
+        ))
+    })
+}
+
+/// The snapshot's size; an error for anything but a regular file.
+fn snapshot_size(path: &Path) -> Result<u64> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Error::Input(format!("{}: {e}", pki_core::display_path(path))))?;
     if !meta.is_file() {
@@ -482,12 +494,7 @@ fn check_hash(path: &Path) -> Result<()> {
             pki_core::display_path(path)
         )));
     }
-    crate::snapshot::verify(path, meta.len()).map_err(|why| {
-        Error::Input(format!(
-            "{} is not an etcd snapshot whose integrity hash holds: {why}; a database copied from a data directory (member/snap/db) has no hash: give --skip-hash-check for it",
-            pki_core::display_path(path)
-        ))
-    })
+    Ok(meta.len())
 }
 
 /// `snapshot status -w json` of etcd's tool.
@@ -709,20 +716,38 @@ mod tests {
     }
 
     #[test]
+    fn a_fifo_is_refused_before_etcds_tool_would_wait_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("snap.db");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let members = vec![RestoreMember::parse("a=10.0.0.1").unwrap()];
+        // A tool that does not exist: the refusal must come before it would run.
+        let tool = RestoreTool::Etcdutl(dir.path().join("no-etcdutl"));
+        let mut req = RestoreRequest::new(&fifo, members, dir.path().join("out"), tool);
+        req.skip_hash_check = true;
+        let err = plan(&req).unwrap_err().to_string();
+        assert!(err.contains("is not a regular file"), "{err}");
+    }
+
+    #[test]
     fn a_file_without_the_hash_trailer_is_refused_naming_the_way_out() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db");
         std::fs::write(&db, vec![0u8; 4096]).unwrap();
-        let err = check_hash(&db).unwrap_err().to_string();
+        let err = check_hash(&db, 4096).unwrap_err().to_string();
         assert!(err.contains("--skip-hash-check"), "{err}");
         let mut snap = vec![7u8; 4096];
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &snap);
         snap.extend_from_slice(digest.as_ref());
         std::fs::write(&db, &snap).unwrap();
-        check_hash(&db).unwrap();
+        check_hash(&db, snap.len() as u64).unwrap();
         // One byte changed: refused.
         snap[100] ^= 1;
         std::fs::write(&db, &snap).unwrap();
-        assert!(check_hash(&db).is_err());
+        assert!(check_hash(&db, snap.len() as u64).is_err());
     }
 }
