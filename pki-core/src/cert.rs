@@ -20,6 +20,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
 use crate::ext_key_usage::ExtKeyUsage;
+use crate::go_names::{NameConstraint, NameConstraints};
 use crate::key::{bit_length, Curve, KeyAlgorithm, PrivateKey, PublicKeyData};
 use crate::signature_algorithm::SignatureAlgorithm;
 
@@ -70,24 +71,13 @@ pub struct BasicConstraints {
     pub path_len: Option<u32>,
 }
 
-/// One name constraint (permitted or excluded subtree), in the kinds Go evaluates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum NameConstraint {
-    /// A DNS domain constraint (`example.com`, `.example.com`).
-    Dns(String),
-    /// An IP range: address and mask of equal length (4 or 16 bytes).
-    Ip { addr: Vec<u8>, mask: Vec<u8> },
-    /// An email constraint.
-    Email(String),
-    /// A URI domain constraint.
-    Uri(String),
-}
-
-/// The name constraints extension.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct NameConstraints {
-    pub(crate) permitted: Vec<NameConstraint>,
-    pub(crate) excluded: Vec<NameConstraint>,
+/// The kind of a SAN that name constraints apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SanKind {
+    Dns,
+    Ip,
+    Uri,
+    Email,
 }
 
 /// Byte ranges into the DER of the parts that signature and chain checks use.
@@ -124,6 +114,9 @@ pub struct Certificate {
     subject_key_id: Option<Vec<u8>>,
     authority_key_id: Option<Vec<u8>>,
     name_constraints: Option<NameConstraints>,
+    /// The kinds of the DNS, IP, URI and email SANs in the order written (Go checks name
+    /// constraints in that order, so the first violation it reports is the first written).
+    san_order: Vec<SanKind>,
     unhandled_critical: Vec<String>,
 }
 
@@ -204,6 +197,7 @@ impl Certificate {
             subject_key_id: None,
             authority_key_id: None,
             name_constraints: None,
+            san_order: Vec::new(),
             unhandled_critical: Vec::new(),
             der: Vec::new(),
         };
@@ -267,7 +261,7 @@ impl Certificate {
                 self.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
             }
             ParsedExtension::NameConstraints(nc) => {
-                let (constraints, all_understood) = name_constraints_of(nc);
+                let (constraints, all_understood) = name_constraints_of(nc)?;
                 self.name_constraints = Some(constraints);
                 handled = all_understood;
             }
@@ -319,14 +313,24 @@ impl Certificate {
             GeneralName::URI(u) if !u.is_ascii() => {
                 return Err("x509: SAN uniformResourceIdentifier is malformed".into())
             }
-            GeneralName::DNSName(d) => self.sans.dns.push((*d).to_string()),
+            GeneralName::DNSName(d) => {
+                self.sans.dns.push((*d).to_string());
+                self.san_order.push(SanKind::Dns);
+            }
             GeneralName::IPAddress(bytes) => {
                 self.sans.ip.push(ip_from_bytes(bytes).ok_or_else(|| {
                     format!("x509: cannot parse IP address of length {}", bytes.len())
-                })?)
+                })?);
+                self.san_order.push(SanKind::Ip);
             }
-            GeneralName::URI(u) => self.sans.uri.push((*u).to_string()),
-            GeneralName::RFC822Name(e) => self.sans.email.push((*e).to_string()),
+            GeneralName::URI(u) => {
+                self.sans.uri.push((*u).to_string());
+                self.san_order.push(SanKind::Uri);
+            }
+            GeneralName::RFC822Name(e) => {
+                self.sans.email.push((*e).to_string());
+                self.san_order.push(SanKind::Email);
+            }
             GeneralName::DirectoryName(n) => self
                 .sans
                 .other
@@ -515,6 +519,12 @@ impl Certificate {
         &self.public
     }
 
+    /// The kinds of the DNS, IP, URI and email SANs, in the order written: the `n`-th of a kind
+    /// is the `n`-th of its list in [`Certificate::sans`].
+    pub(crate) fn san_order(&self) -> &[SanKind] {
+        &self.san_order
+    }
+
     pub(crate) fn name_constraints(&self) -> Option<&NameConstraints> {
         self.name_constraints.as_ref()
     }
@@ -670,9 +680,12 @@ fn public_key_of(
     }
 }
 
+/// The constraints of a name constraints extension, and whether every one is of a form Go
+/// understands; refused with Go's message where Go refuses to parse the certificate
+/// (`parseNameConstraintsExtension`, see [`crate::name_constraints::parse_problem`]).
 fn name_constraints_of(
     nc: &x509_parser::extensions::NameConstraints<'_>,
-) -> (NameConstraints, bool) {
+) -> Result<(NameConstraints, bool), String> {
     let mut understood = true;
     let mut convert = |subtrees: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
         let mut out = Vec::new();
@@ -681,7 +694,7 @@ fn name_constraints_of(
                 GeneralName::DNSName(d) => out.push(NameConstraint::Dns((*d).to_string())),
                 GeneralName::RFC822Name(e) => out.push(NameConstraint::Email((*e).to_string())),
                 GeneralName::URI(u) => out.push(NameConstraint::Uri((*u).to_string())),
-                GeneralName::IPAddress(b) if b.len() == 8 || b.len() == 32 => {
+                GeneralName::IPAddress(b) => {
                     let half = b.len() / 2;
                     out.push(NameConstraint::Ip {
                         addr: b[..half].to_vec(),
@@ -695,13 +708,16 @@ fn name_constraints_of(
     };
     let permitted = convert(&nc.permitted_subtrees);
     let excluded = convert(&nc.excluded_subtrees);
-    (
-        NameConstraints {
-            permitted,
-            excluded,
-        },
-        understood,
-    )
+    let no_subtrees = |s: &Option<Vec<_>>| s.as_ref().is_none_or(Vec::is_empty);
+    if no_subtrees(&nc.permitted_subtrees) && no_subtrees(&nc.excluded_subtrees) {
+        return Err("x509: empty name constraints extension".into());
+    }
+    let constraints = NameConstraints {
+        permitted,
+        excluded,
+    };
+    crate::go_names::parse_problem(&constraints)?;
+    Ok((constraints, understood))
 }
 
 /// An IP SAN: 4 bytes are IPv4, 16 bytes IPv6 (kept as written, as Go keeps it).

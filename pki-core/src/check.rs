@@ -541,10 +541,7 @@ fn check_chain(
         return fallback;
     };
     let intermediates: CertPool = input.chain[1..].iter().cloned().collect();
-    let opts = VerifyOptions {
-        at: input.at,
-        usage: None,
-    };
+    let opts = VerifyOptions::new().at(input.at).go_rules(input.go_rules);
     match verify(leaf, &intermediates, roots, &opts) {
         Ok(chains) => {
             let chain = &chains[0];

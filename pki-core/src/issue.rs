@@ -673,10 +673,7 @@ fn sign(ca: &CertificateAuthority, req: &IssueRequest, prepared: Prepared) -> Re
             &cert,
             &intermediates,
             &roots,
-            &VerifyOptions {
-                at: req.at,
-                usage: None,
-            },
+            &VerifyOptions::new().at(req.at),
         )
         .map_err(|e| rejected(format!("it does not chain to the CA: {e}")))?;
         for host in &l.expected_hosts {

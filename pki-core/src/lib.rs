@@ -90,7 +90,7 @@
 //! | 6. hosts, summaries | `coverage` (Go's `VerifyHostname`), `listener_san` (etcd's `checkCertSAN`), `summary` (`inspect`'s), `name_fields` (monitoring labels) |
 //! | 5. the certificate | `cert` (parsed, and refused where Go's `ParseCertificate` refuses) |
 //! | 4. keys, writes, walks | `key`, `write` (journaled), `generated_file` (metrics files, replaced whole), `walk` (the directory walk of a scan) |
-//! | 3. PEM, hosts, journal | `pem` (framing, encoding), `host`, `go_url` (Go's `url.Parse`), `go_ip` (Go's `net.ParseIP`, per Go), `journal` (unfinished writes) |
+//! | 3. PEM, hosts, journal | `pem` (framing, encoding), `host`, `go_url` (Go's `url.Parse`), `go_ip` (Go's `net.ParseIP`, per Go), `go_names` (Go's DNS labels, mailboxes, constraint syntax), `journal` (unfinished writes) |
 //! | 2. errors and paths | `error`, `files` (what a path is; these two still import each other) |
 //! | 1. vocabulary | `ext_key_usage`, `signature_algorithm` (Go's names), `dns_name` (syntax), `go_rules` (which Go's rules), `go_fmt` (Go's `%q` and `fmt` quirks) |
 //! | 1. text and DER | `time_fmt`, `path_text`, `tbs` (DER of a rebuilt certificate), `subject` (a Name with values replaced) |
@@ -115,6 +115,7 @@ mod finding;
 mod generated_file;
 mod go_fmt;
 mod go_ip;
+mod go_names;
 mod go_rules;
 mod go_url;
 mod host;

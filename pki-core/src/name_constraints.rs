@@ -4,14 +4,30 @@
 //! constraints are read from the certificate in [`crate::cert`]; [`verify`](mod@crate::verify)
 //! applies this to each CA of a chain it builds.
 
-use crate::cert::{Certificate, NameConstraint, NameConstraints};
+use crate::cert::{Certificate, SanKind};
+use crate::go_fmt::go_quote;
+use crate::go_names::{domain_to_reverse_labels, parse_mailbox, NameConstraint, NameConstraints};
+use crate::go_rules::GoRules;
+
+/// Why a certificate's SANs fail a CA's name constraints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ConstraintFailure {
+    /// A name is excluded or not permitted, or cannot be matched: Go's detail text of
+    /// `CANotAuthorizedForThisName`.
+    NotAuthorized(String),
+    /// A SAN Go cannot read to check it (`x509: cannot parse dnsName ...`): Go's whole message,
+    /// which it returns as it is.
+    Unreadable(String),
+}
 
 /// Go's `checkNameConstraints` for the SANs of `below`, a certificate in the chain under the CA
-/// whose constraints `nc` are: `Err` holds Go's detail text.
+/// whose constraints `nc` are, in the order the SANs are written.
 pub(crate) fn check_name_constraints(
     nc: &NameConstraints,
     below: &Certificate,
-) -> Result<(), String> {
+    rules: GoRules,
+) -> Result<(), ConstraintFailure> {
+    use ConstraintFailure::{NotAuthorized, Unreadable};
     let sans = below.sans();
     let check =
         |kind: &str,
@@ -19,12 +35,13 @@ pub(crate) fn check_name_constraints(
          matcher: &dyn Fn(&NameConstraint) -> Option<Result<bool, String>>| {
             for constraint in &nc.excluded {
                 match matcher(constraint) {
-                    Some(Err(e)) => return Err(e),
+                    Some(Err(e)) => return Err(NotAuthorized(e)),
                     Some(Ok(true)) => {
-                        return Err(format!(
-                            "{kind} \"{name}\" is excluded by constraint \"{}\"",
-                            describe(constraint)
-                        ))
+                        return Err(NotAuthorized(format!(
+                            "{kind} {} is excluded by constraint {}",
+                            go_quote(name),
+                            go_quote(&describe(constraint))
+                        )))
                     }
                     _ => {}
                 }
@@ -32,53 +49,77 @@ pub(crate) fn check_name_constraints(
             let mut relevant = false;
             for constraint in &nc.permitted {
                 match matcher(constraint) {
-                    Some(Err(e)) => return Err(e),
+                    Some(Err(e)) => return Err(NotAuthorized(e)),
                     Some(Ok(true)) => return Ok(()),
                     Some(Ok(false)) => relevant = true,
                     None => {}
                 }
             }
             if relevant {
-                return Err(format!(
-                    "{kind} \"{name}\" is not permitted by any constraint"
-                ));
+                return Err(NotAuthorized(format!(
+                    "{kind} {} is not permitted by any constraint",
+                    go_quote(name)
+                )));
             }
             Ok(())
         };
-    for dns in &sans.dns {
-        if domain_to_reverse_labels(dns).is_none() {
-            return Err(format!("x509: cannot parse dnsName \"{dns}\""));
+    // In the order the SANs are written, as Go's forEachSAN walks them.
+    let (mut dns_i, mut ip_i, mut uri_i, mut email_i) = (0, 0, 0, 0);
+    let next = |i: &mut usize| {
+        *i += 1;
+        *i - 1
+    };
+    for kind in below.san_order() {
+        match kind {
+            SanKind::Dns => {
+                let dns = &sans.dns[next(&mut dns_i)];
+                if domain_to_reverse_labels(dns, rules).is_none() {
+                    return Err(Unreadable(format!(
+                        "x509: cannot parse dnsName {}",
+                        go_quote(dns)
+                    )));
+                }
+                check("DNS name", dns, &|c| match c {
+                    NameConstraint::Dns(d) => Some(match_domain_constraint(dns, d, rules)),
+                    _ => None,
+                })?;
+            }
+            SanKind::Ip => {
+                let ip = &sans.ip[next(&mut ip_i)];
+                let bytes: Vec<u8> = match ip {
+                    std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
+                    std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
+                };
+                check("IP address", &ip.to_string(), &|c| match c {
+                    NameConstraint::Ip { addr, mask } => Some(Ok(bytes.len() == addr.len()
+                        && bytes
+                            .iter()
+                            .zip(addr.iter().zip(mask))
+                            .all(|(b, (a, m))| b & m == a & m))),
+                    _ => None,
+                })?;
+            }
+            SanKind::Email => {
+                let email = &sans.email[next(&mut email_i)];
+                if parse_mailbox(email, rules).is_none() {
+                    // Go formats the zero mailbox it failed to fill with %q.
+                    return Err(Unreadable(
+                        "x509: cannot parse rfc822Name {\"\" \"\"}".into(),
+                    ));
+                }
+                check("email address", email, &|c| match c {
+                    NameConstraint::Email(e) => Some(match_email_constraint(email, e, rules)),
+                    _ => None,
+                })?;
+            }
+            SanKind::Uri => {
+                let uri = &sans.uri[next(&mut uri_i)];
+                check("URI", uri, &|c| match c {
+                    NameConstraint::Uri(u) => Some(match_uri_constraint(uri, u, rules)),
+                    _ => None,
+                })?;
+            }
         }
-        check("DNS name", dns, &|c| match c {
-            NameConstraint::Dns(d) => Some(match_domain_constraint(dns, d)),
-            _ => None,
-        })?;
-    }
-    for ip in &sans.ip {
-        let bytes: Vec<u8> = match ip {
-            std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
-            std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
-        };
-        check("IP address", &ip.to_string(), &|c| match c {
-            NameConstraint::Ip { addr, mask } => Some(Ok(bytes.len() == addr.len()
-                && bytes
-                    .iter()
-                    .zip(addr.iter().zip(mask))
-                    .all(|(b, (a, m))| b & m == a & m))),
-            _ => None,
-        })?;
-    }
-    for email in &sans.email {
-        check("email address", email, &|c| match c {
-            NameConstraint::Email(e) => Some(match_email_constraint(email, e)),
-            _ => None,
-        })?;
-    }
-    for uri in &sans.uri {
-        check("URI", uri, &|c| match c {
-            NameConstraint::Uri(u) => Some(match_uri_constraint(uri, u)),
-            _ => None,
-        })?;
     }
     Ok(())
 }
@@ -101,33 +142,18 @@ fn describe(c: &NameConstraint) -> String {
     }
 }
 
-/// Go's `domainToReverseLabels`.
-fn domain_to_reverse_labels(domain: &str) -> Option<Vec<&str>> {
-    if domain.ends_with('.') {
-        return None;
-    }
-    let labels: Vec<&str> = domain.rsplit('.').collect();
-    if labels
-        .iter()
-        .any(|l| l.is_empty() || l.bytes().any(|c| !(33..=126).contains(&c)))
-    {
-        return None;
-    }
-    Some(labels)
-}
-
 /// Go's `matchDomainConstraint`.
-fn match_domain_constraint(domain: &str, constraint: &str) -> Result<bool, String> {
+fn match_domain_constraint(domain: &str, constraint: &str, rules: GoRules) -> Result<bool, String> {
     if constraint.is_empty() {
         return Ok(true);
     }
-    let domain_labels = domain_to_reverse_labels(domain)
+    let domain_labels = domain_to_reverse_labels(domain, rules)
         .ok_or_else(|| format!("x509: internal error: cannot parse domain \"{domain}\""))?;
     let (must_have_subdomains, constraint) = match constraint.strip_prefix('.') {
         Some(rest) => (true, rest),
         None => (false, constraint),
     };
-    let constraint_labels = domain_to_reverse_labels(constraint)
+    let constraint_labels = domain_to_reverse_labels(constraint, rules)
         .ok_or_else(|| format!("x509: internal error: cannot parse domain \"{constraint}\""))?;
     if domain_labels.len() < constraint_labels.len()
         || (must_have_subdomains && domain_labels.len() == constraint_labels.len())
@@ -140,19 +166,26 @@ fn match_domain_constraint(domain: &str, constraint: &str) -> Result<bool, Strin
         .all(|(c, d)| c.eq_ignore_ascii_case(d)))
 }
 
-/// Go's `matchEmailConstraint` (mailbox local parts compared exactly, domains as domains).
-fn match_email_constraint(email: &str, constraint: &str) -> Result<bool, String> {
-    let (local, domain) = email
-        .rsplit_once('@')
-        .ok_or_else(|| format!("x509: cannot parse rfc822Name \"{email}\""))?;
-    if let Some((c_local, c_domain)) = constraint.rsplit_once('@') {
+/// Go's `matchEmailConstraint` after `parseRFC2821Mailbox` of the SAN: a constraint with `@` is
+/// a mailbox (local parts compared exactly, domains without case), any other a domain.
+fn match_email_constraint(email: &str, constraint: &str, rules: GoRules) -> Result<bool, String> {
+    // Go formats the zero mailbox it failed to fill with %q: `{"" ""}`.
+    let (local, domain) = parse_mailbox(email, rules)
+        .ok_or_else(|| "x509: cannot parse rfc822Name {\"\" \"\"}".to_string())?;
+    if constraint.contains('@') {
+        let (c_local, c_domain) = parse_mailbox(constraint, rules).ok_or_else(|| {
+            format!(
+                "x509: internal error: cannot parse constraint {}",
+                crate::go_fmt::go_quote(constraint)
+            )
+        })?;
         return Ok(local == c_local && domain.eq_ignore_ascii_case(c_domain));
     }
-    match_domain_constraint(domain, constraint)
+    match_domain_constraint(domain, constraint, rules)
 }
 
 /// Go's `matchURIConstraint`.
-fn match_uri_constraint(uri: &str, constraint: &str) -> Result<bool, String> {
+fn match_uri_constraint(uri: &str, constraint: &str, rules: GoRules) -> Result<bool, String> {
     let host = uri
         .split_once("://")
         .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or(""))
@@ -173,7 +206,7 @@ fn match_uri_constraint(uri: &str, constraint: &str) -> Result<bool, String> {
             "URI with IP (\"{uri}\") cannot be matched against constraints"
         ));
     }
-    match_domain_constraint(host, constraint)
+    match_domain_constraint(host, constraint, rules)
 }
 
 #[cfg(test)]
@@ -183,52 +216,59 @@ mod tests {
     #[test]
     fn domain_constraints_follow_go() {
         assert_eq!(
-            match_domain_constraint("a.example.com", "example.com"),
+            match_domain_constraint("a.example.com", "example.com", GoRules::Go124),
             Ok(true)
         );
         assert_eq!(
-            match_domain_constraint("example.com", "example.com"),
+            match_domain_constraint("example.com", "example.com", GoRules::Go124),
             Ok(true)
         );
         assert_eq!(
-            match_domain_constraint("example.com", ".example.com"),
+            match_domain_constraint("example.com", ".example.com", GoRules::Go124),
             Ok(false)
         );
         assert_eq!(
-            match_domain_constraint("a.example.com", ".example.com"),
+            match_domain_constraint("a.example.com", ".example.com", GoRules::Go124),
             Ok(true)
         );
         assert_eq!(
-            match_domain_constraint("a.EXAMPLE.com", "example.com"),
+            match_domain_constraint("a.EXAMPLE.com", "example.com", GoRules::Go124),
             Ok(true)
         );
         assert_eq!(
-            match_domain_constraint("badexample.com", "example.com"),
+            match_domain_constraint("badexample.com", "example.com", GoRules::Go124),
             Ok(false)
         );
-        assert_eq!(match_domain_constraint("anything", ""), Ok(true));
-        assert!(match_domain_constraint("a..b", "b").is_err());
+        assert_eq!(
+            match_domain_constraint("anything", "", GoRules::Go124),
+            Ok(true)
+        );
+        assert!(match_domain_constraint("a..b", "b", GoRules::Go124).is_err());
     }
 
     #[test]
     fn email_and_uri_constraints() {
         assert_eq!(
-            match_email_constraint("ops@example.com", "example.com"),
+            match_email_constraint("ops@example.com", "example.com", GoRules::Go124),
             Ok(true)
         );
         assert_eq!(
-            match_email_constraint("ops@example.com", "ops@EXAMPLE.com"),
+            match_email_constraint("ops@example.com", "ops@EXAMPLE.com", GoRules::Go124),
             Ok(true)
         );
         assert_eq!(
-            match_email_constraint("dev@example.com", "ops@example.com"),
+            match_email_constraint("dev@example.com", "ops@example.com", GoRules::Go124),
             Ok(false)
         );
         assert_eq!(
-            match_uri_constraint("spiffe://cluster.local/etcd", "cluster.local"),
+            match_uri_constraint(
+                "spiffe://cluster.local/etcd",
+                "cluster.local",
+                GoRules::Go124
+            ),
             Ok(true)
         );
-        assert!(match_uri_constraint("https://10.0.0.1/x", "example.com").is_err());
+        assert!(match_uri_constraint("https://10.0.0.1/x", "example.com", GoRules::Go124).is_err());
     }
 
     use crate::test_support::generate::{dns, email, ip, uri, with_sans};
@@ -258,7 +298,12 @@ mod tests {
             permitted,
             excluded,
         };
-        check_name_constraints(&nc, &with_sans("below", vec![san]))
+        check_name_constraints(&nc, &with_sans("below", vec![san]), GoRules::Go124).map_err(|f| {
+            match f {
+                ConstraintFailure::NotAuthorized(detail) => detail,
+                ConstraintFailure::Unreadable(message) => message,
+            }
+        })
     }
 
     #[test]

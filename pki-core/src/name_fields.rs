@@ -66,6 +66,13 @@ impl Certificate {
         NameFields::of_der(self.raw_issuer())
     }
 
+    /// The subject's first organizationName, Go's `Subject.Organization[0]`.
+    pub(crate) fn first_organization(&self) -> Option<String> {
+        let (_, name) = X509Name::from_der(self.raw_subject()).ok()?;
+        let first = name.iter_organization().next()?;
+        first.as_str().ok().map(str::to_string)
+    }
+
     /// The serial number in decimal, as Go's `big.Int` and x509-certificate-exporter print it.
     pub fn serial_decimal(&self) -> String {
         signed_decimal(self.serial_bytes())

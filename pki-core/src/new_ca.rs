@@ -187,7 +187,7 @@ mod tests {
                 &copy,
                 &CertPool::new(),
                 &roots,
-                &VerifyOptions { at, usage: None },
+                &VerifyOptions::new().at(at),
             )
             .unwrap();
             assert!(copy.not_after() <= at + Duration::hours(2));

@@ -413,10 +413,7 @@ pub fn reissue(
         &certificate,
         &none,
         &roots,
-        &VerifyOptions {
-            at: req.at,
-            usage: None,
-        },
+        &VerifyOptions::new().at(req.at),
     )
     .map_err(|e| rejected(format!("it does not chain to the CA: {e}")))?;
     for host in &prepared.expected_hosts {

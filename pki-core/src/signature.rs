@@ -30,10 +30,53 @@ pub enum SignatureError {
         /// The signer's key.
         key: KeyAlgorithm,
     },
+    /// MD5 or SHA-1, in Go 1.19's words, which offer an override for SHA-1 (`x509sha1=1`, gone
+    /// in Go 1.24).
+    InsecureGo119(SignatureAlgorithm),
     /// The candidate issuer may not sign certificates (not a CA, or no keyCertSign).
     NotACa,
-    /// The signature does not verify with the signer's key.
-    Mismatch,
+    /// The signature does not verify with the signer's key (of this algorithm).
+    Mismatch(KeyAlgorithm),
+}
+
+impl SignatureError {
+    /// The same error in the words of the Go of `rules`.
+    pub(crate) fn worded_for(self, rules: crate::go_rules::GoRules) -> SignatureError {
+        match self {
+            SignatureError::Insecure(alg) if rules == crate::go_rules::GoRules::Go119 => {
+                SignatureError::InsecureGo119(alg)
+            }
+            other => other,
+        }
+    }
+}
+
+/// The public key family a signature algorithm names, as Go's messages name it.
+fn family(algorithm: &SignatureAlgorithm) -> Option<&'static str> {
+    use SignatureAlgorithm as A;
+    match algorithm {
+        A::Md5Rsa
+        | A::Sha1Rsa
+        | A::Sha256Rsa
+        | A::Sha384Rsa
+        | A::Sha512Rsa
+        | A::Sha256RsaPss
+        | A::Sha384RsaPss
+        | A::Sha512RsaPss => Some("RSA"),
+        A::EcdsaSha1 | A::EcdsaSha256 | A::EcdsaSha384 | A::EcdsaSha512 => Some("ECDSA"),
+        A::Ed25519 => Some("Ed25519"),
+        _ => None,
+    }
+}
+
+/// The Go type of a public key (`%T`), where Go has one.
+fn go_key_type(key: &KeyAlgorithm) -> Option<&'static str> {
+    match key {
+        KeyAlgorithm::Rsa { .. } => Some("*rsa.PublicKey"),
+        KeyAlgorithm::Ecdsa { .. } => Some("*ecdsa.PublicKey"),
+        KeyAlgorithm::Ed25519 => Some("ed25519.PublicKey"),
+        _ => None,
+    }
 }
 
 impl fmt::Display for SignatureError {
@@ -42,14 +85,45 @@ impl fmt::Display for SignatureError {
             SignatureError::Insecure(alg) => {
                 write!(f, "x509: cannot verify signature: insecure algorithm {alg}")
             }
-            SignatureError::Unsupported { algorithm, key } => write!(
-                f,
-                "cannot verify a {algorithm} signature made with a {key} key"
-            ),
+            SignatureError::InsecureGo119(alg) => {
+                write!(f, "x509: cannot verify signature: insecure algorithm {alg}")?;
+                if matches!(
+                    alg,
+                    SignatureAlgorithm::Sha1Rsa | SignatureAlgorithm::EcdsaSha1
+                ) {
+                    f.write_str(" (temporarily override with GODEBUG=x509sha1=1)")?;
+                }
+                Ok(())
+            }
+            SignatureError::Unsupported { algorithm, key } => {
+                match (family(algorithm), go_key_type(key)) {
+                    // Go's signaturePublicKeyAlgoMismatchError.
+                    (Some(family), Some(go_type)) if !go_type.contains(&family.to_lowercase()) => {
+                        write!(
+                            f,
+                            "x509: signature algorithm specifies an {family} public key, but have public key of type {go_type}"
+                        )
+                    }
+                    _ => write!(
+                        f,
+                        "cannot verify a {algorithm} signature made with a {key} key"
+                    ),
+                }
+            }
             SignatureError::NotACa => f.write_str(
                 "x509: invalid signature: parent certificate cannot sign this kind of certificate",
             ),
-            SignatureError::Mismatch => {
+            // Go's words, from the package that verified.
+            SignatureError::Mismatch(KeyAlgorithm::Rsa { .. }) => {
+                f.write_str("crypto/rsa: verification error")
+            }
+            SignatureError::Mismatch(KeyAlgorithm::Ecdsa { .. }) => {
+                f.write_str("x509: ECDSA verification failure")
+            }
+            SignatureError::Mismatch(KeyAlgorithm::Ed25519) => {
+                f.write_str("x509: Ed25519 verification failure")
+            }
+            SignatureError::Mismatch(_) => {
                 f.write_str("x509: signature does not verify with the issuer's public key")
             }
         }
@@ -91,7 +165,7 @@ pub(crate) fn check_signature_allowing_insecure(
     match legacy {
         Some(verifier) => sig::UnparsedPublicKey::new(verifier, signer.subject_public_key_bytes())
             .verify(child.tbs_bytes(), child.signature_bytes())
-            .map_err(|_| SignatureError::Mismatch),
+            .map_err(|_| SignatureError::Mismatch(signer.key_algorithm().clone())),
         None => verify_with(child, signer),
     }
 }
@@ -162,6 +236,7 @@ pub(crate) fn check_signed_bytes(
         _ => return Err(unsupported()),
     };
     verify_cached(verifier, signer.subject_public_key_bytes(), tbs, signature)
+        .map_err(|()| SignatureError::Mismatch(key.clone()))
 }
 
 /// How many parsed issuer keys each thread keeps (a scan meets a handful of CAs).
@@ -183,7 +258,7 @@ fn verify_cached(
     key: &[u8],
     tbs: &[u8],
     signature: &[u8],
-) -> Result<(), SignatureError> {
+) -> Result<(), ()> {
     // The algorithm's address identifies it (they are statics).
     let algorithm = verifier as *const dyn sig::VerificationAlgorithm as *const () as usize;
     let parsed = PARSED_KEYS.with(|cache| {
@@ -199,10 +274,8 @@ fn verify_cached(
         Some(parsed)
     });
     match parsed {
-        Some(k) => k
-            .verify_sig(tbs, signature)
-            .map_err(|_| SignatureError::Mismatch),
+        Some(k) => k.verify_sig(tbs, signature).map_err(|_| ()),
         // A key aws-lc will not parse for this algorithm cannot have made the signature.
-        None => Err(SignatureError::Mismatch),
+        None => Err(()),
     }
 }

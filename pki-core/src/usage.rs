@@ -46,7 +46,9 @@ impl fmt::Display for Usage {
 }
 
 /// Whether one certificate's extended key usage extension permits a usage (Go's rules for a
-/// single certificate: absent extension or `any` permits all; SGC counts as serverAuth).
+/// single certificate: absent extension or `any` permits all; otherwise the usage itself must be
+/// listed: the Server Gated Crypto usages do not stand in for serverAuth, as they did before Go
+/// 1.10).
 pub fn permits(cert: &Certificate, usage: Usage) -> bool {
     let Some(ekus) = cert.ext_key_usage() else {
         return true;
@@ -55,15 +57,11 @@ pub fn permits(cert: &Certificate, usage: Usage) -> bool {
         // An empty extension cannot be encoded validly; Go treats a parsed-empty list as absent.
         return true;
     }
-    ekus.iter().any(|eku| match usage {
-        Usage::ClientAuth => *eku == ExtKeyUsage::ClientAuth,
-        Usage::ServerAuth => matches!(
-            eku,
-            ExtKeyUsage::ServerAuth
-                | ExtKeyUsage::MicrosoftServerGatedCrypto
-                | ExtKeyUsage::NetscapeServerGatedCrypto
-        ),
-    })
+    let wanted = match usage {
+        Usage::ClientAuth => ExtKeyUsage::ClientAuth,
+        Usage::ServerAuth => ExtKeyUsage::ServerAuth,
+    };
+    ekus.contains(&wanted)
 }
 
 /// Whether every certificate of a chain (leaf first) permits the usage: Go's
@@ -178,6 +176,24 @@ mod tests {
             for usage in [Usage::ServerAuth, Usage::ClientAuth] {
                 assert!(permits(cert, usage), "{:?} {usage}", cert.ext_key_usage());
             }
+        }
+    }
+
+    #[test]
+    fn server_gated_crypto_is_not_server_auth() {
+        // Found by the differential tests against Go 1.19 and 1.24: checkChainForKeyUsage
+        // compares usages exactly; SGC stood in for serverAuth only before Go 1.10.
+        for sgc in [
+            vec![1, 3, 6, 1, 4, 1, 311, 10, 3, 3],
+            vec![2, 16, 840, 1, 113730, 4, 1],
+        ] {
+            let cert = with_ekus(vec![Eku::Other(sgc), Eku::ClientAuth]);
+            assert!(
+                !permits(&cert, Usage::ServerAuth),
+                "{:?}",
+                cert.ext_key_usage()
+            );
+            assert!(permits(&cert, Usage::ClientAuth));
         }
     }
 

@@ -23,7 +23,9 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::cert::{Certificate, KU_CERT_SIGN};
-use crate::name_constraints::check_name_constraints;
+use crate::go_fmt::go_quote;
+use crate::go_rules::GoRules;
+use crate::name_constraints::{check_name_constraints, ConstraintFailure};
 use crate::signature::{check_signature, SignatureError};
 use crate::time_fmt::rfc3339;
 use crate::usage::{chain_permits, Usage};
@@ -132,6 +134,9 @@ pub struct VerifyOptions {
     pub at: OffsetDateTime,
     /// The usage the chain must permit; `None` skips the extended key usage check.
     pub usage: Option<Usage>,
+    /// Whose `crypto/x509` decides where the Go versions differ (which names a CA's name
+    /// constraints are checked against; see [`VerifyOptions::go_rules`]).
+    pub rules: GoRules,
 }
 
 impl VerifyOptions {
@@ -140,6 +145,7 @@ impl VerifyOptions {
         VerifyOptions {
             at: OffsetDateTime::now_utc(),
             usage: None,
+            rules: GoRules::default(),
         }
     }
 
@@ -152,6 +158,15 @@ impl VerifyOptions {
     /// Requires every chain to permit `usage`, as Go's `ExtKeyUsage` option does.
     pub fn usage(mut self, usage: Usage) -> VerifyOptions {
         self.usage = Some(usage);
+        self
+    }
+
+    /// Judges by the rules of another Go. They differ in the names a CA's name constraints
+    /// apply to: Go 1.24 checks every certificate below the CA that has a subjectAltName
+    /// extension; Go 1.19 (etcd 3.4) checks the leaf and the constraining CA itself, not the
+    /// intermediates between them.
+    pub fn go_rules(mut self, rules: GoRules) -> VerifyOptions {
+        self.rules = rules;
         self
     }
 }
@@ -221,6 +236,14 @@ pub enum VerifyError {
         /// Go's detail text.
         detail: String,
     },
+    /// A SAN that a CA's name constraints apply to cannot be read as Go reads it (Go returns
+    /// this error as it is, not as a name constraint violation).
+    UnreadableName {
+        /// Subject of the certificate with the SAN.
+        subject: String,
+        /// Go's message.
+        message: String,
+    },
     /// Chains exist, but none permits the usage.
     IncompatibleUsage {
         /// The usage asked for.
@@ -257,7 +280,9 @@ impl fmt::Display for VerifyError {
                 hint: Some((candidate, reason)),
             } => write!(
                 f,
-                "x509: certificate signed by unknown authority (possibly because of \"{reason}\" while trying to verify candidate authority certificate \"{candidate}\")"
+                "x509: certificate signed by unknown authority (possibly because of {} while trying to verify candidate authority certificate {})",
+                go_quote(&reason.to_string()),
+                go_quote(candidate)
             ),
             VerifyError::NotAuthorizedToSign { subject } => write!(
                 f,
@@ -270,6 +295,10 @@ impl fmt::Display for VerifyError {
             VerifyError::NameConstraint { subject, detail } => write!(
                 f,
                 "x509: a root or intermediate certificate is not authorized to sign for this name: {detail} (constraint of \"{subject}\")"
+            ),
+            VerifyError::UnreadableName { subject, message } => write!(
+                f,
+                "{message} (a SAN of \"{subject}\", read to check a CA's name constraints)"
             ),
             VerifyError::IncompatibleUsage { usage } => write!(
                 f,
@@ -344,7 +373,7 @@ pub fn find_issuer<'a>(
             Ok(()) => return Ok(candidate),
             Err(e) => {
                 if hint.is_none() {
-                    hint = Some((display_name(candidate), e));
+                    hint = Some((hint_name(candidate), e));
                 }
             }
         }
@@ -391,7 +420,7 @@ impl<'a> Builder<'a, '_> {
             }
             if let Err(e) = check_signature_from(child, candidate) {
                 if hint.is_none() {
-                    hint = Some((display_name(candidate), e));
+                    hint = Some((hint_name(candidate), e.worded_for(self.opts.rules)));
                 }
                 continue;
             }
@@ -476,12 +505,20 @@ fn is_valid(
     }
     if cert_type != CertType::Leaf {
         if let Some(nc) = cert.name_constraints() {
-            for below in current.iter().filter(|c| c.has_san_extension()) {
-                check_name_constraints(nc, below).map_err(|detail| {
-                    VerifyError::NameConstraint {
+            let checked: Vec<&Certificate> = match opts.rules {
+                GoRules::Go119 => current.iter().take(1).copied().chain([cert]).collect(),
+                GoRules::Go124 => current.to_vec(),
+            };
+            for below in checked.into_iter().filter(|c| c.has_san_extension()) {
+                check_name_constraints(nc, below, opts.rules).map_err(|failure| match failure {
+                    ConstraintFailure::NotAuthorized(detail) => VerifyError::NameConstraint {
                         subject: display_name(cert),
                         detail,
-                    }
+                    },
+                    ConstraintFailure::Unreadable(message) => VerifyError::UnreadableName {
+                        subject: display_name(below),
+                        message,
+                    },
                 })?;
             }
         }
@@ -510,6 +547,18 @@ fn already_in_chain(candidate: &Certificate, chain: &[&Certificate]) -> bool {
     })
 }
 
+/// How Go's `UnknownAuthorityError` names the candidate it rejected: its Common Name, else its
+/// first Organization, else `serial:` and the serial number in decimal.
+pub(crate) fn hint_name(cert: &Certificate) -> String {
+    if let Some(cn) = cert.common_name().filter(|cn| !cn.is_empty()) {
+        return cn.to_string();
+    }
+    match cert.first_organization() {
+        Some(o) => o,
+        None => format!("serial:{}", cert.serial_decimal()),
+    }
+}
+
 /// The Common Name if there is one, else the whole subject: how Go names a certificate in errors.
 pub(crate) fn display_name(cert: &Certificate) -> String {
     match cert.common_name() {
@@ -535,6 +584,7 @@ mod tests {
         VerifyOptions {
             at: datetime!(2030-01-01 0:00 UTC),
             usage,
+            rules: GoRules::default(),
         }
     }
 
@@ -649,7 +699,7 @@ mod tests {
             panic!("expected a hint naming the rejected candidate: {err}");
         };
         assert_eq!(candidate, "etcd-ca");
-        assert_eq!(*reason, SignatureError::Mismatch);
+        assert!(matches!(reason, SignatureError::Mismatch(_)));
         assert!(
             err.to_string()
                 .contains("while trying to verify candidate authority certificate \"etcd-ca\""),
