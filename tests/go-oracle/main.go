@@ -25,8 +25,14 @@
 //	    -> {"ok":true,"cases":[{"ok":true,"remote_addr":"127.0.0.1:40000"}
 //	                           | {"ok":false,"error":"tls: ...","remote_addr":...}, ...]}
 //
+//	{"op":"verify","certs":["MII...",...],"leaf":0,"intermediates":[1],"roots":[2],
+//	    "time":1906502400,"usages":[["any"],["clientAuth"]],"signers":true}
+//	    -> {"ok":true,"parsed":[null,...],"results":[{"ok":true,"chains":[[0,1,2]]}
+//	                                                 | {"ok":false,"error":"x509: ..."}, ...],
+//	        "signers":[[1],[2],[]]}
+//
 // The ops are described where they are implemented: files.go (parse, parse_key), hostname.go
-// (verify_hostname), listener_san.go (check_cert_san). An unknown op is answered with ok=false
+// (verify_hostname), listener_san.go (check_cert_san), verify.go (verify). An unknown op is answered with ok=false
 // and the requests after it still are.
 package main
 
@@ -50,6 +56,7 @@ type request struct {
 	Hosts   []string        `json:"hosts,omitempty"`
 	URLs    []string        `json:"urls,omitempty"`
 	Cases   []sanCase       `json:"cases,omitempty"`
+	chainRequest
 }
 
 // answer is one reply: "ok" and "error" are common to all ops, the rest is each op's own.
@@ -61,6 +68,7 @@ var ops = map[string]func(request) (answer, error){
 	"parse_key":       opParseKey,
 	"verify_hostname": opVerifyHostname,
 	"check_cert_san":  opCheckCertSAN,
+	"verify":          opVerify,
 }
 
 func main() {

@@ -7,6 +7,8 @@
 //! The binary is the one `cargo build` put beside this test executable; `make test` builds it
 //! first. A binary older than the sources is refused, so a test never passes against stale code.
 
+pub mod chain_diff;
+pub mod chain_gen;
 pub mod cluster;
 pub mod daemon;
 pub mod deploy;

@@ -7,7 +7,10 @@
 //! - `regressions`: every disagreement ever found, by name;
 //! - `long_run` (ignored; `make fuzz-go SEED=... N=...`): long runs with any seed.
 
+mod chain_regressions;
+mod chains;
 mod fixed_seed;
 mod long_run;
+mod long_run_chains;
 mod oracle_setup;
 mod regressions;
