@@ -5,6 +5,9 @@
 //! applies this to each CA of a chain it builds.
 
 use crate::cert::{Certificate, SanKind};
+use std::net::IpAddr;
+
+use crate::coverage::go_ip_string;
 use crate::go_fmt::go_quote;
 use crate::go_names::{domain_to_reverse_labels, parse_mailbox, NameConstraint, NameConstraints};
 use crate::go_rules::GoRules;
@@ -90,7 +93,7 @@ pub(crate) fn check_name_constraints(
                     std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
                     std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
                 };
-                check("IP address", &ip.to_string(), &|c| match c {
+                check("IP address", &go_ip_string(ip), &|c| match c {
                     NameConstraint::Ip { addr, mask } => Some(Ok(bytes.len() == addr.len()
                         && bytes
                             .iter()
@@ -124,21 +127,42 @@ pub(crate) fn check_name_constraints(
     Ok(())
 }
 
+/// A constraint as Go's `%q` shows it: the string, or for an IP range `net.IPNet.String`.
 fn describe(c: &NameConstraint) -> String {
     match c {
         NameConstraint::Dns(d) | NameConstraint::Email(d) | NameConstraint::Uri(d) => d.clone(),
-        NameConstraint::Ip { addr, mask } => {
-            let ip = |b: &[u8]| match b.len() {
-                4 => <[u8; 4]>::try_from(b)
-                    .map(|a| std::net::IpAddr::from(a).to_string())
-                    .unwrap_or_default(),
-                _ => <[u8; 16]>::try_from(b)
-                    .map(|a| std::net::IpAddr::from(a).to_string())
-                    .unwrap_or_default(),
-            };
-            let bits: u32 = mask.iter().map(|m| m.count_ones()).sum();
-            format!("{}/{bits}", ip(addr))
-        }
+        NameConstraint::Ip { addr, mask } => ip_net_string(addr, mask),
+    }
+}
+
+/// Go's `net.IPNet.String`: an IPv4-mapped network with a 16-byte mask is shown as IPv4 with
+/// the mask's last four bytes; the prefix length where the mask is contiguous, else the mask in
+/// hex.
+fn ip_net_string(addr: &[u8], mask: &[u8]) -> String {
+    let ip = match <[u8; 16]>::try_from(addr) {
+        Ok(a) => IpAddr::from(a),
+        Err(_) => match <[u8; 4]>::try_from(addr) {
+            Ok(a) => IpAddr::from(a),
+            Err(_) => return "<nil>".into(),
+        },
+    };
+    let mapped = matches!(ip, IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some());
+    let mask = if mapped && mask.len() == 16 {
+        &mask[12..]
+    } else {
+        mask
+    };
+    let ones: u32 = mask.iter().map(|m| m.count_ones()).sum();
+    let contiguous = mask
+        .iter()
+        .flat_map(|b| (0..8).rev().map(move |i| b >> i & 1))
+        .skip_while(|bit| *bit == 1)
+        .all(|bit| bit == 0);
+    if contiguous {
+        format!("{}/{ones}", go_ip_string(&ip))
+    } else {
+        let hex: String = mask.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}/{hex}", go_ip_string(&ip))
     }
 }
 
@@ -212,6 +236,23 @@ fn match_uri_constraint(uri: &str, constraint: &str, rules: GoRules) -> Result<b
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_ranges_are_shown_as_go_shows_them() {
+        assert_eq!(ip_net_string(&[10, 0, 0, 0], &[255, 0, 0, 0]), "10.0.0.0/8");
+        let mut mapped = vec![0u8; 10];
+        mapped.extend([0xff, 0xff, 10, 0, 0, 0]);
+        let mut mask = vec![0xffu8; 12];
+        mask.extend([255, 0, 0, 0]);
+        assert_eq!(ip_net_string(&mapped, &mask), "10.0.0.0/8");
+        assert_eq!(
+            ip_net_string(&[10, 0, 0, 0], &[255, 0, 255, 0]),
+            "10.0.0.0/ff00ff00"
+        );
+        let v6: Vec<u8> = std::iter::once(0xfd).chain([0; 15]).collect();
+        let m6: Vec<u8> = std::iter::once(0xff).chain([0; 15]).collect();
+        assert_eq!(ip_net_string(&v6, &m6), "fd00::/8");
+    }
 
     #[test]
     fn domain_constraints_follow_go() {

@@ -320,8 +320,12 @@ const URIS: &[&str] = &[
     "https://user@Etcd.Example.com/",
 ];
 
-fn ips() -> [IpAddr; 6] {
+fn ips() -> [IpAddr; 9] {
     [
+        // IPv4-mapped, written in 16 bytes: never inside an IPv4 range for Go.
+        IpAddr::V6(Ipv4Addr::new(10, 0, 0, 5).to_ipv6_mapped()),
+        IpAddr::V4(Ipv4Addr::new(0, 0, 0, 0)),
+        IpAddr::V4(Ipv4Addr::new(255, 255, 255, 255)),
         IpAddr::V4(Ipv4Addr::new(10, 0, 0, 5)),
         IpAddr::V4(Ipv4Addr::new(10, 1, 2, 3)),
         IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
@@ -367,6 +371,7 @@ fn random_constraint(rng: &mut Rng) -> Constraint {
                 (IpAddr::V4(Ipv4Addr::new(192, 168, 0, 0)), 16),
                 (IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0)), 8),
                 (IpAddr::V4(Ipv4Addr::new(0, 0, 0, 0)), 0),
+                (IpAddr::V6(Ipv4Addr::new(10, 0, 0, 0).to_ipv6_mapped()), 104),
             ]);
             Constraint::Ip(ip, prefix)
         }

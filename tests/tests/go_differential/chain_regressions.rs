@@ -283,3 +283,26 @@ fn name_constraints_apply_to_what_each_go_checks() {
     );
     assert_eq!(verdict(&go_answer(GoVersion::Go124, &case), 0), "ok");
 }
+
+/// An IPv4-mapped IPv6 SAN (16 bytes) and range are named in Go's `net.IP` / `net.IPNet` form:
+/// dotted IPv4.
+#[test]
+fn ipv4_mapped_names_are_shown_as_go_shows_them() {
+    let mapped = |a, b, c, d| IpAddr::V6(Ipv4Addr::new(a, b, c, d).to_ipv6_mapped());
+    let mut root = CertSpec::root(Name::cn("etcd-ca"), 0);
+    root.name_constraints = Some(NameConstraints {
+        permitted: vec![],
+        excluded: vec![Constraint::Ip(mapped(10, 0, 0, 0), 104)],
+        critical: true,
+    });
+    let (mut specs, leaf) = root_and_leaf(|l| l.sans = Some(vec![San::Ip(mapped(10, 0, 0, 5))]));
+    specs[0] = root;
+    let case = ChainCase::build(p256(2), specs, leaf, vec![], vec![0]);
+    for version in GoVersion::ALL {
+        let v = verdict(&go_answer(version, &case), 0);
+        assert!(
+            v.ends_with("IP address \"10.0.0.5\" is excluded by constraint \"10.0.0.0/8\""),
+            "{v}"
+        );
+    }
+}
