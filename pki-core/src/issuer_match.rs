@@ -24,19 +24,20 @@ fn not_found(e: VerifyError) -> NotFound {
     }
 }
 
-/// The CA in `cas` that issued `cert`: the one CA its name and authority key ID single out, or
-/// with `verify_all` (and wherever they do not) the one whose key verifies its signature.
+/// The CA in `cas` that issued `cert`, and whether its signature was checked: the one CA its
+/// name and authority key ID single out (unchecked), or with `verify_all` (and wherever they do
+/// not) the one whose key verifies its signature.
 pub(crate) fn identify_issuer<'a>(
     cert: &Certificate,
     cas: &'a CertPool,
     verify_all: bool,
-) -> Result<&'a Certificate, NotFound> {
+) -> Result<(&'a Certificate, bool), NotFound> {
     if !verify_all {
         if let Some(ca) = identified_by_key_id(cert.raw_issuer(), cert.authority_key_id(), cas) {
-            return Ok(ca);
+            return Ok((ca, false));
         }
     }
-    find_issuer(cert, cas).map_err(not_found)
+    find_issuer(cert, cas).map(|ca| (ca, true)).map_err(not_found)
 }
 
 /// The one CA that may issue, whose subject is `raw_issuer` and whose subject key ID is `aki`.

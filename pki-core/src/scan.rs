@@ -179,6 +179,11 @@ pub enum Issuer {
         path: PathBuf,
         /// The CA's name as Go shows it (its CN, else its subject).
         name: String,
+        /// Whether the CA's key was seen to verify the signature; `false` where the name and
+        /// authority key identifier singled out this one CA and the signature was not checked
+        /// (without [`ScanOptions::verify_signatures`]), as `kubeadm certs check-expiration`
+        /// names issuers.
+        signature_checked: bool,
     },
     /// Not found in the scanned trees.
     NotFound,
@@ -333,7 +338,8 @@ pub(crate) fn row(
         Issuer::SelfSigned
     } else {
         match identify_issuer(cert, &cas.pool, opts.verify_signatures) {
-            Ok(ca) => Issuer::Found {
+            Ok((ca, signature_checked)) => Issuer::Found {
+                signature_checked,
                 path: cas
                     .paths
                     .get(ca.der())

@@ -335,26 +335,29 @@ fn compare_scan(
                 .map(|v| v.as_u64().expect("an index") as usize)
                 .find(|&j| j != i);
             report.scan_rows += 1;
-            let ours = match &row.issuer {
+            let (ours, checked) = match &row.issuer {
                 Issuer::SelfSigned => continue,
-                Issuer::Found { path, .. } => Some(index_of_path(path)),
-                Issuer::NotFound => None,
+                Issuer::Found {
+                    path,
+                    signature_checked,
+                    ..
+                } => (Some(index_of_path(path)), *signature_checked),
+                Issuer::NotFound => (None, true),
                 _ => panic!("an issuer kind the test does not know: {:?}", row.issuer),
             };
             if go_first.is_some() {
                 report.scan_rows_with_issuer += 1;
             }
+            if verify_signatures && !checked {
+                found.push(format!(
+                    "scan --verify: issuer of certificate {i} named without checking its signature"
+                ));
+            }
             if ours == go_first {
                 continue;
             }
-            let by_key_id = !verify_signatures
-                && ours.is_some_and(|o| {
-                    !go["signers"][i]
-                        .as_array()
-                        .expect("signers")
-                        .contains(&json!(o))
-                });
-            if by_key_id {
+            // Named by key identifier, unchecked, and says so (`signature_checked: false`).
+            if !checked {
                 *report
                     .deliberate
                     .entry("scan without --verify names the CA its key identifier singles out")

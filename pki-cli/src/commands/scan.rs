@@ -154,7 +154,7 @@ fn table(report: &ScanReport) -> String {
         };
         let issuer = match &c.issuer {
             Issuer::SelfSigned => "self-signed".to_string(),
-            Issuer::Found { path, name } => format!("{name} ({})", display_path(path)),
+            Issuer::Found { path, name, .. } => format!("{name} ({})", display_path(path)),
             Issuer::NotFound => "not found".to_string(),
             _ => "-".to_string(),
         };
