@@ -541,8 +541,12 @@ fn check_chain(
         return fallback;
     };
     let intermediates: CertPool = input.chain[1..].iter().cloned().collect();
-    let opts = VerifyOptions::new().at(input.at).go_rules(input.go_rules);
-    match verify(leaf, &intermediates, roots, &opts) {
+    let opts = |rules| VerifyOptions::new().at(input.at).go_rules(rules);
+    // The Gos differ in which certificates a CA's name constraints apply to.
+    let note = differing_rules_note(input.go_rules, |rules| {
+        verify(leaf, &intermediates, roots, &opts(rules)).is_ok()
+    });
+    match verify(leaf, &intermediates, roots, &opts(input.go_rules)) {
         Ok(chains) => {
             let chain = &chains[0];
             let path: Vec<String> = chain.certs.iter().map(|c| display_name(c)).collect();
@@ -550,7 +554,7 @@ fn check_chain(
                 CheckId::Chain,
                 Status::Pass,
                 None,
-                format!("chains to the CA: {}", path.join(" <- ")),
+                format!("chains to the CA: {}{note}", path.join(" <- ")),
                 None,
             );
             chains
@@ -567,7 +571,7 @@ fn check_chain(
                 CheckId::Chain,
                 Status::Fail,
                 None,
-                e.to_string(),
+                format!("{e}{note}"),
                 Some(remedy),
             );
             fallback
@@ -693,10 +697,16 @@ fn check_coverage(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Repor
 /// When Go versions decide differently for `host`: which rules were applied, and what the
 /// others decide (empty when they all agree).
 fn rules_note(leaf: &Certificate, host: &Host, applied: GoRules) -> String {
-    let covered = covers_with(leaf, host, applied).is_covered();
+    differing_rules_note(applied, |rules| covers_with(leaf, host, rules).is_covered())
+}
+
+/// When the verdict `accepts` gives under the other Gos' rules differs from the one under
+/// `applied`: which rules were applied and what the others decide (empty when all agree).
+fn differing_rules_note(applied: GoRules, accepts: impl Fn(GoRules) -> bool) -> String {
+    let accepted = accepts(applied);
     let others: Vec<String> = GoRules::ALL
         .into_iter()
-        .filter(|&r| r != applied && covers_with(leaf, host, r).is_covered() != covered)
+        .filter(|&r| r != applied && accepts(r) != accepted)
         .map(|r| r.to_string())
         .collect();
     if others.is_empty() {
@@ -705,7 +715,7 @@ fn rules_note(leaf: &Certificate, host: &Host, applied: GoRules) -> String {
     format!(
         " (judged by the rules of {applied}; {} would {} it)",
         others.join(" and "),
-        if covered { "refuse" } else { "accept" }
+        if accepted { "refuse" } else { "accept" }
     )
 }
 
@@ -942,5 +952,54 @@ mod tests {
             assert_eq!(*status, Status::Pass);
             assert!(!message.contains("rules"), "the Gos agree: {message}");
         }
+    }
+
+    #[test]
+    fn a_chain_verdict_says_when_the_other_go_decides_otherwise() {
+        use crate::test_support::generate::{ca_params, dns, params, Ca};
+        use rcgen::{BasicConstraints as Bc, GeneralSubtree, NameConstraints};
+        // A root constrained to example.com over an intermediate named other.org: Go 1.24
+        // checks the intermediate's SANs, Go 1.19 only the leaf's (and the root's own).
+        let mut root_params = ca_params("root", Bc::Unconstrained);
+        root_params.name_constraints = Some(NameConstraints {
+            permitted_subtrees: vec![GeneralSubtree::DnsName("example.com".into())],
+            excluded_subtrees: vec![],
+        });
+        let root = Ca::new(root_params);
+        let mut mid_params = ca_params("intermediate", Bc::Unconstrained);
+        mid_params.subject_alt_names = vec![dns("other.org")];
+        let mid = Ca::new(mid_params);
+        let mut leaf_params = params("etcd-0");
+        leaf_params.subject_alt_names = vec![dns("etcd.example.com")];
+        let chain = vec![mid.sign(&leaf_params), mid.signed_by(&root)];
+        let roots: CertPool = [root.self_signed()].into_iter().collect();
+        let chain_finding = |rules| {
+            let report = check(
+                &CheckInput::new("leaf", &chain)
+                    .roots(&roots)
+                    .go_rules(rules),
+            );
+            report
+                .findings
+                .into_iter()
+                .find(|f| f.check == CheckId::Chain)
+                .unwrap()
+        };
+        let new = chain_finding(GoRules::Go124);
+        assert_eq!(new.status, Status::Fail, "{}", new.message);
+        assert!(
+            new.message.ends_with(
+                "(judged by the rules of etcd 3.5 (Go 1.24); etcd 3.4 (Go 1.19) would accept it)"
+            ),
+            "{}",
+            new.message
+        );
+        let old = chain_finding(GoRules::Go119);
+        assert_eq!(old.status, Status::Pass, "{}", old.message);
+        assert!(
+            old.message.ends_with("etcd 3.5 (Go 1.24) would refuse it)"),
+            "{}",
+            old.message
+        );
     }
 }

@@ -37,7 +37,9 @@ pub(crate) fn identify_issuer<'a>(
             return Ok((ca, false));
         }
     }
-    find_issuer(cert, cas).map(|ca| (ca, true)).map_err(not_found)
+    find_issuer(cert, cas)
+        .map(|ca| (ca, true))
+        .map_err(not_found)
 }
 
 /// The one CA that may issue, whose subject is `raw_issuer` and whose subject key ID is `aki`.
