@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::finding::{CheckId, Finding, Remedy, Status};
 use crate::go_rules::GoRules;
 use crate::host::Host;
-use crate::key::PrivateKey;
+use crate::key::{KeyAlgorithm, PrivateKey};
 use crate::load::{
     certificates_from_bytes, etcd_file_problem, private_key_from_bytes, read_file, EtcdFile,
 };
@@ -456,13 +456,24 @@ fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
             Status::Fail,
             None,
             format!(
-                "the private key ({}) does not belong to {} (certificate key: {}); etcd refuses to start with \"tls: private key does not match public key\"",
+                "the private key ({}) does not belong to {} (certificate key: {}); etcd refuses to start with \"{}\"",
                 key.algorithm(),
                 input.label,
-                leaf.key_algorithm()
+                leaf.key_algorithm(),
+                go_mismatch_message(key.algorithm(), leaf.key_algorithm())
             ),
             Some(Remedy::UseMatchingKey),
         );
+    }
+}
+
+/// Go's `tls.X509KeyPair` error for a key that is not the certificate's: one for a key of
+/// another type (RSA, ECDSA, Ed25519), another for a key of the same type.
+fn go_mismatch_message(key: &KeyAlgorithm, cert: &KeyAlgorithm) -> &'static str {
+    if key.name() == cert.name() {
+        "tls: private key does not match public key"
+    } else {
+        "tls: private key type does not match public key type"
     }
 }
 
@@ -714,6 +725,24 @@ fn rules_note(leaf: &Certificate, host: &Host, applied: GoRules) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// Go names a key of another type otherwise than a key of the same type (key-pair
+    /// differential test).
+    #[test]
+    fn a_mismatch_quotes_gos_message_for_its_kind() {
+        use crate::key::{Curve, KeyAlgorithm};
+        let p256 = KeyAlgorithm::Ecdsa { curve: Curve::P256 };
+        let p384 = KeyAlgorithm::Ecdsa { curve: Curve::P384 };
+        let rsa = KeyAlgorithm::Rsa { bits: 2048 };
+        assert_eq!(
+            super::go_mismatch_message(&p256, &p384),
+            "tls: private key does not match public key"
+        );
+        assert_eq!(
+            super::go_mismatch_message(&rsa, &KeyAlgorithm::Ed25519),
+            "tls: private key type does not match public key type"
+        );
+    }
     use super::*;
     use crate::test_support::{cert, cert_with_dns, certs, key};
     use time::macros::datetime;

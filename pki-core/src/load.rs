@@ -307,79 +307,81 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
         let mut seen_key_block = false;
         for section in &sections {
             labels.push(section.label.to_string());
-            if !seen_key_block
-                && (section.label == "PRIVATE KEY" || section.label.ends_with(" PRIVATE KEY"))
-            {
-                seen_key_block = true;
-                contents.first_key_block =
-                    if section.encrypted || section.label == "ENCRYPTED PRIVATE KEY" {
-                        Some(UnusableKeyBlock::Encrypted)
-                    } else if matches!(
-                        section.label,
-                        "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY"
-                    ) {
-                        None
-                    } else {
-                        Some(UnusableKeyBlock::Other(section.label.to_string()))
-                    };
-            }
-            // RFC 1421 encryption headers mean something only in a key block; Go's pem.Decode
-            // sets headers aside and a certificate's body is read as it is.
-            if section.encrypted && section.label.ends_with("PRIVATE KEY") {
-                contents.encrypted_keys += 1;
+            // Go's tls.X509KeyPair takes the first block labelled "PRIVATE KEY" or "... PRIVATE
+            // KEY" as the key, whatever the rest of its label says, and parses its body as
+            // PKCS#1, PKCS#8 or SEC1 by content; so is it read here.
+            let go_key_label =
+                section.label == "PRIVATE KEY" || section.label.ends_with(" PRIVATE KEY");
+            let first_key = go_key_label && !seen_key_block;
+            seen_key_block |= go_key_label;
+            if section.label == "CERTIFICATE" {
+                match decode_public_block(section.text) {
+                    Ok(der) => contents.certificates.push(der),
+                    Err(e) => damaged.push(format!("the CERTIFICATE block does not decode: {e}")),
+                }
                 continue;
             }
-            let kind = match section.label {
-                "CERTIFICATE" => SectionKind::Certificate,
-                "PRIVATE KEY" => SectionKind::PrivateKey,
-                "RSA PRIVATE KEY" => SectionKind::RsaPrivateKey,
-                "EC PRIVATE KEY" => SectionKind::EcPrivateKey,
-                "ENCRYPTED PRIVATE KEY" => {
+            if !go_key_label {
+                continue;
+            }
+            let labelled = match section.label {
+                "PRIVATE KEY" => Some(KeyFormat::Pkcs8),
+                "RSA PRIVATE KEY" => Some(KeyFormat::Pkcs1),
+                "EC PRIVATE KEY" => Some(KeyFormat::Sec1),
+                _ => None,
+            };
+            let declared_encrypted = section.encrypted || section.label == "ENCRYPTED PRIVATE KEY";
+            let decoded = decode_key_block(section.text);
+            // A plain key by its content (Go parses the body whatever the headers say).
+            let plain = decoded.as_ref().ok().and_then(|der| {
+                KeyFormat::sniff_der(der)
+                    .filter(|_| !declared_encrypted || !KeyFormat::is_encrypted_pkcs8(der))
+                    .map(|format| (format, der))
+            });
+            match (plain, labelled) {
+                (Some((format, der)), _) if labelled.is_some() || first_key => {
+                    if first_key {
+                        contents.first_key_block = None;
+                    }
+                    contents.keys.push(KeyDer {
+                        format,
+                        der: der.clone(),
+                    });
+                }
+                // An encrypted key whose body decodes (one that does not is damaged, and Go
+                // finds no key block in the file).
+                _ if declared_encrypted && decoded.is_ok() => {
+                    if first_key {
+                        contents.first_key_block = Some(UnusableKeyBlock::Encrypted);
+                    }
                     contents.encrypted_keys += 1;
-                    continue;
                 }
-                _ => continue,
-            };
-            let decoded = if kind == SectionKind::Certificate {
-                // Public data: a fast decoder. Keys keep rustls-pki-types' constant-time one.
-                decode_public_block(section.text)
-            } else if memchr::memchr(b'-', block_body(section.text)).is_some() {
-                // rustls-pki-types frames the text again, and ends lines at a lone '\r' too: a
-                // BEGIN line there, hidden from this framing, would be decoded instead of this
-                // block. A '-' cannot be in base64, so such a body is refused first (Go finds
-                // no key in it either).
-                Err("its body holds a '-', which base64 does not".to_string())
-            } else {
-                <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
-                    .map_err(|e| e.to_string())
-                    .and_then(|(decoded_kind, der)| {
-                        (decoded_kind == kind)
-                            .then_some(der)
-                            .ok_or_else(|| "another block was found inside it".to_string())
-                    })
-            };
-            let der = match decoded {
-                Ok(der) => der,
-                Err(e) => {
-                    damaged.push(format!("the {} block does not decode: {e}", section.label));
-                    continue;
-                }
-            };
-            match kind {
-                SectionKind::Certificate => contents.certificates.push(der),
-                SectionKind::PrivateKey => contents.keys.push(KeyDer {
-                    format: KeyFormat::Pkcs8,
-                    der: Zeroizing::new(der),
-                }),
-                SectionKind::RsaPrivateKey => contents.keys.push(KeyDer {
-                    format: KeyFormat::Pkcs1,
-                    der: Zeroizing::new(der),
-                }),
-                SectionKind::EcPrivateKey => contents.keys.push(KeyDer {
-                    format: KeyFormat::Sec1,
-                    der: Zeroizing::new(der),
-                }),
-                _ => {}
+                (None, Some(format)) => match decoded {
+                    // Not a key of any format: kept under its label's, whose parser says why.
+                    Ok(der) => {
+                        if first_key {
+                            contents.first_key_block = None;
+                        }
+                        contents.keys.push(KeyDer { format, der });
+                    }
+                    Err(e) => {
+                        if first_key {
+                            contents.first_key_block = None;
+                        }
+                        damaged.push(format!("the {} block does not decode: {e}", section.label));
+                    }
+                },
+                _ => match decoded {
+                    Err(e) if declared_encrypted => {
+                        damaged.push(format!("the {} block does not decode: {e}", section.label));
+                    }
+                    _ => {
+                        if first_key {
+                            contents.first_key_block =
+                                Some(UnusableKeyBlock::Other(section.label.to_string()));
+                        }
+                    }
+                },
             }
         }
         if let Some(reason) = damaged.into_iter().next() {
@@ -425,6 +427,39 @@ fn block_body(text: &[u8]) -> &[u8] {
     let start = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
     let end = memchr::memmem::rfind(text, b"-----END ").unwrap_or(text.len());
     &text[start..end.max(start)]
+}
+
+/// Decodes a key block's body as Go's `pem.Decode` reads it: header lines (`Name: value`) set
+/// aside, spaces, tabs and line breaks ignored, blanks after the BEGIN and END lines allowed.
+/// The body is rewritten as plain PEM in zeroed memory and decoded by rustls-pki-types'
+/// constant-time decoder.
+fn decode_key_block(text: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
+    let body = block_body(text);
+    let mut plain = Zeroizing::new(Vec::with_capacity(body.len() + 64));
+    plain.extend_from_slice(b"-----BEGIN PRIVATE KEY-----\n");
+    for line in body.split(|&b| b == b'\n') {
+        if memchr::memchr(b':', line).is_some() {
+            continue;
+        }
+        if memchr::memchr(b'-', line).is_some() {
+            // A '-' cannot be in base64 (a BEGIN line hidden behind a lone '\r', for
+            // instance): Go finds no key in such a body either.
+            return Err("its body holds a '-', which base64 does not".to_string());
+        }
+        plain.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+    }
+    // Go's base64 refuses padding anywhere but at the end, where rustls-pki-types' decoder
+    // reads on.
+    let b64 = &plain[b"-----BEGIN PRIVATE KEY-----\n".len()..];
+    let data = b64.len() - b64.iter().rev().take_while(|&&b| b == b'=').count();
+    if memchr::memchr(b'=', &b64[..data]).is_some() {
+        return Err("its body has base64 padding ('=') before the end".to_string());
+    }
+    plain.extend_from_slice(b"\n-----END PRIVATE KEY-----\n");
+    match <(SectionKind, Vec<u8>)>::from_pem_slice(&plain) {
+        Ok((_, der)) => Ok(Zeroizing::new(der)),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Works out what a single non-PEM object is.
@@ -494,6 +529,74 @@ fn looks_like_signed_object(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A P-256 key's DER in `format`, for the key-block tests.
+    fn p256(format: KeyFormat) -> Vec<u8> {
+        let key = PrivateKey::generate(&crate::KeyAlgorithm::Ecdsa {
+            curve: crate::Curve::P256,
+        })
+        .unwrap();
+        key.to_der(format).unwrap().to_vec()
+    }
+
+    /// Go's tls.X509KeyPair reads the first "... PRIVATE KEY" block by content, whatever its
+    /// label, with headers and blanks after the BEGIN line (key-pair differential test).
+    #[test]
+    fn key_blocks_are_read_by_content_as_go_reads_them() {
+        let pkcs8 = p256(KeyFormat::Pkcs8);
+        for label in [
+            "EC PRIVATE KEY",
+            "RSA PRIVATE KEY",
+            "DSA PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+        ] {
+            let text = crate::pem::encode(label, &pkcs8);
+            let key =
+                private_key_from_bytes(text.as_bytes()).unwrap_or_else(|e| panic!("{label}: {e}"));
+            assert_eq!(key.format(), KeyFormat::Pkcs8, "{label}");
+        }
+        let text = crate::pem::encode("PRIVATE KEY", &p256(KeyFormat::Sec1));
+        assert_eq!(
+            private_key_from_bytes(text.as_bytes()).unwrap().format(),
+            KeyFormat::Sec1
+        );
+        let plain = crate::pem::encode("PRIVATE KEY", &pkcs8);
+        let headers = plain.replacen("-----\n", "-----\nComment: rotated\n\n", 1);
+        assert!(private_key_from_bytes(headers.as_bytes()).is_ok());
+        let blanks = plain
+            .replacen("-----\n", "-----\t \n", 1)
+            .replace('\n', "\r\n");
+        assert!(private_key_from_bytes(blanks.as_bytes()).is_ok());
+        // A label Go does not take stays unread.
+        let odd = crate::pem::encode("XPRIVATE KEY", &pkcs8);
+        assert!(matches!(
+            private_key_from_bytes(odd.as_bytes()),
+            Err(Error::NoPrivateKey { .. })
+        ));
+    }
+
+    /// Padding inside the body makes Go skip the block; so is it skipped here, and the key after
+    /// it is the key (key-pair differential test).
+    #[test]
+    fn a_key_block_with_inner_padding_is_skipped_as_go_skips_it() {
+        let first = crate::pem::encode("PRIVATE KEY", &p256(KeyFormat::Pkcs8));
+        let mut lines: Vec<String> = first.lines().map(str::to_string).collect();
+        lines[1].replace_range(5..6, "=");
+        let damaged = lines.join("\n") + "\n";
+        assert!(private_key_from_bytes(damaged.as_bytes()).is_err());
+        let ed = PrivateKey::generate(&crate::KeyAlgorithm::Ed25519).unwrap();
+        let second = crate::pem::encode("PRIVATE KEY", &ed.to_der(KeyFormat::Pkcs8).unwrap());
+        let both = damaged + &second;
+        let key = private_key_from_bytes(both.as_bytes()).unwrap();
+        assert_eq!(key.algorithm(), &crate::KeyAlgorithm::Ed25519);
+        // An encrypted block that does not decode is damaged, not an encrypted key.
+        let enc =
+            crate::pem::encode("ENCRYPTED PRIVATE KEY", &[0x30, 0x00]).replace("MAA=", "M*A=");
+        assert!(matches!(
+            private_key_from_bytes(enc.as_bytes()),
+            Err(Error::MalformedPem { .. })
+        ));
+    }
 
     #[test]
     fn empty_and_text_inputs_say_what_they_are() {

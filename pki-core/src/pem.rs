@@ -73,7 +73,9 @@ pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<P
     for line in lines_inclusive(bytes) {
         let start = offset;
         offset += line.len();
-        let trimmed = line.trim_ascii();
+        // BEGIN and END lines start at the start of a line, as Go's pem.Decode finds them
+        // ("\n-----BEGIN "); blanks after them are allowed.
+        let trimmed = line.trim_ascii_end();
         match open {
             None => {
                 if let Some(label) = begin_label(trimmed) {
@@ -111,7 +113,7 @@ pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<P
                     open = std::str::from_utf8(next)
                         .ok()
                         .map(|next| (start, next, false));
-                } else if trimmed.starts_with(b"Proc-Type:")
+                } else if trimmed.trim_ascii_start().starts_with(b"Proc-Type:")
                     && find(trimmed, b"ENCRYPTED").is_some()
                 {
                     open = Some((begin, label, true));
@@ -220,6 +222,20 @@ mod tests {
             super::replace_first_certificate(&[0x30, 0x00], &[9]).unwrap(),
             [9]
         );
+    }
+
+    /// Go's pem.Decode finds BEGIN and END lines only at the start of a line, and allows
+    /// blanks after them (key-pair differential test).
+    #[test]
+    fn begin_lines_start_lines() {
+        let text = super::encode("CERTIFICATE", &[1, 2, 3]);
+        let mut damaged = Vec::new();
+        assert_eq!(
+            super::frame_pem(format!(" {text}").as_bytes(), &mut damaged).len(),
+            0
+        );
+        let trailing = text.replace("-----\n", "----- \t\r\n");
+        assert_eq!(super::frame_pem(trailing.as_bytes(), &mut damaged).len(), 1);
     }
 
     #[test]
