@@ -20,13 +20,16 @@
 //	    -> {"ok":true,"hosts":[{"ok":true} | {"ok":false,"error":"x509: ..."}, ...],
 //	        "urls":[{"server_name":"h","ok":...,"error":...} | {"url_error":"..."}, ...]}
 //	    | {"ok":false,"error":"x509: ..."} when the certificate does not parse
+//	{"op":"x509_key_pair","cert_pem_b64":"LS0t...","key_pem_b64":"LS0t..."}
+//	    -> {"ok":true,"key":"ECDSA P-256","certs":1} | {"ok":false,"error":"tls: ..."}
 //	{"op":"check_cert_san","der":"MII...","cases":[{"remote_ip":"127.0.0.1",
 //	    "ptr":{"127.0.0.1":["a.example."]},"forward":{"a.example":["127.0.0.1"]}}, ...]}
 //	    -> {"ok":true,"cases":[{"ok":true,"remote_addr":"127.0.0.1:40000"}
 //	                           | {"ok":false,"error":"tls: ...","remote_addr":...}, ...]}
 //
 // The ops are described where they are implemented: files.go (parse, parse_key), hostname.go
-// (verify_hostname), listener_san.go (check_cert_san). An unknown op is answered with ok=false
+// (verify_hostname), listener_san.go (check_cert_san), keypair.go (x509_key_pair: Go's own
+// tls.X509KeyPair on a certificate file's and a key file's bytes, given inline in base64). An unknown op is answered with ok=false
 // and the requests after it still are.
 package main
 
@@ -50,6 +53,9 @@ type request struct {
 	Hosts   []string        `json:"hosts,omitempty"`
 	URLs    []string        `json:"urls,omitempty"`
 	Cases   []sanCase       `json:"cases,omitempty"`
+	// CertPEMB64 and KeyPEMB64 are the bytes of a certificate file and a key file (x509_key_pair).
+	CertPEMB64 string `json:"cert_pem_b64,omitempty"`
+	KeyPEMB64  string `json:"key_pem_b64,omitempty"`
 }
 
 // answer is one reply: "ok" and "error" are common to all ops, the rest is each op's own.
@@ -61,6 +67,7 @@ var ops = map[string]func(request) (answer, error){
 	"parse_key":       opParseKey,
 	"verify_hostname": opVerifyHostname,
 	"check_cert_san":  opCheckCertSAN,
+	"x509_key_pair":   opX509KeyPair,
 }
 
 func main() {

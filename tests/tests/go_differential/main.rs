@@ -8,6 +8,8 @@
 //! - `long_run` (ignored; `make fuzz-go SEED=... N=...`): long runs with any seed.
 
 mod fixed_seed;
+mod keypair;
+mod keypair_regressions;
 mod long_run;
 mod oracle_setup;
 mod regressions;
