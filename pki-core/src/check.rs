@@ -450,6 +450,19 @@ fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
             ),
             None,
         );
+    } else if let KeyAlgorithm::Other { oid } = leaf.key_algorithm() {
+        // Go's tls.X509KeyPair knows RSA, ECDSA and Ed25519 certificate keys only; with any
+        // other (DSA, Ed448, X25519) no key will do.
+        report.push(
+            CheckId::KeyPair,
+            Status::Fail,
+            None,
+            format!(
+                "{} has a public key of algorithm {oid}, which etcd cannot use with any private key (issue one with an RSA, ECDSA or Ed25519 key); etcd refuses to start with \"{GO_UNKNOWN_PUBLIC_KEY}\"",
+                input.label,
+            ),
+            None,
+        );
     } else {
         report.push(
             CheckId::KeyPair,
@@ -466,6 +479,10 @@ fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
         );
     }
 }
+
+/// Go's `tls.X509KeyPair` error for a certificate whose public key is not RSA, ECDSA or
+/// Ed25519.
+const GO_UNKNOWN_PUBLIC_KEY: &str = "tls: unknown public key algorithm";
 
 /// Go's `tls.X509KeyPair` error for a key that is not the certificate's: one for a key of
 /// another type (RSA, ECDSA, Ed25519), another for a key of the same type.
@@ -902,6 +919,41 @@ mod tests {
         assert_eq!(statuses(&report, CheckId::KeyPair), [Status::Fail]);
         assert_eq!(statuses(&report, CheckId::Chain), [Status::Warn]);
         assert_eq!(statuses(&report, CheckId::Coverage), [Status::Warn]);
+    }
+
+    /// A certificate whose public key Go's tls.X509KeyPair does not know (here Ed448) is
+    /// refused with Go's own message, not a mismatch (key-pair differential test).
+    #[test]
+    fn a_certificate_key_of_unknown_algorithm_quotes_go() {
+        const ED448: &str = "-----BEGIN CERTIFICATE-----
+MIIBkjCCARKgAwIBAgIUGNqHA4fJ+KTz7CgXuehbDfvXir0wBQYDK2VxMBgxFjAU
+BgNVBAMMDWtleXBhaXItZWQ0NDgwIBcNMjYxMTMwMTYwMDQ3WhgPMjEyNjExMDYx
+NjAwNDdaMBgxFjAUBgNVBAMMDWtleXBhaXItZWQ0NDgwQzAFBgMrZXEDOgBC4yfc
+6XRK9/9BLINhG2OHuxJn9Sf/G6f2v7qHcIAwbT/nPjuZx7zVNlzzoeaSOkKMtv48
+p7L4noCjUzBRMB0GA1UdDgQWBBRv25/hGYXx5FYT7jPV/Bv308bdjzAfBgNVHSME
+GDAWgBRv25/hGYXx5FYT7jPV/Bv308bdjzAPBgNVHRMBAf8EBTADAQH/MAUGAytl
+cQNzACPwQv0joUh4Skw+uLeT4NnjDDXoeGgmFPNNmbSuWPR/l1jh5HiFosN2wk5h
+ZqXt2KyGfM2SB9DNAPRYEU5KFlczZewVe5RkpjD3dGa/0niaK3VdBSRO/iwqkRos
+HXQqO6+p8UiFzGiCi7Ok57xvGzEvAA==
+-----END CERTIFICATE-----
+";
+        let chain = crate::load::certificates_from_bytes(ED448.as_bytes()).unwrap();
+        let k = key("openssl/leaf-ed25519.key");
+        let report = check(&CheckInput::new("ed448.crt", &chain).key(&k));
+        let pair: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.check == CheckId::KeyPair)
+            .collect();
+        assert_eq!(pair.len(), 1);
+        assert_eq!(pair[0].status, Status::Fail);
+        assert!(
+            pair[0]
+                .message
+                .contains("\"tls: unknown public key algorithm\""),
+            "{}",
+            pair[0].message
+        );
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! `server.crt`, bundles of a leaf and its intermediates, a certificate and its key in one file)
 //! and sometimes DER. The format is sniffed from the content, never from the file name. PEM
 //! framing is [`crate::pem`]'s, so that every block's label is known (an encrypted key or a CSR
-//! is named in the error, not silently skipped); keys are base64-decoded by rustls-pki-types'
-//! `PemObject`.
+//! is named in the error, not silently skipped). Block bodies are read as Go's `pem.Decode`
+//! reads them (a body Go cannot decode is a block Go skips); keys are checked in zeroed memory
+//! and base64-decoded by rustls-pki-types' constant-time `PemObject`.
 
 use std::io::Read;
 use std::path::Path;
@@ -16,7 +17,9 @@ use zeroize::Zeroizing;
 use crate::cert::Certificate;
 use crate::error::{Error, Found, Result};
 use crate::key::{KeyFormat, PrivateKey};
-use crate::pem::{decode_public_block, frame_pem, split_pem};
+use crate::pem::{
+    decode_public_block, frame_pem, go_base64_chars, go_base64_valid, go_block_body, split_pem,
+};
 
 /// Files larger than this are not read: no certificate or key file is anywhere near it, and a
 /// directory scan must not slurp an etcd database that happens to sit in the tree.
@@ -194,6 +197,19 @@ pub fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKey> {
     if let Some(e) = contents.first_key_refusal() {
         return Err(e);
     }
+    // Go's tls.X509KeyPair takes a "... PRIVATE KEY" block it cannot parse (an OpenSSH key, a
+    // damaged body that is still base64) as the key and fails.
+    if let (true, Some(UnusableKeyBlock::Other(label))) =
+        (contents.keys.is_empty(), &contents.first_key_block)
+    {
+        return Err(Error::UnsupportedKey {
+            path: None,
+            algorithm: format!(
+                "the key block is {}, which etcd cannot parse (Go: \"tls: failed to parse private key\")",
+                Found::describe_label(label)
+            ),
+        });
+    }
     match contents.keys.len() {
         1 => {
             let key = contents.keys.remove(0);
@@ -312,8 +328,6 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
             // PKCS#1, PKCS#8 or SEC1 by content; so is it read here.
             let go_key_label =
                 section.label == "PRIVATE KEY" || section.label.ends_with(" PRIVATE KEY");
-            let first_key = go_key_label && !seen_key_block;
-            seen_key_block |= go_key_label;
             if section.label == "CERTIFICATE" {
                 match decode_public_block(section.text) {
                     Ok(der) => contents.certificates.push(der),
@@ -324,6 +338,17 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
             if !go_key_label {
                 continue;
             }
+            // A block whose body Go's pem.Decode cannot decode is no block to Go: it is skipped,
+            // and the next key block is the key.
+            let der = match decode_key_block(section.text) {
+                Ok(der) => der,
+                Err(e) => {
+                    damaged.push(format!("the {} block does not decode: {e}", section.label));
+                    continue;
+                }
+            };
+            let first_key = !seen_key_block;
+            seen_key_block = true;
             let labelled = match section.label {
                 "PRIVATE KEY" => Some(KeyFormat::Pkcs8),
                 "RSA PRIVATE KEY" => Some(KeyFormat::Pkcs1),
@@ -331,57 +356,35 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
                 _ => None,
             };
             let declared_encrypted = section.encrypted || section.label == "ENCRYPTED PRIVATE KEY";
-            let decoded = decode_key_block(section.text);
             // A plain key by its content (Go parses the body whatever the headers say).
-            let plain = decoded.as_ref().ok().and_then(|der| {
-                KeyFormat::sniff_der(der)
-                    .filter(|_| !declared_encrypted || !KeyFormat::is_encrypted_pkcs8(der))
-                    .map(|format| (format, der))
-            });
+            let plain = KeyFormat::sniff_der(&der)
+                .filter(|_| !declared_encrypted || !KeyFormat::is_encrypted_pkcs8(&der));
             match (plain, labelled) {
-                (Some((format, der)), _) if labelled.is_some() || first_key => {
+                (Some(format), _) if labelled.is_some() || first_key => {
                     if first_key {
                         contents.first_key_block = None;
                     }
-                    contents.keys.push(KeyDer {
-                        format,
-                        der: der.clone(),
-                    });
+                    contents.keys.push(KeyDer { format, der });
                 }
-                // An encrypted key whose body decodes (one that does not is damaged, and Go
-                // finds no key block in the file).
-                _ if declared_encrypted && decoded.is_ok() => {
+                _ if declared_encrypted => {
                     if first_key {
                         contents.first_key_block = Some(UnusableKeyBlock::Encrypted);
                     }
                     contents.encrypted_keys += 1;
                 }
-                (None, Some(format)) => match decoded {
-                    // Not a key of any format: kept under its label's, whose parser says why.
-                    Ok(der) => {
-                        if first_key {
-                            contents.first_key_block = None;
-                        }
-                        contents.keys.push(KeyDer { format, der });
+                // Not a key of any format: kept under its label's, whose parser says why.
+                (None, Some(format)) => {
+                    if first_key {
+                        contents.first_key_block = None;
                     }
-                    Err(e) => {
-                        if first_key {
-                            contents.first_key_block = None;
-                        }
-                        damaged.push(format!("the {} block does not decode: {e}", section.label));
+                    contents.keys.push(KeyDer { format, der });
+                }
+                _ => {
+                    if first_key {
+                        contents.first_key_block =
+                            Some(UnusableKeyBlock::Other(section.label.to_string()));
                     }
-                },
-                _ => match decoded {
-                    Err(e) if declared_encrypted => {
-                        damaged.push(format!("the {} block does not decode: {e}", section.label));
-                    }
-                    _ => {
-                        if first_key {
-                            contents.first_key_block =
-                                Some(UnusableKeyBlock::Other(section.label.to_string()));
-                        }
-                    }
-                },
+                }
             }
         }
         if let Some(reason) = damaged.into_iter().next() {
@@ -422,38 +425,22 @@ fn is_pem(bytes: &[u8]) -> bool {
     !der
 }
 
-/// A PEM block's text between its BEGIN line and its END line.
-fn block_body(text: &[u8]) -> &[u8] {
-    let start = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
-    let end = memchr::memmem::rfind(text, b"-----END ").unwrap_or(text.len());
-    &text[start..end.max(start)]
-}
-
-/// Decodes a key block's body as Go's `pem.Decode` reads it: header lines (`Name: value`) set
-/// aside, spaces, tabs and line breaks ignored, blanks after the BEGIN and END lines allowed.
-/// The body is rewritten as plain PEM in zeroed memory and decoded by rustls-pki-types'
-/// constant-time decoder.
+/// Decodes a key block's body exactly as Go's `pem.Decode` does (header lines set aside,
+/// spaces, tabs and line breaks skipped, then `base64.StdEncoding`: padding only at the end, a
+/// length that is a multiple of 4; a block that fails is skipped by Go as if it were not
+/// there). The characters are gathered and checked in zeroed memory without branches on them,
+/// and decoded by rustls-pki-types' constant-time decoder.
 fn decode_key_block(text: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
-    let body = block_body(text);
+    const BEGIN: &[u8] = b"-----BEGIN PRIVATE KEY-----\n";
+    let body = go_block_body(text);
     let mut plain = Zeroizing::new(Vec::with_capacity(body.len() + 64));
-    plain.extend_from_slice(b"-----BEGIN PRIVATE KEY-----\n");
-    for line in body.split(|&b| b == b'\n') {
-        if memchr::memchr(b':', line).is_some() {
-            continue;
-        }
-        if memchr::memchr(b'-', line).is_some() {
-            // A '-' cannot be in base64 (a BEGIN line hidden behind a lone '\r', for
-            // instance): Go finds no key in such a body either.
-            return Err("its body holds a '-', which base64 does not".to_string());
-        }
-        plain.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
+    plain.extend_from_slice(BEGIN);
+    go_base64_chars(body, &mut plain);
+    if !go_base64_valid(&plain[BEGIN.len()..]) {
+        return Err("its body is not base64 as Go's pem.Decode reads it".to_string());
     }
-    // Go's base64 refuses padding anywhere but at the end, where rustls-pki-types' decoder
-    // reads on.
-    let b64 = &plain[b"-----BEGIN PRIVATE KEY-----\n".len()..];
-    let data = b64.len() - b64.iter().rev().take_while(|&&b| b == b'=').count();
-    if memchr::memchr(b'=', &b64[..data]).is_some() {
-        return Err("its body has base64 padding ('=') before the end".to_string());
+    if plain.len() == BEGIN.len() {
+        return Ok(Zeroizing::new(Vec::new()));
     }
     plain.extend_from_slice(b"\n-----END PRIVATE KEY-----\n");
     match <(SectionKind, Vec<u8>)>::from_pem_slice(&plain) {
@@ -596,6 +583,48 @@ mod tests {
             private_key_from_bytes(enc.as_bytes()),
             Err(Error::MalformedPem { .. })
         ));
+    }
+
+    /// A key body that is not base64 as Go reads it (a character replaced, lost to a space, a
+    /// stray one) makes Go skip the block: no key, or the next one (key-pair differential
+    /// test; rustls-pki-types' decoder read some of these).
+    #[test]
+    fn a_key_body_go_cannot_decode_is_skipped_as_go_skips_it() {
+        let good = crate::pem::encode("EC PRIVATE KEY", &p256(KeyFormat::Sec1));
+        let ed = PrivateKey::generate(&crate::KeyAlgorithm::Ed25519).unwrap();
+        let second = crate::pem::encode("PRIVATE KEY", &ed.to_der(KeyFormat::Pkcs8).unwrap());
+        for bad in [' ', '*', '.', '_', '!'] {
+            let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
+            lines[1].replace_range(7..8, &bad.to_string());
+            let damaged = lines.join("\n") + "\n";
+            match private_key_from_bytes(damaged.as_bytes()) {
+                Err(Error::MalformedPem { .. }) => {}
+                Err(e) => panic!("{bad:?}: {e}"),
+                Ok(_) => panic!("{bad:?}: a key"),
+            }
+            let key = private_key_from_bytes((damaged + &second).as_bytes()).unwrap();
+            assert_eq!(key.algorithm(), &crate::KeyAlgorithm::Ed25519, "{bad:?}");
+        }
+    }
+
+    /// A first key block Go takes whose body decodes but is no key (an OpenSSH key, a DSA
+    /// label, a body line lost) is Go's "tls: failed to parse private key", not "no key".
+    #[test]
+    fn a_key_block_that_is_no_key_fails_to_parse_as_for_go() {
+        let mut body = p256(KeyFormat::Pkcs8);
+        body.truncate(body.len() - 3);
+        for label in ["OPENSSH PRIVATE KEY", "DSA PRIVATE KEY"] {
+            let text = crate::pem::encode(label, &body);
+            match private_key_from_bytes(text.as_bytes()) {
+                Err(Error::UnsupportedKey { algorithm, .. }) => {
+                    assert!(
+                        algorithm.contains("tls: failed to parse private key"),
+                        "{algorithm}"
+                    )
+                }
+                other => panic!("{label}: {other:?}"),
+            }
+        }
     }
 
     #[test]
