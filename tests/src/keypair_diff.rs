@@ -105,7 +105,10 @@ pub fn pki_verdict(cert_file: &[u8], key_file: &[u8]) -> Verdict {
             let class = match (f.check, f.target.as_deref()) {
                 (CheckId::Format, Some("certificate file")) => Class::NoCertPem,
                 (CheckId::Format, Some("key file")) => Class::NoKeyPem,
-                (CheckId::KeyPair, _) => Class::KeyMismatch,
+                (CheckId::KeyPair, _) => match quoted_go_message(&f.message) {
+                    Some(quote) if go_class(quote) == Class::Other => Class::Other,
+                    _ => Class::KeyMismatch,
+                },
                 _ => return None,
             };
             Some(Reason {

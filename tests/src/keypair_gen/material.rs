@@ -1,7 +1,11 @@
 //! The keys and certificates the key-pair cases are made of: a pool per algorithm (RSA 2048,
-//! ECDSA P-256 and P-384, Ed25519), each key with a self-signed certificate of its own, made
-//! once per process (RSA generation is slow), and each key's DER in the encodings etcd's tools
-//! write: PKCS#8, PKCS#1 (RSA) and SEC1 (ECDSA).
+//! ECDSA P-256 and P-384, Ed25519), each key with a certificate of its own, and each key's DER
+//! in the encodings etcd's tools write: PKCS#8, PKCS#1 (RSA) and SEC1 (ECDSA).
+//!
+//! The pool is the same in every process, byte for byte, so that a case is made again from its
+//! seed and index alone: the keys are fixed test keys (`pool-keys.pem`, made by openssl; the
+//! commands are in that file), and every certificate is signed by one more fixed Ed25519 key
+//! (deterministic signatures; ECDSA's are not) with a fixed serial number and validity.
 
 use std::sync::OnceLock;
 
@@ -55,43 +59,142 @@ const POOL: [(&str, usize); 4] = [
     ("Ed25519", 3),
 ];
 
+/// The fixed keys, in [`POOL`]'s order, then the issuer's.
+const POOL_KEYS: &str = include_str!("pool-keys.pem");
+
 /// The pool, made at the first call: every key and certificate a run uses.
 pub fn pool() -> &'static [Material] {
     static POOL_MATERIAL: OnceLock<Vec<Material>> = OnceLock::new();
     POOL_MATERIAL.get_or_init(|| {
+        let mut keys = pki_core::load_bytes(POOL_KEYS.as_bytes())
+            .expect("pool-keys.pem loads")
+            .keys
+            .into_iter();
         let mut all = Vec::new();
+        let mut pool_keys = Vec::new();
         for (name, count) in POOL {
-            let algorithm = match name {
-                "RSA 2048" => KeyAlgorithm::Rsa { bits: 2048 },
-                "ECDSA P-256" => KeyAlgorithm::Ecdsa { curve: Curve::P256 },
-                "ECDSA P-384" => KeyAlgorithm::Ecdsa { curve: Curve::P384 },
-                _ => KeyAlgorithm::Ed25519,
-            };
             for i in 0..count {
-                let key = PrivateKey::generate(&algorithm).expect("a generated key");
-                let cert_der =
-                    self_signed(&key, &format!("keypair-{}-{i}", name.replace(' ', "-")));
-                all.push(Material {
-                    algorithm: name.to_string(),
-                    key,
-                    cert_der,
-                });
+                let key = keys.next().expect("a key per pool entry");
+                assert_eq!(key.algorithm().to_string(), name, "pool-keys.pem order");
+                pool_keys.push((name, i, key));
             }
+        }
+        let issuer_key = keys.next().expect("the issuer's key");
+        assert_eq!(issuer_key.algorithm(), &KeyAlgorithm::Ed25519);
+        let issuer = Issuer::new(issuer_key);
+        for (serial, (name, i, key)) in pool_keys.into_iter().enumerate() {
+            let cert_der = issued(
+                &key,
+                &format!("keypair-{}-{i}", name.replace(' ', "-")),
+                serial as u64 + 1,
+                &issuer,
+            );
+            all.push(Material {
+                algorithm: name.to_string(),
+                key,
+                cert_der,
+            });
         }
         all
     })
 }
 
-fn self_signed(key: &PrivateKey, cn: &str) -> Vec<u8> {
+/// Certificates of key algorithms Go's `tls.X509KeyPair` does not know (Ed448, DSA), each
+/// with a pool key that is not its own (their keys were not kept): etcd refuses them with
+/// "tls: unknown public key algorithm" whatever the key.
+pub fn foreign() -> &'static [Material] {
+    static FOREIGN: OnceLock<Vec<Material>> = OnceLock::new();
+    FOREIGN.get_or_init(|| {
+        let certs = pki_core::certificates_from_bytes(include_bytes!("foreign-certs.pem"))
+            .expect("foreign-certs.pem loads");
+        ["Ed448", "DSA"]
+            .into_iter()
+            .zip(certs)
+            .enumerate()
+            .map(|(i, (name, cert))| {
+                let key = &pool()[i];
+                Material {
+                    algorithm: name.to_string(),
+                    key: pki_core::PrivateKey::from_der(
+                        KeyFormat::Pkcs8,
+                        &key.key.to_der(KeyFormat::Pkcs8).expect("PKCS#8"),
+                    )
+                    .expect("the key again"),
+                    cert_der: cert.der().to_vec(),
+                }
+            })
+            .collect()
+    })
+}
+
+/// The issuer of the pool's certificates.
+struct Issuer {
+    key: KeyPair,
+    params: CertificateParams,
+}
+
+impl Issuer {
+    fn new(key: PrivateKey) -> Issuer {
+        let pkcs8 = key.to_der(KeyFormat::Pkcs8).expect("PKCS#8");
+        let key = KeyPair::try_from(pkcs8.as_slice()).expect("rcgen loads the key");
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "keypair-pool-issuer");
+        params.distinguished_name = dn;
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        Issuer { key, params }
+    }
+}
+
+/// A certificate for `key`'s public half, the same bytes every time.
+fn issued(key: &PrivateKey, cn: &str, serial: u64, issuer: &Issuer) -> Vec<u8> {
     let pkcs8 = key.to_der(KeyFormat::Pkcs8).expect("PKCS#8");
     let pair = KeyPair::try_from(pkcs8.as_slice()).expect("rcgen loads the key");
     let mut params = CertificateParams::new(vec![format!("{cn}.example")]).expect("params");
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, cn);
     params.distinguished_name = dn;
+    params.serial_number = Some(rcgen::SerialNumber::from(serial));
+    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2124, 1, 1);
+    let ca = rcgen::Issuer::from_params(&issuer.params, &issuer.key);
     params
-        .self_signed(&pair)
-        .expect("a self-signed certificate")
+        .signed_by(&pair, &ca)
+        .expect("a certificate")
         .der()
         .to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The pool is the same in every process: fixed keys, deterministic certificates.
+    #[test]
+    fn the_pool_is_made_again_byte_for_byte() {
+        let pool = super::pool();
+        assert_eq!(pool.len(), 13);
+        let issuer_key = pki_core::load_bytes(super::POOL_KEYS.as_bytes())
+            .unwrap()
+            .keys
+            .pop()
+            .unwrap();
+        let issuer = super::Issuer::new(issuer_key);
+        for (i, m) in pool.iter().enumerate() {
+            let again = super::issued(&m.key, &format!("keypair-{i}"), 7, &issuer);
+            let twice = super::issued(&m.key, &format!("keypair-{i}"), 7, &issuer);
+            assert_eq!(again, twice, "{}", m.algorithm);
+        }
+        let foreign = super::foreign();
+        assert_eq!(foreign.len(), 2);
+        for m in foreign {
+            let cert = pki_core::certificates_from_bytes(&m.cert_der).unwrap();
+            assert!(
+                matches!(
+                    cert[0].key_algorithm(),
+                    pki_core::KeyAlgorithm::Other { .. }
+                ),
+                "{}",
+                m.algorithm
+            );
+        }
+    }
 }

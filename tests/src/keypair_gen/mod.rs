@@ -67,13 +67,22 @@ impl PairCase {
     pub fn random(rng: &mut Rng) -> PairCase {
         let all = pool();
         let mine = rng.below(all.len());
-        let cert_material = &all[mine];
+        let (cert_material, foreign) = if rng.chance(2) {
+            (
+                &material::foreign()[rng.below(material::foreign().len())],
+                true,
+            )
+        } else {
+            (&all[mine], false)
+        };
         let mut notes = vec![format!("certificate {}", cert_material.algorithm)];
-        let key_material = if rng.chance(80) {
+        let key_material = if rng.chance(80) && !foreign {
             cert_material
         } else {
             let other = rng.below(all.len());
-            notes.push(if other == mine {
+            notes.push(if foreign {
+                format!("a key of {}", all[other].algorithm)
+            } else if other == mine {
                 "matching key".into()
             } else {
                 format!("key of another certificate ({})", all[other].algorithm)
