@@ -127,15 +127,17 @@ fuzz:
 	done
 
 ## fuzz-go: differential runs of host coverage and etcd's listener SAN check against Go 1.19
-## and Go 1.24 (tests/tests/go_differential): N host pairs per Go (default 1000000) from SEED
+## and Go 1.24 (tests/tests/go_differential): N host pairs per Go (default 1000000) and KEYPAIRS
+## certificate/key file pairs against tls.X509KeyPair (default 100000) from SEED
 ## (default: random, printed); disagreements are written to target/go-fuzz/SEED-ETCD.txt
 ifeq ($(origin SEED), undefined)
 SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 endif
 N ?= 1000000
+KEYPAIRS ?= 100000
 fuzz-go: deps go124
 	@echo "make: fuzz-go with SEED=$(SEED) N=$(N)"
-	GO_FUZZ_SEED=$(SEED) GO_FUZZ_PAIRS=$(N) $(CARGO) test -p etcd-pki-tests --test go_differential long_run -- --ignored --nocapture
+	GO_FUZZ_SEED=$(SEED) GO_FUZZ_PAIRS=$(N) GO_FUZZ_KEYPAIRS=$(KEYPAIRS) $(CARGO) test -p etcd-pki-tests --test go_differential long_run -- --ignored --nocapture
 
 ## mutants: mutation testing of pki-core's host coverage, usages and chain verification with
 ## cargo-mutants (installed if missing): fails if pki-core's tests leave any mutant of the files in

@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::finding::{CheckId, Finding, Remedy, Status};
 use crate::go_rules::GoRules;
 use crate::host::Host;
-use crate::key::PrivateKey;
+use crate::key::{KeyAlgorithm, PrivateKey};
 use crate::load::{
     certificates_from_bytes, etcd_file_problem, private_key_from_bytes, read_file, EtcdFile,
 };
@@ -450,19 +450,47 @@ fn check_key(input: &CheckInput<'_>, leaf: &Certificate, report: &mut Report) {
             ),
             None,
         );
+    } else if let KeyAlgorithm::Other { oid } = leaf.key_algorithm() {
+        // Go's tls.X509KeyPair knows RSA, ECDSA and Ed25519 certificate keys only; with any
+        // other (DSA, Ed448, X25519) no key will do.
+        report.push(
+            CheckId::KeyPair,
+            Status::Fail,
+            None,
+            format!(
+                "{} has a public key of algorithm {oid}, which etcd cannot use with any private key (issue one with an RSA, ECDSA or Ed25519 key); etcd refuses to start with \"{GO_UNKNOWN_PUBLIC_KEY}\"",
+                input.label,
+            ),
+            None,
+        );
     } else {
         report.push(
             CheckId::KeyPair,
             Status::Fail,
             None,
             format!(
-                "the private key ({}) does not belong to {} (certificate key: {}); etcd refuses to start with \"tls: private key does not match public key\"",
+                "the private key ({}) does not belong to {} (certificate key: {}); etcd refuses to start with \"{}\"",
                 key.algorithm(),
                 input.label,
-                leaf.key_algorithm()
+                leaf.key_algorithm(),
+                go_mismatch_message(key.algorithm(), leaf.key_algorithm())
             ),
             Some(Remedy::UseMatchingKey),
         );
+    }
+}
+
+/// Go's `tls.X509KeyPair` error for a certificate whose public key is not RSA, ECDSA or
+/// Ed25519.
+const GO_UNKNOWN_PUBLIC_KEY: &str = "tls: unknown public key algorithm";
+
+/// Go's `tls.X509KeyPair` error for a key that is not the certificate's: one for a key of
+/// another type (RSA, ECDSA, Ed25519), another for a key of the same type.
+fn go_mismatch_message(key: &KeyAlgorithm, cert: &KeyAlgorithm) -> &'static str {
+    if key.name() == cert.name() {
+        "tls: private key does not match public key"
+    } else {
+        "tls: private key type does not match public key type"
     }
 }
 
@@ -721,6 +749,24 @@ fn differing_rules_note(applied: GoRules, accepts: impl Fn(GoRules) -> bool) -> 
 
 #[cfg(test)]
 mod tests {
+
+    /// Go names a key of another type otherwise than a key of the same type (key-pair
+    /// differential test).
+    #[test]
+    fn a_mismatch_quotes_gos_message_for_its_kind() {
+        use crate::key::{Curve, KeyAlgorithm};
+        let p256 = KeyAlgorithm::Ecdsa { curve: Curve::P256 };
+        let p384 = KeyAlgorithm::Ecdsa { curve: Curve::P384 };
+        let rsa = KeyAlgorithm::Rsa { bits: 2048 };
+        assert_eq!(
+            super::go_mismatch_message(&p256, &p384),
+            "tls: private key does not match public key"
+        );
+        assert_eq!(
+            super::go_mismatch_message(&rsa, &KeyAlgorithm::Ed25519),
+            "tls: private key type does not match public key type"
+        );
+    }
     use super::*;
     use crate::test_support::{cert, cert_with_dns, certs, key};
     use time::macros::datetime;
@@ -880,6 +926,41 @@ mod tests {
         assert_eq!(statuses(&report, CheckId::KeyPair), [Status::Fail]);
         assert_eq!(statuses(&report, CheckId::Chain), [Status::Warn]);
         assert_eq!(statuses(&report, CheckId::Coverage), [Status::Warn]);
+    }
+
+    /// A certificate whose public key Go's tls.X509KeyPair does not know (here Ed448) is
+    /// refused with Go's own message, not a mismatch (key-pair differential test).
+    #[test]
+    fn a_certificate_key_of_unknown_algorithm_quotes_go() {
+        const ED448: &str = "-----BEGIN CERTIFICATE-----
+MIIBkjCCARKgAwIBAgIUGNqHA4fJ+KTz7CgXuehbDfvXir0wBQYDK2VxMBgxFjAU
+BgNVBAMMDWtleXBhaXItZWQ0NDgwIBcNMjYxMTMwMTYwMDQ3WhgPMjEyNjExMDYx
+NjAwNDdaMBgxFjAUBgNVBAMMDWtleXBhaXItZWQ0NDgwQzAFBgMrZXEDOgBC4yfc
+6XRK9/9BLINhG2OHuxJn9Sf/G6f2v7qHcIAwbT/nPjuZx7zVNlzzoeaSOkKMtv48
+p7L4noCjUzBRMB0GA1UdDgQWBBRv25/hGYXx5FYT7jPV/Bv308bdjzAfBgNVHSME
+GDAWgBRv25/hGYXx5FYT7jPV/Bv308bdjzAPBgNVHRMBAf8EBTADAQH/MAUGAytl
+cQNzACPwQv0joUh4Skw+uLeT4NnjDDXoeGgmFPNNmbSuWPR/l1jh5HiFosN2wk5h
+ZqXt2KyGfM2SB9DNAPRYEU5KFlczZewVe5RkpjD3dGa/0niaK3VdBSRO/iwqkRos
+HXQqO6+p8UiFzGiCi7Ok57xvGzEvAA==
+-----END CERTIFICATE-----
+";
+        let chain = crate::load::certificates_from_bytes(ED448.as_bytes()).unwrap();
+        let k = key("openssl/leaf-ed25519.key");
+        let report = check(&CheckInput::new("ed448.crt", &chain).key(&k));
+        let pair: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.check == CheckId::KeyPair)
+            .collect();
+        assert_eq!(pair.len(), 1);
+        assert_eq!(pair[0].status, Status::Fail);
+        assert!(
+            pair[0]
+                .message
+                .contains("\"tls: unknown public key algorithm\""),
+            "{}",
+            pair[0].message
+        );
     }
 
     #[test]

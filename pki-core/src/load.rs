@@ -4,8 +4,9 @@
 //! `server.crt`, bundles of a leaf and its intermediates, a certificate and its key in one file)
 //! and sometimes DER. The format is sniffed from the content, never from the file name. PEM
 //! framing is [`crate::pem`]'s, so that every block's label is known (an encrypted key or a CSR
-//! is named in the error, not silently skipped); keys are base64-decoded by rustls-pki-types'
-//! `PemObject`.
+//! is named in the error, not silently skipped). Block bodies are read as Go's `pem.Decode`
+//! reads them (a body Go cannot decode is a block Go skips); keys are checked in zeroed memory
+//! and base64-decoded by rustls-pki-types' constant-time `PemObject`.
 
 use std::io::Read;
 use std::path::Path;
@@ -16,7 +17,9 @@ use zeroize::Zeroizing;
 use crate::cert::Certificate;
 use crate::error::{Error, Found, Result};
 use crate::key::{KeyFormat, PrivateKey};
-use crate::pem::{decode_public_block, frame_pem, split_pem};
+use crate::pem::{
+    decode_public_block, frame_pem, go_base64_chars, go_base64_valid, go_block_body, split_pem,
+};
 
 /// Files larger than this are not read: no certificate or key file is anywhere near it, and a
 /// directory scan must not slurp an etcd database that happens to sit in the tree.
@@ -194,6 +197,19 @@ pub fn private_key_from_bytes(bytes: &[u8]) -> Result<PrivateKey> {
     if let Some(e) = contents.first_key_refusal() {
         return Err(e);
     }
+    // Go's tls.X509KeyPair takes a "... PRIVATE KEY" block it cannot parse (an OpenSSH key, a
+    // damaged body that is still base64) as the key and fails.
+    if let (true, Some(UnusableKeyBlock::Other(label))) =
+        (contents.keys.is_empty(), &contents.first_key_block)
+    {
+        return Err(Error::UnsupportedKey {
+            path: None,
+            algorithm: format!(
+                "the key block is {}, which etcd cannot parse (Go: \"tls: failed to parse private key\")",
+                Found::describe_label(label)
+            ),
+        });
+    }
     match contents.keys.len() {
         1 => {
             let key = contents.keys.remove(0);
@@ -307,79 +323,68 @@ pub(crate) fn parse_contents(bytes: &[u8]) -> Result<Contents> {
         let mut seen_key_block = false;
         for section in &sections {
             labels.push(section.label.to_string());
-            if !seen_key_block
-                && (section.label == "PRIVATE KEY" || section.label.ends_with(" PRIVATE KEY"))
-            {
-                seen_key_block = true;
-                contents.first_key_block =
-                    if section.encrypted || section.label == "ENCRYPTED PRIVATE KEY" {
-                        Some(UnusableKeyBlock::Encrypted)
-                    } else if matches!(
-                        section.label,
-                        "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY"
-                    ) {
-                        None
-                    } else {
-                        Some(UnusableKeyBlock::Other(section.label.to_string()))
-                    };
-            }
-            // RFC 1421 encryption headers mean something only in a key block; Go's pem.Decode
-            // sets headers aside and a certificate's body is read as it is.
-            if section.encrypted && section.label.ends_with("PRIVATE KEY") {
-                contents.encrypted_keys += 1;
+            // Go's tls.X509KeyPair takes the first block labelled "PRIVATE KEY" or "... PRIVATE
+            // KEY" as the key, whatever the rest of its label says, and parses its body as
+            // PKCS#1, PKCS#8 or SEC1 by content; so is it read here.
+            let go_key_label =
+                section.label == "PRIVATE KEY" || section.label.ends_with(" PRIVATE KEY");
+            if section.label == "CERTIFICATE" {
+                match decode_public_block(section.text) {
+                    Ok(der) => contents.certificates.push(der),
+                    Err(e) => damaged.push(format!("the CERTIFICATE block does not decode: {e}")),
+                }
                 continue;
             }
-            let kind = match section.label {
-                "CERTIFICATE" => SectionKind::Certificate,
-                "PRIVATE KEY" => SectionKind::PrivateKey,
-                "RSA PRIVATE KEY" => SectionKind::RsaPrivateKey,
-                "EC PRIVATE KEY" => SectionKind::EcPrivateKey,
-                "ENCRYPTED PRIVATE KEY" => {
-                    contents.encrypted_keys += 1;
-                    continue;
-                }
-                _ => continue,
-            };
-            let decoded = if kind == SectionKind::Certificate {
-                // Public data: a fast decoder. Keys keep rustls-pki-types' constant-time one.
-                decode_public_block(section.text)
-            } else if memchr::memchr(b'-', block_body(section.text)).is_some() {
-                // rustls-pki-types frames the text again, and ends lines at a lone '\r' too: a
-                // BEGIN line there, hidden from this framing, would be decoded instead of this
-                // block. A '-' cannot be in base64, so such a body is refused first (Go finds
-                // no key in it either).
-                Err("its body holds a '-', which base64 does not".to_string())
-            } else {
-                <(SectionKind, Vec<u8>)>::from_pem_slice(section.text)
-                    .map_err(|e| e.to_string())
-                    .and_then(|(decoded_kind, der)| {
-                        (decoded_kind == kind)
-                            .then_some(der)
-                            .ok_or_else(|| "another block was found inside it".to_string())
-                    })
-            };
-            let der = match decoded {
+            if !go_key_label {
+                continue;
+            }
+            // A block whose body Go's pem.Decode cannot decode is no block to Go: it is skipped,
+            // and the next key block is the key.
+            let der = match decode_key_block(section.text) {
                 Ok(der) => der,
                 Err(e) => {
                     damaged.push(format!("the {} block does not decode: {e}", section.label));
                     continue;
                 }
             };
-            match kind {
-                SectionKind::Certificate => contents.certificates.push(der),
-                SectionKind::PrivateKey => contents.keys.push(KeyDer {
-                    format: KeyFormat::Pkcs8,
-                    der: Zeroizing::new(der),
-                }),
-                SectionKind::RsaPrivateKey => contents.keys.push(KeyDer {
-                    format: KeyFormat::Pkcs1,
-                    der: Zeroizing::new(der),
-                }),
-                SectionKind::EcPrivateKey => contents.keys.push(KeyDer {
-                    format: KeyFormat::Sec1,
-                    der: Zeroizing::new(der),
-                }),
-                _ => {}
+            let first_key = !seen_key_block;
+            seen_key_block = true;
+            let labelled = match section.label {
+                "PRIVATE KEY" => Some(KeyFormat::Pkcs8),
+                "RSA PRIVATE KEY" => Some(KeyFormat::Pkcs1),
+                "EC PRIVATE KEY" => Some(KeyFormat::Sec1),
+                _ => None,
+            };
+            let declared_encrypted = section.encrypted || section.label == "ENCRYPTED PRIVATE KEY";
+            // A plain key by its content (Go parses the body whatever the headers say).
+            let plain = KeyFormat::sniff_der(&der)
+                .filter(|_| !declared_encrypted || !KeyFormat::is_encrypted_pkcs8(&der));
+            match (plain, labelled) {
+                (Some(format), _) if labelled.is_some() || first_key => {
+                    if first_key {
+                        contents.first_key_block = None;
+                    }
+                    contents.keys.push(KeyDer { format, der });
+                }
+                _ if declared_encrypted => {
+                    if first_key {
+                        contents.first_key_block = Some(UnusableKeyBlock::Encrypted);
+                    }
+                    contents.encrypted_keys += 1;
+                }
+                // Not a key of any format: kept under its label's, whose parser says why.
+                (None, Some(format)) => {
+                    if first_key {
+                        contents.first_key_block = None;
+                    }
+                    contents.keys.push(KeyDer { format, der });
+                }
+                _ => {
+                    if first_key {
+                        contents.first_key_block =
+                            Some(UnusableKeyBlock::Other(section.label.to_string()));
+                    }
+                }
             }
         }
         if let Some(reason) = damaged.into_iter().next() {
@@ -420,11 +425,28 @@ fn is_pem(bytes: &[u8]) -> bool {
     !der
 }
 
-/// A PEM block's text between its BEGIN line and its END line.
-fn block_body(text: &[u8]) -> &[u8] {
-    let start = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
-    let end = memchr::memmem::rfind(text, b"-----END ").unwrap_or(text.len());
-    &text[start..end.max(start)]
+/// Decodes a key block's body exactly as Go's `pem.Decode` does (header lines set aside,
+/// spaces, tabs and line breaks skipped, then `base64.StdEncoding`: padding only at the end, a
+/// length that is a multiple of 4; a block that fails is skipped by Go as if it were not
+/// there). The characters are gathered and checked in zeroed memory without branches on them,
+/// and decoded by rustls-pki-types' constant-time decoder.
+fn decode_key_block(text: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
+    const BEGIN: &[u8] = b"-----BEGIN PRIVATE KEY-----\n";
+    let body = go_block_body(text);
+    let mut plain = Zeroizing::new(Vec::with_capacity(body.len() + 64));
+    plain.extend_from_slice(BEGIN);
+    go_base64_chars(body, &mut plain);
+    if !go_base64_valid(&plain[BEGIN.len()..]) {
+        return Err("its body is not base64 as Go's pem.Decode reads it".to_string());
+    }
+    if plain.len() == BEGIN.len() {
+        return Ok(Zeroizing::new(Vec::new()));
+    }
+    plain.extend_from_slice(b"\n-----END PRIVATE KEY-----\n");
+    match <(SectionKind, Vec<u8>)>::from_pem_slice(&plain) {
+        Ok((_, der)) => Ok(Zeroizing::new(der)),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Works out what a single non-PEM object is.
@@ -494,6 +516,116 @@ fn looks_like_signed_object(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A P-256 key's DER in `format`, for the key-block tests.
+    fn p256(format: KeyFormat) -> Vec<u8> {
+        let key = PrivateKey::generate(&crate::KeyAlgorithm::Ecdsa {
+            curve: crate::Curve::P256,
+        })
+        .unwrap();
+        key.to_der(format).unwrap().to_vec()
+    }
+
+    /// Go's tls.X509KeyPair reads the first "... PRIVATE KEY" block by content, whatever its
+    /// label, with headers and blanks after the BEGIN line (key-pair differential test).
+    #[test]
+    fn key_blocks_are_read_by_content_as_go_reads_them() {
+        let pkcs8 = p256(KeyFormat::Pkcs8);
+        for label in [
+            "EC PRIVATE KEY",
+            "RSA PRIVATE KEY",
+            "DSA PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+        ] {
+            let text = crate::pem::encode(label, &pkcs8);
+            let key =
+                private_key_from_bytes(text.as_bytes()).unwrap_or_else(|e| panic!("{label}: {e}"));
+            assert_eq!(key.format(), KeyFormat::Pkcs8, "{label}");
+        }
+        let text = crate::pem::encode("PRIVATE KEY", &p256(KeyFormat::Sec1));
+        assert_eq!(
+            private_key_from_bytes(text.as_bytes()).unwrap().format(),
+            KeyFormat::Sec1
+        );
+        let plain = crate::pem::encode("PRIVATE KEY", &pkcs8);
+        let headers = plain.replacen("-----\n", "-----\nComment: rotated\n\n", 1);
+        assert!(private_key_from_bytes(headers.as_bytes()).is_ok());
+        let blanks = plain
+            .replacen("-----\n", "-----\t \n", 1)
+            .replace('\n', "\r\n");
+        assert!(private_key_from_bytes(blanks.as_bytes()).is_ok());
+        // A label Go does not take stays unread.
+        let odd = crate::pem::encode("XPRIVATE KEY", &pkcs8);
+        assert!(matches!(
+            private_key_from_bytes(odd.as_bytes()),
+            Err(Error::NoPrivateKey { .. })
+        ));
+    }
+
+    /// Padding inside the body makes Go skip the block; so is it skipped here, and the key after
+    /// it is the key (key-pair differential test).
+    #[test]
+    fn a_key_block_with_inner_padding_is_skipped_as_go_skips_it() {
+        let first = crate::pem::encode("PRIVATE KEY", &p256(KeyFormat::Pkcs8));
+        let mut lines: Vec<String> = first.lines().map(str::to_string).collect();
+        lines[1].replace_range(5..6, "=");
+        let damaged = lines.join("\n") + "\n";
+        assert!(private_key_from_bytes(damaged.as_bytes()).is_err());
+        let ed = PrivateKey::generate(&crate::KeyAlgorithm::Ed25519).unwrap();
+        let second = crate::pem::encode("PRIVATE KEY", &ed.to_der(KeyFormat::Pkcs8).unwrap());
+        let both = damaged + &second;
+        let key = private_key_from_bytes(both.as_bytes()).unwrap();
+        assert_eq!(key.algorithm(), &crate::KeyAlgorithm::Ed25519);
+        // An encrypted block that does not decode is damaged, not an encrypted key.
+        let enc =
+            crate::pem::encode("ENCRYPTED PRIVATE KEY", &[0x30, 0x00]).replace("MAA=", "M*A=");
+        assert!(matches!(
+            private_key_from_bytes(enc.as_bytes()),
+            Err(Error::MalformedPem { .. })
+        ));
+    }
+
+    /// A key body that is not base64 as Go reads it (a character replaced, lost to a space, a
+    /// stray one) makes Go skip the block: no key, or the next one (key-pair differential
+    /// test; rustls-pki-types' decoder read some of these).
+    #[test]
+    fn a_key_body_go_cannot_decode_is_skipped_as_go_skips_it() {
+        let good = crate::pem::encode("EC PRIVATE KEY", &p256(KeyFormat::Sec1));
+        let ed = PrivateKey::generate(&crate::KeyAlgorithm::Ed25519).unwrap();
+        let second = crate::pem::encode("PRIVATE KEY", &ed.to_der(KeyFormat::Pkcs8).unwrap());
+        for bad in [' ', '*', '.', '_', '!'] {
+            let mut lines: Vec<String> = good.lines().map(str::to_string).collect();
+            lines[1].replace_range(7..8, &bad.to_string());
+            let damaged = lines.join("\n") + "\n";
+            match private_key_from_bytes(damaged.as_bytes()) {
+                Err(Error::MalformedPem { .. }) => {}
+                Err(e) => panic!("{bad:?}: {e}"),
+                Ok(_) => panic!("{bad:?}: a key"),
+            }
+            let key = private_key_from_bytes((damaged + &second).as_bytes()).unwrap();
+            assert_eq!(key.algorithm(), &crate::KeyAlgorithm::Ed25519, "{bad:?}");
+        }
+    }
+
+    /// A first key block Go takes whose body decodes but is no key (an OpenSSH key, a DSA
+    /// label, a body line lost) is Go's "tls: failed to parse private key", not "no key".
+    #[test]
+    fn a_key_block_that_is_no_key_fails_to_parse_as_for_go() {
+        let mut body = p256(KeyFormat::Pkcs8);
+        body.truncate(body.len() - 3);
+        for label in ["OPENSSH PRIVATE KEY", "DSA PRIVATE KEY"] {
+            let text = crate::pem::encode(label, &body);
+            match private_key_from_bytes(text.as_bytes()) {
+                Err(Error::UnsupportedKey { algorithm, .. }) => {
+                    assert!(
+                        algorithm.contains("tls: failed to parse private key"),
+                        "{algorithm}"
+                    )
+                }
+                other => panic!("{label}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn empty_and_text_inputs_say_what_they_are() {

@@ -2,7 +2,8 @@
 //!
 //! Framing finds the blocks of a text as Go's `pem.Decode` finds them, with every block's label,
 //! so that [`crate::load`] can name what a file holds (an encrypted key, a CSR) instead of
-//! silently skipping it; the base64 of certificate blocks is decoded here, that of keys by
+//! silently skipping it. Bodies are checked here with Go's base64 rules (so that a block Go
+//! skips is skipped); the base64 of certificate blocks is decoded here, that of keys by
 //! rustls-pki-types in [`crate::load`]. Encoding writes what this crate writes (certificates and
 //! keys) with LF line endings and 64-column lines, as openssl, cfssl and kubeadm write them.
 
@@ -64,7 +65,9 @@ pub(crate) fn split_pem(bytes: &[u8]) -> Result<Vec<PemSection<'_>>> {
 pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<PemSection<'a>> {
     let mut sections = Vec::new();
     let mut offset = 0;
-    let mut open: Option<(usize, &str, bool)> = None;
+    // The open block: where it starts, its label, whether headers say it is encrypted, and
+    // where its lines are: 0 right after the BEGIN line, 1 in header lines, 2 in the body.
+    let mut open: Option<(usize, &str, bool, u8)> = None;
     let begin_label = |trimmed: &'a [u8]| {
         trimmed
             .strip_prefix(b"-----BEGIN ")
@@ -73,22 +76,34 @@ pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<P
     for line in lines_inclusive(bytes) {
         let start = offset;
         offset += line.len();
-        let trimmed = line.trim_ascii();
+        // BEGIN and END lines start at the start of a line, as Go's pem.Decode finds them
+        // ("\n-----BEGIN "); spaces and tabs after them are allowed, and a '\r' before the
+        // '\n' (not one at the end of the file).
+        let trimmed = go_line(line);
         match open {
             None => {
                 if let Some(label) = begin_label(trimmed) {
                     match std::str::from_utf8(label) {
-                        Ok(label) => open = Some((start, label, false)),
+                        Ok(label) => open = Some((start, label, false, 0)),
                         Err(_) => damaged.push("a BEGIN line has a label that is not text".into()),
                     }
                 }
             }
-            Some((begin, label, encrypted)) => {
+            Some((begin, label, encrypted, phase)) => {
                 if let Some(end_label) = trimmed
                     .strip_prefix(b"-----END ")
                     .and_then(|rest| rest.strip_suffix(b"-----"))
                 {
-                    if end_label == label.as_bytes() {
+                    if end_label == label.as_bytes() && phase == 1 {
+                        // Go's pem.Decode looks for the END line after the header lines with
+                        // the newline before it, which a block of headers only lacks: it finds
+                        // no such block.
+                        if is_known_label(label) {
+                            damaged.push(format!(
+                                "BEGIN {label} has header lines and no body before its END line"
+                            ));
+                        }
+                    } else if end_label == label.as_bytes() {
                         sections.push(PemSection {
                             label,
                             text: &bytes[begin..offset],
@@ -110,16 +125,18 @@ pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<P
                     // Start over at the new BEGIN line, as Go's search does.
                     open = std::str::from_utf8(next)
                         .ok()
-                        .map(|next| (start, next, false));
-                } else if trimmed.starts_with(b"Proc-Type:")
-                    && find(trimmed, b"ENCRYPTED").is_some()
-                {
-                    open = Some((begin, label, true));
+                        .map(|next| (start, next, false, 0));
+                } else {
+                    let header = phase < 2 && memchr::memchr(b':', trimmed).is_some();
+                    let encrypted = encrypted
+                        || (trimmed.trim_ascii_start().starts_with(b"Proc-Type:")
+                            && find(trimmed, b"ENCRYPTED").is_some());
+                    open = Some((begin, label, encrypted, if header { 1 } else { 2 }));
                 }
             }
         }
     }
-    if let Some((_, label, _)) = open {
+    if let Some((_, label, _, _)) = open {
         if is_known_label(label) {
             damaged.push(format!(
                 "BEGIN {label} has no END line (is the file truncated?)"
@@ -129,8 +146,22 @@ pub(crate) fn frame_pem<'a>(bytes: &'a [u8], damaged: &mut Vec<String>) -> Vec<P
     sections
 }
 
+/// A line (with its '\n', if any) as Go's `pem.getLine` returns it: without the '\n' and a
+/// '\r' just before it, then without trailing spaces and tabs.
+fn go_line(line: &[u8]) -> &[u8] {
+    let line = match line.strip_suffix(b"\n") {
+        Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
+        None => line,
+    };
+    let end = line
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(0, |i| i + 1);
+    &line[..end]
+}
+
 /// Base64 as Go's `encoding/pem` decodes it: standard alphabet, padding required, non-zero
-/// trailing bits accepted.
+/// trailing bits accepted. Input is checked by [`go_base64_valid`] first.
 const PEM_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     base64::engine::GeneralPurposeConfig::new()
@@ -138,27 +169,83 @@ const PEM_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpos
         .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
 );
 
-/// Decodes the body of a PEM block of public data (a certificate) from its BEGIN line to its
-/// END line: header lines (`Name: value`) are skipped, whitespace is ignored, as Go does.
-pub(crate) fn decode_public_block(text: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    use base64::Engine;
-    let mut body = Vec::with_capacity(text.len());
-    for line in lines_inclusive(text).skip(1) {
-        let line = line.trim_ascii();
-        if line.starts_with(b"-----END ") {
+/// The body of a framed PEM block (its text from the BEGIN line through the END line) as Go's
+/// `pem.Decode` takes it: after the BEGIN line and the header lines that follow it (the lines
+/// holding a ':', up to the first that does not; later ones are body, and not base64), up to
+/// the END line.
+pub(crate) fn go_block_body(text: &[u8]) -> &[u8] {
+    let mut start = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
+    let end = memchr::memmem::rfind(text, b"-----END ").unwrap_or(text.len());
+    while start < end {
+        let line_end = memchr::memchr(b'\n', &text[start..end]).map_or(end, |i| start + i + 1);
+        if memchr::memchr(b':', &text[start..line_end]).is_none() {
             break;
         }
-        if memchr::memchr(b':', line).is_some() {
-            continue;
-        }
-        if memchr::memchr3(b' ', b'\t', b'\r', line).is_some() {
-            body.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
-        } else {
-            body.extend_from_slice(line);
-        }
+        start = line_end;
+    }
+    &text[start..end.max(start)]
+}
+
+/// 1 if `lo <= b <= hi`, else 0, without a branch on `b` (key bodies are secret).
+fn in_range(b: u8, lo: u8, hi: u8) -> u8 {
+    let b = i16::from(b);
+    ((((i16::from(lo) - 1 - b) & (b - i16::from(hi) - 1)) >> 15) & 1) as u8
+}
+
+/// Appends to `out` the bytes of a PEM body that Go's decoder reads: `pem.Decode` removes
+/// spaces and tabs, base64 skips '\r' and '\n'; every other byte is kept. Without branches on
+/// the bytes; `out` should be zeroed memory for a key.
+pub(crate) fn go_base64_chars(body: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + body.len(), 0);
+    let mut n = start;
+    for &b in body {
+        out[n] = b;
+        let skip = in_range(b, b' ', b' ') | in_range(b, b'\t', b'\t') | in_range(b, b'\n', b'\n');
+        let skip = skip | in_range(b, b'\r', b'\r');
+        n += usize::from(1 - skip);
+    }
+    for b in &mut out[n..] {
+        *b = 0;
+    }
+    out.truncate(n);
+}
+
+/// Whether base64 characters (from [`go_base64_chars`]) are what Go's `base64.StdEncoding`
+/// decodes: only the standard alphabet, a length that is a multiple of 4, and '=' only as the
+/// last one or two characters. Non-zero trailing bits are accepted, as by Go. Without branches
+/// on the characters.
+pub(crate) fn go_base64_valid(chars: &[u8]) -> bool {
+    let n = chars.len();
+    let mut bad = u8::from(!n.is_multiple_of(4));
+    for (i, &b) in chars.iter().enumerate() {
+        let alphabet = in_range(b, b'A', b'Z')
+            | in_range(b, b'a', b'z')
+            | in_range(b, b'0', b'9')
+            | in_range(b, b'+', b'+')
+            | in_range(b, b'/', b'/');
+        let pad = in_range(b, b'=', b'=');
+        bad |= 1 - (alphabet | pad);
+        // '=' may be the last character, or the one before it when the last is '=' too.
+        let last = u8::from(i + 1 == n);
+        let next_pad = chars.get(i + 1).map_or(0, |&c| in_range(c, b'=', b'='));
+        let second_last = u8::from(i + 2 == n);
+        bad |= pad & (1 - last) & (1 - (second_last & next_pad));
+    }
+    bad == 0
+}
+
+/// Decodes the body of a PEM block of public data (a certificate) from its BEGIN line to its
+/// END line exactly as Go's `pem.Decode` does (see [`go_block_body`], [`go_base64_valid`]).
+pub(crate) fn decode_public_block(text: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    use base64::Engine;
+    let mut chars = Vec::with_capacity(text.len());
+    go_base64_chars(go_block_body(text), &mut chars);
+    if !go_base64_valid(&chars) {
+        return Err("invalid base64 (as Go's pem.Decode reads it)".to_string());
     }
     PEM_BASE64
-        .decode(&body)
+        .decode(&chars)
         .map_err(|e| format!("invalid base64 ({e})"))
 }
 
@@ -220,6 +307,67 @@ mod tests {
             super::replace_first_certificate(&[0x30, 0x00], &[9]).unwrap(),
             [9]
         );
+    }
+
+    /// Go's pem.Decode finds BEGIN and END lines only at the start of a line, and allows
+    /// blanks after them (key-pair differential test).
+    #[test]
+    fn begin_lines_start_lines() {
+        let text = super::encode("CERTIFICATE", &[1, 2, 3]);
+        let mut damaged = Vec::new();
+        assert_eq!(
+            super::frame_pem(format!(" {text}").as_bytes(), &mut damaged).len(),
+            0
+        );
+        let trailing = text.replace("-----\n", "----- \t\r\n");
+        assert_eq!(super::frame_pem(trailing.as_bytes(), &mut damaged).len(), 1);
+    }
+
+    /// Go's base64.StdEncoding, as pem.Decode uses it: padding only at the end, whole
+    /// quanta, the standard alphabet; rustls-pki-types' decoder was more lenient (key-pair
+    /// differential test: a character replaced by a space made a block Go skips).
+    #[test]
+    fn base64_is_checked_as_go_checks_it() {
+        for ok in ["", "AAAA", "AA==", "AAA=", "AB+/ab09", "AAAB"] {
+            assert!(super::go_base64_valid(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "AAA", "A", "AAAAA", "A===", "AA=A", "=AAA", "AAAA====", "AA==AAAA", "AA*A", "AA.A",
+            "AA_A", "AA-A", "AA!A", "AA\x0cA",
+        ] {
+            assert!(!super::go_base64_valid(bad.as_bytes()), "{bad:?}");
+        }
+        let mut chars = vec![9];
+        super::go_base64_chars(b" A\tA\r\nA A\x0c\n", &mut chars);
+        assert_eq!(chars, b"\x09AAAA\x0c");
+    }
+
+    /// Header lines are the lines with a ':' right after the BEGIN line only; a block of
+    /// header lines with its END line right after them is no block to Go (its search for the
+    /// END line wants the newline before it).
+    #[test]
+    fn header_lines_are_taken_as_go_takes_them() {
+        let text = b"-----BEGIN X-----\nA: b\nC: d\n\nAAAA\n-----END X-----\n";
+        assert_eq!(super::go_block_body(text), b"\nAAAA\n");
+        let later = b"-----BEGIN CERTIFICATE-----\nAAAA\nA: b\n-----END CERTIFICATE-----\n";
+        assert!(super::decode_public_block(later).is_err());
+        let mut damaged = Vec::new();
+        let headers_only = b"-----BEGIN CERTIFICATE-----\nComment: x\n-----END CERTIFICATE-----\n";
+        assert!(super::frame_pem(headers_only, &mut damaged).is_empty());
+        assert_eq!(damaged.len(), 1, "{damaged:?}");
+        let empty = b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
+        assert_eq!(super::frame_pem(empty, &mut damaged).len(), 1);
+    }
+
+    /// Go's getLine drops a '\r' only before a '\n': an END line ending in a lone '\r' at the
+    /// end of the file is not one (key-pair differential test: a truncated file).
+    #[test]
+    fn a_lone_carriage_return_ends_no_line() {
+        let text = super::encode("CERTIFICATE", &[1, 2, 3]).replace('\n', "\r\n");
+        let mut damaged = Vec::new();
+        assert_eq!(super::frame_pem(text.as_bytes(), &mut damaged).len(), 1);
+        let cut = &text.as_bytes()[..text.len() - 1];
+        assert!(super::frame_pem(cut, &mut damaged).is_empty());
     }
 
     #[test]

@@ -20,6 +20,8 @@
 //	    -> {"ok":true,"hosts":[{"ok":true} | {"ok":false,"error":"x509: ..."}, ...],
 //	        "urls":[{"server_name":"h","ok":...,"error":...} | {"url_error":"..."}, ...]}
 //	    | {"ok":false,"error":"x509: ..."} when the certificate does not parse
+//	{"op":"x509_key_pair","cert_pem_b64":"LS0t...","key_pem_b64":"LS0t..."}
+//	    -> {"ok":true,"key":"ECDSA P-256","certs":1} | {"ok":false,"error":"tls: ..."}
 //	{"op":"check_cert_san","der":"MII...","cases":[{"remote_ip":"127.0.0.1",
 //	    "ptr":{"127.0.0.1":["a.example."]},"forward":{"a.example":["127.0.0.1"]}}, ...]}
 //	    -> {"ok":true,"cases":[{"ok":true,"remote_addr":"127.0.0.1:40000"}
@@ -32,7 +34,9 @@
 //	        "signers":[[1],[2],[]]}
 //
 // The ops are described where they are implemented: files.go (parse, parse_key), hostname.go
-// (verify_hostname), listener_san.go (check_cert_san), verify.go (verify). An unknown op is answered with ok=false
+// (verify_hostname), listener_san.go (check_cert_san), verify.go (verify), keypair.go
+// (x509_key_pair: Go's own tls.X509KeyPair on a certificate file's and a key file's bytes,
+// given inline in base64). An unknown op is answered with ok=false
 // and the requests after it still are.
 package main
 
@@ -56,6 +60,9 @@ type request struct {
 	Hosts   []string        `json:"hosts,omitempty"`
 	URLs    []string        `json:"urls,omitempty"`
 	Cases   []sanCase       `json:"cases,omitempty"`
+	// CertPEMB64 and KeyPEMB64 are the bytes of a certificate file and a key file (x509_key_pair).
+	CertPEMB64 string `json:"cert_pem_b64,omitempty"`
+	KeyPEMB64  string `json:"key_pem_b64,omitempty"`
 	chainRequest
 }
 
@@ -69,6 +76,7 @@ var ops = map[string]func(request) (answer, error){
 	"verify_hostname": opVerifyHostname,
 	"check_cert_san":  opCheckCertSAN,
 	"verify":          opVerify,
+	"x509_key_pair":   opX509KeyPair,
 }
 
 func main() {

@@ -2,7 +2,7 @@
 //! fixtures, real tools (openssl) for certificates that must be made at test time, and (in
 //! [`cluster`]) real etcd clusters on loopback addresses; Go as an oracle ([`go_oracle`]) and
 //! the seeded differential runs against it ([`prng`], [`host_gen`], [`host_diff`],
-//! [`go_diff_run`]).
+//! [`go_diff_run`]; for key pairs [`keypair_gen`], [`keypair_diff`], [`keypair_run`]).
 //!
 //! The binary is the one `cargo build` put beside this test executable; `make test` builds it
 //! first. A binary older than the sources is refused, so a test never passes against stale code.
@@ -16,6 +16,9 @@ pub mod go_diff_run;
 pub mod go_oracle;
 pub mod host_diff;
 pub mod host_gen;
+pub mod keypair_diff;
+pub mod keypair_gen;
+pub mod keypair_run;
 pub mod prng;
 pub mod writer;
 
