@@ -126,18 +126,20 @@ fuzz:
 			|| { echo "make: $$t failed; the failing input is in fuzz/artifacts/$$t/"; exit 1; }; \
 	done
 
-## fuzz-go: differential runs of host coverage and etcd's listener SAN check against Go 1.19
-## and Go 1.24 (tests/tests/go_differential): N host pairs per Go (default 1000000) and KEYPAIRS
-## certificate/key file pairs against tls.X509KeyPair (default 100000) from SEED
-## (default: random, printed); disagreements are written to target/go-fuzz/SEED-ETCD.txt
+## fuzz-go: differential runs against Go 1.19 and Go 1.24 (tests/tests/go_differential): N host
+## pairs per Go (default 1000000; host coverage and etcd's listener SAN check), KEYPAIRS
+## certificate/key file pairs against tls.X509KeyPair (default 100000) and CHAINS chain cases
+## against x509 Verify (default 100000), from SEED (default: random, printed); GO=1.19 or 1.24
+## runs one Go only; disagreements are written to target/go-fuzz/SEED-ETCD[-KIND].txt
 ifeq ($(origin SEED), undefined)
 SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 endif
 N ?= 1000000
 KEYPAIRS ?= 100000
+CHAINS ?= 100000
 fuzz-go: deps go124
-	@echo "make: fuzz-go with SEED=$(SEED) N=$(N)"
-	GO_FUZZ_SEED=$(SEED) GO_FUZZ_PAIRS=$(N) GO_FUZZ_KEYPAIRS=$(KEYPAIRS) $(CARGO) test -p etcd-pki-tests --test go_differential long_run -- --ignored --nocapture
+	@echo "make: fuzz-go with SEED=$(SEED) N=$(N) KEYPAIRS=$(KEYPAIRS) CHAINS=$(CHAINS)"
+	GO_FUZZ_SEED=$(SEED) GO_FUZZ_PAIRS=$(N) GO_FUZZ_KEYPAIRS=$(KEYPAIRS) GO_FUZZ_CHAINS=$(CHAINS) GO_FUZZ_GO=$(GO) $(CARGO) test -p etcd-pki-tests --test go_differential long_run -- --ignored --nocapture
 
 ## mutants: mutation testing of pki-core's host coverage, usages and chain verification with
 ## cargo-mutants (installed if missing): fails if pki-core's tests leave any mutant of the files in

@@ -19,6 +19,7 @@ pub mod host_gen;
 pub mod keypair_diff;
 pub mod keypair_gen;
 pub mod keypair_run;
+pub mod long_run;
 pub mod prng;
 pub mod writer;
 
