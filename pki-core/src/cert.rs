@@ -104,7 +104,8 @@ pub struct Certificate {
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
     sans: SubjectAltNames,
-    has_san_extension: bool,
+    /// The subjectAltName extension's value (DER), if there is one.
+    san_extension: Option<Vec<u8>>,
     key_algorithm: KeyAlgorithm,
     public: PublicKeyData,
     signature_algorithm: SignatureAlgorithm,
@@ -187,7 +188,7 @@ impl Certificate {
             not_before: tbs.validity.not_before.to_datetime(),
             not_after: tbs.validity.not_after.to_datetime(),
             sans: SubjectAltNames::default(),
-            has_san_extension: false,
+            san_extension: None,
             key_algorithm,
             public,
             signature_algorithm: SignatureAlgorithm::from_x509(&x509.signature_algorithm),
@@ -235,7 +236,7 @@ impl Certificate {
         let mut handled = true;
         match ext.parsed_extension() {
             ParsedExtension::SubjectAlternativeName(san) => {
-                self.has_san_extension = true;
+                self.san_extension = Some(ext.value.to_vec());
                 let tags = general_name_tags(ext.value)
                     .filter(|tags| tags.len() == san.general_names.len());
                 for (i, name) in san.general_names.iter().enumerate() {
@@ -412,7 +413,12 @@ impl Certificate {
 
     /// Whether the certificate has a subjectAltName extension at all.
     pub fn has_san_extension(&self) -> bool {
-        self.has_san_extension
+        self.san_extension.is_some()
+    }
+
+    /// The subjectAltName extension's value as written (DER), if there is one.
+    pub(crate) fn san_extension_der(&self) -> Option<&[u8]> {
+        self.san_extension.as_deref()
     }
 
     /// The public key's algorithm and size.

@@ -416,7 +416,10 @@ impl<'a> Builder<'a, '_> {
             }
             self.signature_checks += 1;
             if self.signature_checks > MAX_SIGNATURE_CHECKS {
-                return Err(VerifyError::TooManySignatureChecks);
+                // As Go: this candidate (and every later one) is skipped, and the chains found
+                // so far still count.
+                err = Some(VerifyError::TooManySignatureChecks);
+                continue;
             }
             if let Err(e) = check_signature_from(child, candidate) {
                 if hint.is_none() {
@@ -437,9 +440,6 @@ impl<'a> Builder<'a, '_> {
                 // the work instead.
                 _ => match self.build(extended) {
                     Ok(found) => chains.extend(found),
-                    Err(VerifyError::TooManySignatureChecks) => {
-                        return Err(VerifyError::TooManySignatureChecks)
-                    }
                     Err(e) => err = Some(e),
                 },
             }
@@ -539,12 +539,26 @@ fn is_valid(
     Ok(())
 }
 
+/// Go's `alreadyInChain`, quirk included: at the first certificate of the chain with the
+/// candidate's subject and key, the answer is whether their SAN extensions are equal, except
+/// that where one has a SAN extension and the other none, Go answers "no" at once, without
+/// looking further down the chain. So a CA can follow itself in a chain when a certificate
+/// with its name and key but other SANs came first (Go then builds ever longer chains, up to
+/// its limit of signature checks).
 fn already_in_chain(candidate: &Certificate, chain: &[&Certificate]) -> bool {
-    chain.iter().any(|c| {
-        c.raw_subject() == candidate.raw_subject()
-            && c.spki_der() == candidate.spki_der()
-            && c.sans() == candidate.sans()
-    })
+    let candidate_san = candidate.san_extension_der();
+    for c in chain {
+        if c.raw_subject() != candidate.raw_subject() || c.spki_der() != candidate.spki_der() {
+            continue;
+        }
+        match (candidate_san, c.san_extension_der()) {
+            (None, None) => return true,
+            (None, Some(_)) | (Some(_), None) => return false,
+            (Some(a), Some(b)) if a == b => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// How Go's `UnknownAuthorityError` names the candidate it rejected: its Common Name, else its
@@ -571,7 +585,7 @@ pub(crate) fn display_name(cert: &Certificate) -> String {
 mod tests {
     use super::*;
 
-    use crate::test_support::generate::{ca_params, params, Ca};
+    use crate::test_support::generate::{ca_params, params, parse, Ca};
     use crate::test_support::{cert, certs};
     use rcgen::{BasicConstraints as Bc, CertificateParams, IsCa};
     use time::macros::datetime;
@@ -1090,5 +1104,22 @@ mod tests {
             display_name(&c)
         );
         assert_eq!(display_name(&cert("cfssl/ca.pem")), "etcd-ca");
+    }
+
+    #[test]
+    fn a_ca_met_again_under_its_name_and_key_with_other_sans_is_not_in_the_chain() {
+        // Go's alreadyInChain stops at the first certificate with the candidate's name and
+        // key: with a SAN extension where the candidate has none, the answer is "no".
+        let ca = Ca::new(ca_params("Peer CA", Bc::Unconstrained));
+        let root = ca.self_signed();
+        let mut twin_params = ca_params("Peer CA", Bc::Unconstrained);
+        twin_params.subject_alt_names =
+            vec![crate::test_support::generate::dns("etcd.example.com")];
+        let twin = parse(twin_params.self_signed(&ca.key).unwrap().der());
+        assert!(already_in_chain(&root, &[&root]));
+        assert!(already_in_chain(&twin, &[&twin]));
+        assert!(!already_in_chain(&root, &[&twin, &root]));
+        assert!(already_in_chain(&root, &[&root, &twin]));
+        assert!(!already_in_chain(&twin, &[&root, &twin]));
     }
 }

@@ -306,3 +306,38 @@ fn ipv4_mapped_names_are_shown_as_go_shows_them() {
         );
     }
 }
+
+/// Found by the long run with seed 3135125848 (cases 17667, 32822, 97606): a CA "Peer CA"
+/// that is also in the bundle, and a second "Peer CA" with the same key but a SAN, issued by an
+/// intermediate. Go's `alreadyInChain` answers "not in the chain" as soon as it meets a
+/// certificate with the candidate's name and key whose SAN extension is present where the
+/// candidate's is absent, so the CA follows itself again and again until Go's limit of 100
+/// signature checks; Go keeps every chain found until then. pki-core stopped at the first
+/// repetition and, at the limit, threw the chains found away.
+#[test]
+fn a_ca_can_follow_itself_until_gos_signature_check_limit() {
+    // Case 17667 repeats under Go 1.19 only; under Go 1.24 its chains are other ones.
+    for (index, repeats) in [
+        (17667, &[GoVersion::Go119][..]),
+        (32822, &GoVersion::ALL[..]),
+        (97606, &GoVersion::ALL[..]),
+    ] {
+        let case = ChainCase::generate(3135125848, index);
+        for version in GoVersion::ALL {
+            let go = go_answer(version, &case);
+            if !repeats.contains(&version) {
+                continue;
+            }
+            let longest = go["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|r| r["chains"].as_array())
+                .flatten()
+                .map(|c| c.as_array().unwrap().len())
+                .max()
+                .unwrap_or(0);
+            assert!(longest > 6, "case {index} {version}: a CA repeated: {go}");
+        }
+    }
+}
