@@ -293,6 +293,9 @@ pub struct NewMemberArgs {
     /// Certificates expiring within this window fail the checks
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
     pub expires_within: time::Duration,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 }
 
 #[derive(Debug, Args)]
@@ -639,6 +642,9 @@ pub struct AddArgs {
     /// Add even when the certificate checks fail (a loud warning is printed)
     #[arg(long)]
     pub ignore_cert_check: bool,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
@@ -1306,11 +1312,8 @@ pub struct CheckArgs {
     #[arg(long = "url", value_name = "URL", value_delimiter = ',')]
     pub urls: Vec<String>,
 
-    /// The etcd the hosts are judged for, where the Gos etcd is built with decide differently:
-    /// 3.4 (Go 1.19) or 3.5 (Go 1.24). E.g. a DNS SAN of exactly * covers the host etcd-peer
-    /// for 3.4 only
-    #[arg(long, value_enum, value_name = "VERSION", default_value_t = EtcdVersionArg::V3_5)]
-    pub etcd_version: EtcdVersionArg,
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 
     /// Fail when the certificate expires within this window (e.g. 30d, 720h, 2w)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -1326,6 +1329,37 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub metrics: MetricsArgs,
+}
+
+/// `--etcd-version`, the same on every command that judges hosts: `check`, and the commands
+/// that talk to a cluster, where the default is what its members run.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct EtcdVersionArgs {
+    /// The etcd the hosts are judged for: 3.4 (Go 1.19) or 3.5 (Go 1.24); default: the cluster's
+    /// when the command talks to one, else 3.5
+    ///
+    /// Where the Gos etcd is built with decide differently: e.g. a DNS SAN of exactly * covers
+    /// the host etcd-peer for 3.4 only. A command that talks to a cluster judges by the
+    /// version its members report (by both in a cluster mid-upgrade: a host must pass each);
+    /// when the members cannot tell (unreachable, a version etcd-pki does not know), by 3.5,
+    /// with a warning. The verdict names the rules applied
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub etcd_version: Option<EtcdVersionArg>,
+}
+
+impl EtcdVersionArgs {
+    /// The rules given, else the default (newest): for commands that ask no cluster.
+    pub fn rules(self) -> pki_core::GoRules {
+        self.etcd_version.map(Into::into).unwrap_or_default()
+    }
+
+    /// The rules given, else the cluster's.
+    pub fn choice(self) -> pki_cluster::RulesChoice {
+        match self.etcd_version {
+            Some(version) => pki_cluster::RulesChoice::Given(version.into()),
+            None => pki_cluster::RulesChoice::FromCluster,
+        }
+    }
 }
 
 /// The etcd versions of `--etcd-version`, by the Go each is built with.

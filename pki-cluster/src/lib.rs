@@ -66,6 +66,7 @@ pub mod ca_rotation;
 mod connection;
 pub mod doctor;
 mod error;
+pub mod etcd_rules;
 mod leader;
 mod member_certificates;
 pub mod member_config;
@@ -86,6 +87,7 @@ mod urls;
 
 pub use connection::{ConnectOptions, Connection, Deadline, STAGGER};
 pub use error::{Error, Refusal, Result};
+pub use etcd_rules::{AppliedRules, RulesChoice, RulesSource};
 pub use leader::{move_leadership, successor};
 pub use member_certificates::{check_new_member_certificates, check_ownership, NewMemberFiles};
 pub use membership::{

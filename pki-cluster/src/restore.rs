@@ -27,6 +27,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
+use crate::etcd_rules::AppliedRules;
 use crate::member_certificates::{check_new_member_certificates, reissue_to_cover, NewMemberFiles};
 use crate::node_files::{new_cluster_node_files, write_node_files, NodeSettings};
 use crate::urls::MemberUrls;
@@ -300,7 +301,13 @@ pub fn plan(req: &RestoreRequest) -> Result<RestorePlan> {
     for m in &req.members {
         findings.push((
             m.name.clone(),
-            check_new_member_certificates(&m.name, &req.files, &m.urls, now)?,
+            check_new_member_certificates(
+                &m.name,
+                &req.files,
+                &m.urls,
+                now,
+                &AppliedRules::default(),
+            )?,
         ));
     }
     let mut steps = Vec::new();

@@ -1,0 +1,136 @@
+//! The Go rules follow the cluster's etcd: where Go 1.19 (etcd 3.4) and Go 1.24 (etcd 3.5)
+//! decide a host differently, the commands that talk to a cluster judge by the version its
+//! members report, say so, and take `--etcd-version` over it.
+
+use etcd_pki_tests::cluster::{etcd_version, Cluster};
+use etcd_pki_tests::openssl_leaf;
+use serde_json::Value;
+
+/// A peer certificate from the cluster's CA whose only DNS SAN is `*`: Go 1.19 takes `*` for a
+/// wildcard that covers any single-label host (`etcd-peer`), Go 1.24 for an invalid pattern
+/// that covers nothing but the host `*`.
+fn star_certificate(cluster: &Cluster, dir: &std::path::Path) -> String {
+    openssl_leaf(
+        dir,
+        "star",
+        &cluster.pki.ca,
+        cluster.pki.ca_key.as_ref().expect("the admin PKI has the CA key"),
+        365,
+        "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:*\n",
+    )
+    .display()
+    .to_string()
+}
+
+fn row<'a>(json: &'a Value, check: &str) -> &'a Value {
+    json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["check"] == check)
+        .unwrap_or_else(|| panic!("no {check:?} row in {json:#}"))
+}
+
+#[test]
+fn preflight_and_member_add_judge_hosts_by_the_clusters_go() {
+    let cluster = Cluster::start_fresh(1);
+    let dir = tempfile::tempdir().unwrap();
+    let star = star_certificate(&cluster, dir.path());
+    let preflight = |extra: &[&str]| {
+        let mut words = vec![
+            "preflight",
+            "newbie",
+            "--peer-urls",
+            "https://etcd-peer:2380",
+            "--peer-cert",
+            &star,
+            "-w",
+            "json",
+        ];
+        words.extend_from_slice(extra);
+        cluster.etcd_pki(&words, false)
+    };
+    let (go, covered) = if etcd_version().starts_with("3.4.") {
+        ("go1.19", true)
+    } else {
+        assert!(etcd_version().starts_with("3.5."), "{}", etcd_version());
+        ("go1.24", false)
+    };
+
+    // By what the member runs.
+    let run = preflight(&[]);
+    run.expect_code(if covered { 0 } else { 1 });
+    let json = run.json();
+    assert_eq!(json["rules"]["rules"], serde_json::json!([go]), "{json:#}");
+    assert_eq!(json["rules"]["source"], "cluster");
+    let rules = row(&json, "go rules");
+    assert_eq!(rules["status"], "PASS");
+    let named = if covered {
+        "etcd 3.4 (Go 1.19)"
+    } else {
+        "etcd 3.5 (Go 1.24)"
+    };
+    assert!(
+        rules["message"].as_str().unwrap().contains(named)
+            && rules["message"]
+                .as_str()
+                .unwrap()
+                .contains("the version the cluster's members run"),
+        "{rules}"
+    );
+    let coverage = row(&json, "peer certificate coverage");
+    assert_eq!(
+        coverage["status"],
+        if covered { "PASS" } else { "FAIL" },
+        "{coverage}"
+    );
+    // The verdict names the rules that decided and what the other Go says.
+    let other = if covered {
+        "etcd 3.5 (Go 1.24) would refuse it"
+    } else {
+        "etcd 3.4 (Go 1.19) would accept it"
+    };
+    assert!(
+        coverage["message"].as_str().unwrap().contains(other),
+        "{coverage}"
+    );
+
+    // --etcd-version overrides the cluster, either way.
+    for (version, passes) in [("3.4", true), ("3.5", false)] {
+        let run = preflight(&["--etcd-version", version]);
+        run.expect_code(if passes { 0 } else { 1 });
+        let json = run.json();
+        assert_eq!(json["rules"]["source"], "given", "{json:#}");
+        assert_eq!(
+            row(&json, "peer certificate coverage")["status"],
+            if passes { "PASS" } else { "FAIL" }
+        );
+        assert!(row(&json, "go rules")["message"]
+            .as_str()
+            .unwrap()
+            .contains("as asked"));
+    }
+
+    // member add refuses by the same rules, before anything is sent to etcd.
+    cluster
+        .etcd_pki(
+            &[
+                "member",
+                "add",
+                "newbie",
+                "--peer-urls",
+                "https://etcd-peer:2380",
+                "--peer-cert",
+                &star,
+                "--learner",
+                "--etcd-version",
+                "3.5",
+            ],
+            false,
+        )
+        .expect_code(1)
+        .stdout_has("go rules")
+        .stdout_has("judged by the rules of etcd 3.5 (Go 1.24), as asked")
+        .stdout_has("does not cover etcd-peer");
+    assert_eq!(cluster.member_list().len(), 1, "nothing was added");
+}
