@@ -1173,6 +1173,9 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub offline: bool,
 
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
+
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ReportFormat::Simple)]
     pub write_out: ReportFormat,

@@ -24,6 +24,7 @@
 use pki_core::{covers_with, Certificate, CheckId, Finding, GoRules, Host, Report, Status};
 use serde::Serialize;
 
+use crate::connection::Connection;
 use crate::state::ClusterState;
 
 /// How the caller wants the rules chosen.
@@ -46,6 +47,8 @@ pub enum RulesSource {
     Given,
     /// The versions the members report.
     Cluster,
+    /// The version the member checked runs, as its configuration says (without the cluster).
+    Member,
     /// The default (newest): the cluster could not tell.
     Default,
 }
@@ -151,6 +154,45 @@ impl AppliedRules {
         AppliedRules::decide(choice, &versions)
     }
 
+    /// The rules for `choice`, asking the cluster behind `conn` for its members' versions when
+    /// it is to decide (within the connection's deadline); a cluster that cannot be asked gives
+    /// the default rules, with a note saying why.
+    pub async fn ask(conn: &Connection, choice: RulesChoice) -> AppliedRules {
+        if let RulesChoice::Given(rules) = choice {
+            return AppliedRules::given(rules);
+        }
+        match ClusterState::fetch(conn).await {
+            Ok(state) => AppliedRules::of_cluster(choice, &state),
+            Err(e) => AppliedRules {
+                notes: vec![format!(
+                    "the cluster could not be asked for its members' versions ({}): judged by the default, {}",
+                    e.to_string().replace('\n', "; "),
+                    GoRules::default()
+                )],
+                ..AppliedRules::default()
+            },
+        }
+    }
+
+    /// The rules for `choice` for a member whose own etcd version is `version` (when known),
+    /// for checks made without asking the cluster; no version gives the default rules.
+    pub fn of_member(choice: RulesChoice, member: &str, version: Option<&str>) -> AppliedRules {
+        match version {
+            Some(v) => {
+                let mut rules =
+                    AppliedRules::decide(choice, &[(member.to_string(), Some(v.to_string()))]);
+                if rules.source == RulesSource::Cluster {
+                    rules.source = RulesSource::Member;
+                }
+                rules
+            }
+            None => match choice {
+                RulesChoice::Given(rules) => AppliedRules::given(rules),
+                RulesChoice::FromCluster => AppliedRules::default(),
+            },
+        }
+    }
+
     /// Whether `cert` covers `host` under every rule set applied.
     pub fn covers(&self, cert: &Certificate, host: &Host) -> bool {
         self.rules
@@ -204,6 +246,7 @@ impl AppliedRules {
             (RulesSource::Cluster, _) => {
                 "the versions the cluster's members run (mixed, as during an upgrade): a host must be covered under each".to_string()
             }
+            (RulesSource::Member, _) => "the version the member runs".to_string(),
             (RulesSource::Default, _) => "the default".to_string(),
         };
         let mut message = format!("hosts judged by the rules of {}, {why}", self.names());
@@ -298,6 +341,20 @@ mod tests {
             (empty.rules, empty.source, empty.notes.len()),
             (vec![GoRules::Go124], RulesSource::Default, 1)
         );
+    }
+
+    #[test]
+    fn a_members_own_version_decides_without_the_cluster() {
+        let r = AppliedRules::of_member(RulesChoice::FromCluster, "n0", Some("3.4.23"));
+        assert_eq!(
+            (r.rules, r.source),
+            (vec![GoRules::Go119], RulesSource::Member)
+        );
+        let r = AppliedRules::of_member(RulesChoice::FromCluster, "n0", None);
+        assert_eq!(r, AppliedRules::default());
+        assert_eq!(r.finding().status, Status::Pass);
+        let r = AppliedRules::of_member(RulesChoice::Given(GoRules::Go124), "n0", Some("3.4.23"));
+        assert_eq!(r, AppliedRules::given(GoRules::Go124));
     }
 
     #[test]

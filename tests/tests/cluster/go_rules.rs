@@ -3,7 +3,7 @@
 //! members report, say so, and take `--etcd-version` over it.
 
 use etcd_pki_tests::cluster::{etcd_version, Cluster};
-use etcd_pki_tests::openssl_leaf;
+use etcd_pki_tests::{doctor_rows, openssl_leaf};
 use serde_json::Value;
 
 /// A peer certificate from the cluster's CA whose only DNS SAN is `*`: Go 1.19 takes `*` for a
@@ -133,4 +133,37 @@ fn preflight_and_member_add_judge_hosts_by_the_clusters_go() {
         .stdout_has("judged by the rules of etcd 3.5 (Go 1.24), as asked")
         .stdout_has("does not cover etcd-peer");
     assert_eq!(cluster.member_list().len(), 1, "nothing was added");
+}
+
+/// doctor, asking the cluster, names the rules of the etcd its members run; `--etcd-version`
+/// replaces them.
+#[test]
+fn doctor_names_the_rules_of_the_clusters_etcd() {
+    let cluster = Cluster::start_fresh(1);
+    let pid = cluster.member("infra0").pid().unwrap().to_string();
+    let named = if etcd_version().starts_with("3.4.") {
+        "etcd 3.4 (Go 1.19)"
+    } else {
+        "etcd 3.5 (Go 1.24)"
+    };
+    let rules_row = |extra: &[&str]| {
+        let mut words = vec!["doctor", "-w", "json", "--pid", &pid];
+        words.extend_from_slice(extra);
+        let run = cluster.etcd_pki(&words, false);
+        doctor_rows(&run.stdout)
+            .into_iter()
+            .find(|(_, check, _)| check == "go rules")
+            .unwrap_or_else(|| panic!("no go rules row:\n{}\n{}", run.stdout, run.stderr))
+    };
+    let (status, _, message) = rules_row(&[]);
+    assert_eq!(status, "PASS");
+    assert!(
+        message.contains(named) && message.contains("the version the cluster's members run"),
+        "{message}"
+    );
+    let (_, _, message) = rules_row(&["--etcd-version", "3.4"]);
+    assert!(
+        message.contains("etcd 3.4 (Go 1.19), as asked"),
+        "{message}"
+    );
 }
