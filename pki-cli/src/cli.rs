@@ -882,6 +882,9 @@ pub struct UpgradeArgs {
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_std_duration)]
     pub timeout: std::time::Duration,
 
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
+
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
     pub write_out: ChangeFormat,
@@ -1261,6 +1264,9 @@ pub struct InspectArgs {
 
     #[command(flatten)]
     pub probe: ProbeTlsArgs,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 }
 
 /// How to probe https:// URLs: the CA to judge the served chain against and the client
@@ -1405,6 +1411,9 @@ pub struct ScanArgs {
     /// Endpoints probed at once
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub parallel: usize,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 
     /// Report certificates expiring within this window (e.g. 30d, 720h, 2w)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]

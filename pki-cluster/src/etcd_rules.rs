@@ -174,6 +174,14 @@ impl AppliedRules {
         }
     }
 
+    /// The rules for `choice` where no cluster is asked: those given, else the default.
+    pub fn without_cluster(choice: RulesChoice) -> AppliedRules {
+        match choice {
+            RulesChoice::Given(rules) => AppliedRules::given(rules),
+            RulesChoice::FromCluster => AppliedRules::default(),
+        }
+    }
+
     /// The rules for `choice` for a member whose own etcd version is `version` (when known),
     /// for checks made without asking the cluster; no version gives the default rules.
     pub fn of_member(choice: RulesChoice, member: &str, version: Option<&str>) -> AppliedRules {
@@ -186,10 +194,7 @@ impl AppliedRules {
                 }
                 rules
             }
-            None => match choice {
-                RulesChoice::Given(rules) => AppliedRules::given(rules),
-                RulesChoice::FromCluster => AppliedRules::default(),
-            },
+            None => AppliedRules::without_cluster(choice),
         }
     }
 
@@ -244,7 +249,7 @@ impl AppliedRules {
             (RulesSource::Given, _) => "as asked".to_string(),
             (RulesSource::Cluster, 1) => "the version the cluster's members run".to_string(),
             (RulesSource::Cluster, _) => {
-                "the versions the cluster's members run (mixed, as during an upgrade): a host must be covered under each".to_string()
+                "the versions the cluster's members run or will run (as during an upgrade): a host must be covered under each".to_string()
             }
             (RulesSource::Member, _) => "the version the member runs".to_string(),
             (RulesSource::Default, _) => "the default".to_string(),

@@ -133,6 +133,19 @@ fn preflight_and_member_add_judge_hosts_by_the_clusters_go() {
         .stdout_has("judged by the rules of etcd 3.5 (Go 1.24), as asked")
         .stdout_has("does not cover etcd-peer");
     assert_eq!(cluster.member_list().len(), 1, "nothing was added");
+
+    // scan --cluster judges what the member serves by the same rules, and says which.
+    let run = cluster.etcd_pki(&["scan", "--cluster", "-w", "json"], false);
+    let json = run.json();
+    let served = json["served"].as_array().unwrap();
+    assert!(!served.is_empty(), "{json:#}");
+    for endpoint in served {
+        assert_eq!(endpoint["rules"]["rules"], serde_json::json!([go]), "{endpoint:#}");
+        assert_eq!(endpoint["rules"]["source"], "cluster");
+    }
+    cluster
+        .etcd_pki(&["scan", "--cluster"], false)
+        .stdout_has(&format!("go rules: hosts judged by the rules of {named}"));
 }
 
 /// doctor, asking the cluster, names the rules of the etcd its members run; `--etcd-version`
