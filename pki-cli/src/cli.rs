@@ -511,6 +511,9 @@ pub struct SnapshotRestoreArgs {
     #[arg(long, value_name = "PATH", default_value = "/usr/bin/etcd")]
     pub etcd_binary: PathBuf,
 
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
+
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
     pub write_out: ChangeFormat,

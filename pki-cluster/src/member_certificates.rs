@@ -461,8 +461,8 @@ pub(crate) fn file_label(path: &Path) -> String {
 
 /// The writes that reissue `cert` from `ca` so that, in `role`, it covers every host of
 /// `hosts` (adding the ones it does not cover and keeping its key and everything else), and the
-/// SANs added; `None` when it covers them all already. A scale-out's and a restore's
-/// `--fix-certs`.
+/// SANs added; `None` when it covers them all already (under every rule set of `rules`). A
+/// scale-out's and a restore's `--fix-certs`.
 ///
 /// # Errors
 /// A certificate that cannot be read, or a reissue the CA refuses.
@@ -472,15 +472,19 @@ pub(crate) fn reissue_to_cover(
     hosts: &[Host],
     ca: &pki_core::CertificateAuthority,
     now: OffsetDateTime,
+    rules: &AppliedRules,
 ) -> pki_core::Result<Option<(Vec<pki_core::write::FileWrite>, Vec<String>)>> {
     let chain = pki_core::load_certificates(cert)?;
-    let report = check(
-        &CheckInput::new("", &chain)
-            .role(role)
-            .hosts(hosts)
-            .at(now)
-            .warn_within(Duration::ZERO),
-    );
+    let report = rules.check(|go| {
+        check(
+            &CheckInput::new("", &chain)
+                .role(role)
+                .hosts(hosts)
+                .at(now)
+                .warn_within(Duration::ZERO)
+                .go_rules(go),
+        )
+    });
     let (add_ips, add_dns) = report.uncovered_hosts();
     if add_ips.is_empty() && add_dns.is_empty() {
         return Ok(None);

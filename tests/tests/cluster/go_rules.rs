@@ -140,7 +140,11 @@ fn preflight_and_member_add_judge_hosts_by_the_clusters_go() {
     let served = json["served"].as_array().unwrap();
     assert!(!served.is_empty(), "{json:#}");
     for endpoint in served {
-        assert_eq!(endpoint["rules"]["rules"], serde_json::json!([go]), "{endpoint:#}");
+        assert_eq!(
+            endpoint["rules"]["rules"],
+            serde_json::json!([go]),
+            "{endpoint:#}"
+        );
         assert_eq!(endpoint["rules"]["source"], "cluster");
     }
     cluster
