@@ -2,8 +2,10 @@
 //! decide a host differently, the commands that talk to a cluster judge by the version its
 //! members report, say so, and take `--etcd-version` over it.
 
-use etcd_pki_tests::cluster::{etcd_version, Cluster};
-use etcd_pki_tests::{doctor_rows, openssl_leaf};
+use std::time::Duration;
+
+use etcd_pki_tests::cluster::{etcd_binaries, etcd_version, Cluster};
+use etcd_pki_tests::{doctor_rows, openssl_leaf, repo_root};
 use serde_json::Value;
 
 /// A peer certificate from the cluster's CA whose only DNS SAN is `*`: Go 1.19 takes `*` for a
@@ -182,5 +184,113 @@ fn doctor_names_the_rules_of_the_clusters_etcd() {
     assert!(
         message.contains("etcd 3.4 (Go 1.19), as asked"),
         "{message}"
+    );
+}
+
+/// Mid-upgrade (one member restarted on 3.5, the others on 3.4), a host must be covered under
+/// both Gos: the `*` certificate fails, and the verdict says 3.4 alone would accept it. A
+/// member that does not answer is named, and the others still decide.
+#[test]
+fn a_mixed_cluster_is_judged_by_both_gos() {
+    if !etcd_version().starts_with("3.4.") {
+        eprintln!("skipped: it runs when the suite runs on etcd 3.4 (a member is moved to 3.5)");
+        return;
+    }
+    let etcd35 = repo_root().join("target/etcd-3.5/root/usr/bin/etcd");
+    if !etcd35.exists() {
+        eprintln!("skipped: `make etcd35` has not unpacked etcd 3.5 into target/etcd-3.5");
+        return;
+    }
+    assert_ne!(etcd35, etcd_binaries().etcd);
+    let mut cluster = Cluster::start_fresh(3);
+    cluster.restart_member_on("infra2", &etcd35);
+    cluster.wait_healthy(Duration::from_secs(60));
+    let dir = tempfile::tempdir().unwrap();
+    let star = star_certificate(&cluster, dir.path());
+    let preflight = |cluster: &Cluster| {
+        cluster
+            .etcd_pki(
+                &[
+                    "preflight",
+                    "newbie",
+                    "--peer-urls",
+                    "https://etcd-peer:2380",
+                    "--peer-cert",
+                    &star,
+                    "-w",
+                    "json",
+                ],
+                false,
+            )
+            .json()
+    };
+    let json = preflight(&cluster);
+    assert_eq!(
+        json["rules"]["rules"],
+        serde_json::json!(["go1.19", "go1.24"]),
+        "{json:#}"
+    );
+    let rules = row(&json, "go rules");
+    assert_eq!(rules["status"], "PASS", "{rules}");
+    assert!(
+        rules["message"]
+            .as_str()
+            .unwrap()
+            .contains("etcd 3.4 (Go 1.19) and etcd 3.5 (Go 1.24)"),
+        "{rules}"
+    );
+    let coverage = row(&json, "peer certificate coverage");
+    assert_eq!(coverage["status"], "FAIL", "{coverage}");
+    assert!(
+        coverage["message"]
+            .as_str()
+            .unwrap()
+            .contains("etcd 3.4 (Go 1.19) would accept it"),
+        "{coverage}"
+    );
+
+    // upgrade plan: the versions running (and the target, 3.5) decide its served-certificate
+    // verdicts.
+    let plan = cluster.etcd_pki(
+        &[
+            "upgrade",
+            "plan",
+            "--out",
+            &dir.path().display().to_string(),
+            "-w",
+            "json",
+        ],
+        false,
+    );
+    assert!(
+        plan.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["check"] == "go rules"
+                && r["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("etcd 3.4 (Go 1.19) and etcd 3.5 (Go 1.24)")),
+        "{}",
+        plan.stdout
+    );
+
+    // A member down: named, and the others' versions still decide.
+    cluster.kill_member("infra1");
+    cluster.wait_answering(Duration::from_secs(30));
+    let json = preflight(&cluster);
+    assert_eq!(
+        json["rules"]["rules"],
+        serde_json::json!(["go1.19", "go1.24"])
+    );
+    let rules = row(&json, "go rules");
+    assert_eq!(rules["status"], "WARN", "{rules}");
+    assert!(
+        rules["message"]
+            .as_str()
+            .unwrap()
+            .contains("infra1 did not report its etcd version"),
+        "{rules}"
     );
 }
