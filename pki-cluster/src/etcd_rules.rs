@@ -18,8 +18,18 @@
 //!   is theirs), and a warning names it; when no member reports a version, the default rules,
 //!   with a warning.
 //!
+//! Where it is used: `preflight`, `add_member` and `scale_out` (from the cluster's status);
+//! `doctor` (the cluster's, since the other members judge a member's certificates; without the
+//! cluster, the member's own version when its configuration tells it: [`AppliedRules::of_member`]);
+//! `served` for `scan --cluster` ([`AppliedRules::ask`]); `upgrade::plan` (the versions running
+//! and the target's, as the members will judge the certificates on both); `restore`, which has no
+//! cluster to ask ([`AppliedRules::without_cluster`]).
+//!
 //! The rules applied are one finding of their own ([`CheckId::GoRules`]) in the command's
 //! findings, so every verdict (text, table or JSON) names them.
+//!
+//! Not yet by these rules: the reading of a host from a URL (member URLs are parsed as the newest
+//! Go reads them; `Host::parse_with` differs only for unusual IP spellings).
 
 use pki_core::{covers_with, Certificate, CheckId, Finding, GoRules, Host, Report, Status};
 use serde::Serialize;
