@@ -293,6 +293,9 @@ pub struct NewMemberArgs {
     /// Certificates expiring within this window fail the checks
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]
     pub expires_within: time::Duration,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 }
 
 #[derive(Debug, Args)]
@@ -508,6 +511,9 @@ pub struct SnapshotRestoreArgs {
     #[arg(long, value_name = "PATH", default_value = "/usr/bin/etcd")]
     pub etcd_binary: PathBuf,
 
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
+
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
     pub write_out: ChangeFormat,
@@ -639,6 +645,9 @@ pub struct AddArgs {
     /// Add even when the certificate checks fail (a loud warning is printed)
     #[arg(long)]
     pub ignore_cert_check: bool,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
@@ -875,6 +884,9 @@ pub struct UpgradeArgs {
     /// How long one member may take to come back on the new version after its restart
     #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_std_duration)]
     pub timeout: std::time::Duration,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ChangeFormat::Simple)]
@@ -1167,6 +1179,9 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub offline: bool,
 
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
+
     /// Output format
     #[arg(short = 'w', long = "write-out", value_enum, default_value_t = ReportFormat::Simple)]
     pub write_out: ReportFormat,
@@ -1252,6 +1267,9 @@ pub struct InspectArgs {
 
     #[command(flatten)]
     pub probe: ProbeTlsArgs,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 }
 
 /// How to probe https:// URLs: the CA to judge the served chain against and the client
@@ -1306,11 +1324,8 @@ pub struct CheckArgs {
     #[arg(long = "url", value_name = "URL", value_delimiter = ',')]
     pub urls: Vec<String>,
 
-    /// The etcd the hosts are judged for, where the Gos etcd is built with decide differently:
-    /// 3.4 (Go 1.19) or 3.5 (Go 1.24). E.g. a DNS SAN of exactly * covers the host etcd-peer
-    /// for 3.4 only
-    #[arg(long, value_enum, value_name = "VERSION", default_value_t = EtcdVersionArg::V3_5)]
-    pub etcd_version: EtcdVersionArg,
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 
     /// Fail when the certificate expires within this window (e.g. 30d, 720h, 2w)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -1326,6 +1341,37 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub metrics: MetricsArgs,
+}
+
+/// `--etcd-version`, the same on every command that judges hosts: `check`, and the commands
+/// that talk to a cluster, where the default is what its members run.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct EtcdVersionArgs {
+    /// The etcd the hosts are judged for: 3.4 (Go 1.19) or 3.5 (Go 1.24); default: the cluster's
+    /// when the command talks to one, else 3.5
+    ///
+    /// Where the Gos etcd is built with decide differently: e.g. a DNS SAN of exactly * covers
+    /// the host etcd-peer for 3.4 only. A command that talks to a cluster judges by the
+    /// version its members report (by both in a cluster mid-upgrade: a host must pass each);
+    /// when the members cannot tell (unreachable, a version etcd-pki does not know), by 3.5,
+    /// with a warning. The verdict names the rules applied
+    #[arg(long, value_enum, value_name = "VERSION")]
+    pub etcd_version: Option<EtcdVersionArg>,
+}
+
+impl EtcdVersionArgs {
+    /// The rules given, else the default (newest): for commands that ask no cluster.
+    pub fn rules(self) -> pki_core::GoRules {
+        self.etcd_version.map(Into::into).unwrap_or_default()
+    }
+
+    /// The rules given, else the cluster's.
+    pub fn choice(self) -> pki_cluster::RulesChoice {
+        match self.etcd_version {
+            Some(version) => pki_cluster::RulesChoice::Given(version.into()),
+            None => pki_cluster::RulesChoice::FromCluster,
+        }
+    }
 }
 
 /// The etcd versions of `--etcd-version`, by the Go each is built with.
@@ -1368,6 +1414,9 @@ pub struct ScanArgs {
     /// Endpoints probed at once
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub parallel: usize,
+
+    #[command(flatten)]
+    pub etcd_version: EtcdVersionArgs,
 
     /// Report certificates expiring within this window (e.g. 30d, 720h, 2w)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30d")]

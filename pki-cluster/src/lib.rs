@@ -15,6 +15,10 @@
 //! variant of its own ([`Refusal`]). The membership rules ([`rules`]) and the node files
 //! ([`node_files`]) are pure functions, usable without an async runtime.
 //!
+//! Where Go 1.19 (etcd 3.4) and Go 1.24 (etcd 3.5) judge a host differently, the operations
+//! judge by the Go of the etcd the members report they run, every version's in a mixed cluster,
+//! unless the caller gives the rules ([`etcd_rules`]); the rules applied are a finding.
+//!
 //! Every operation that asks several members gives all its waits one deadline (dial plus
 //! command timeout), so a member that hangs costs it once.
 //!
@@ -66,6 +70,7 @@ pub mod ca_rotation;
 mod connection;
 pub mod doctor;
 mod error;
+pub mod etcd_rules;
 mod leader;
 mod member_certificates;
 pub mod member_config;
@@ -86,6 +91,7 @@ mod urls;
 
 pub use connection::{ConnectOptions, Connection, Deadline, STAGGER};
 pub use error::{Error, Refusal, Result};
+pub use etcd_rules::{AppliedRules, RulesChoice, RulesSource};
 pub use leader::{move_leadership, successor};
 pub use member_certificates::{check_new_member_certificates, check_ownership, NewMemberFiles};
 pub use membership::{

@@ -8,12 +8,13 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    check, covers, interrupted_writes, CertPool, CheckId, CheckInput, Coverage, Finding, Host,
-    HostUrl, Remedy, Role, Status, Subject,
+    check, interrupted_writes, CertPool, CheckId, CheckInput, Finding, Host, HostUrl, Remedy, Role,
+    Status, Subject,
 };
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
+use crate::etcd_rules::AppliedRules;
 use crate::state::MemberInfo;
 use crate::urls::MemberUrls;
 
@@ -91,7 +92,8 @@ impl NewMemberFiles {
     }
 }
 
-/// Checks the new member's certificates for its URLs at `at`.
+/// Checks the new member's certificates for its URLs at `at`, hosts judged under every rule
+/// set of `rules` (the stricter verdict stands).
 ///
 /// # Errors
 /// A file that cannot be read or is not a certificate (or key) is an error naming it: bad
@@ -101,8 +103,14 @@ pub fn check_new_member_certificates(
     files: &NewMemberFiles,
     urls: &MemberUrls,
     at: OffsetDateTime,
+    rules: &AppliedRules,
 ) -> pki_core::Result<Vec<Finding>> {
     let roots = files.roots()?;
+    let judging = Judging {
+        roots: roots.as_ref(),
+        at,
+        rules,
+    };
     let mut findings = unfinished_writes(files);
     let https = urls.peer.iter().any(|u| u.scheme == "https");
     match (https, &files.peer_cert) {
@@ -128,10 +136,9 @@ pub fn check_new_member_certificates(
             files,
             cert,
             files.peer_key.as_deref(),
-            roots.as_ref(),
             Role::Peer,
             &urls.peer_hosts(),
-            at,
+            &judging,
         )?),
     }
     match (&files.server_cert, urls.client.is_empty()) {
@@ -142,10 +149,9 @@ pub fn check_new_member_certificates(
             files,
             cert,
             None,
-            roots.as_ref(),
             Role::Server,
             &urls.client_hosts(),
-            at,
+            &judging,
         )?),
         (None, false) => {
             let client_urls: Vec<String> = urls.client.iter().map(|u| u.url.clone()).collect();
@@ -217,11 +223,13 @@ fn missing(name: &str, cert: &Path, urls: &MemberUrls, subject: Subject) -> Find
 /// (FAIL when it does not cover the new member either; then reissuing it with the new address is
 /// the wrong fix: the coverage findings' remedy becomes issuing its own). A certificate that
 /// names or covers several members is shared by them, as in the runbook's layout: not flagged.
+/// Covering is judged under every rule set of `rules`.
 pub fn check_ownership(
     name: &str,
     files: &NewMemberFiles,
     urls: &MemberUrls,
     members: &[MemberInfo],
+    rules: &AppliedRules,
     findings: &mut Vec<Finding>,
 ) {
     let others: Vec<&MemberInfo> = members.iter().filter(|m| m.name != name).collect();
@@ -266,10 +274,9 @@ pub fn check_ownership(
         let covered: Vec<&MemberInfo> = others
             .iter()
             .filter(|m| {
-                m.peer_urls.iter().any(|u| {
-                    HostUrl::parse(u)
-                        .is_ok_and(|u| matches!(covers(&leaf, &u.host), Coverage::Covered { .. }))
-                })
+                m.peer_urls
+                    .iter()
+                    .any(|u| HostUrl::parse(u).is_ok_and(|u| rules.covers(&leaf, &u.host)))
             })
             .copied()
             .collect();
@@ -283,9 +290,7 @@ pub fn check_ownership(
             )),
             _ => None,
         };
-        let covers_new = hosts
-            .iter()
-            .all(|h| matches!(covers(&leaf, h), Coverage::Covered { .. }));
+        let covers_new = hosts.iter().all(|h| rules.covers(&leaf, h));
         let like = cert.parent().map(|p| {
             if p.as_os_str().is_empty() {
                 PathBuf::from(".")
@@ -386,16 +391,26 @@ fn unfinished_writes(files: &NewMemberFiles) -> Vec<Finding> {
         .collect()
 }
 
+/// What every certificate of the new member is judged against.
+struct Judging<'a> {
+    /// The peer CA.
+    roots: Option<&'a CertPool>,
+    /// The instant.
+    at: OffsetDateTime,
+    /// The Go rules hosts are judged by.
+    rules: &'a AppliedRules,
+}
+
 /// pki-core's checks of one certificate in one role, about the peer or server certificate.
 fn role_findings(
     files: &NewMemberFiles,
     cert: &Path,
     key: Option<&Path>,
-    roots: Option<&CertPool>,
     role: Role,
     hosts: &[Host],
-    at: OffsetDateTime,
+    judging: &Judging<'_>,
 ) -> pki_core::Result<Vec<Finding>> {
+    let Judging { roots, at, rules } = *judging;
     let bytes = pki_core::read_file(cert)?;
     let chain = pki_core::certificates_from_bytes(&bytes).map_err(|e| e.with_path(cert))?;
     let key_bytes = key
@@ -409,20 +424,23 @@ fn role_findings(
         _ => None,
     };
     let label = file_label(cert);
-    let report = check(
-        &CheckInput::new(&label, &chain)
-            .key(private.as_ref())
-            .roots(roots)
-            .role(role)
-            .hosts(hosts)
-            .at(at)
-            .files(
-                pki_core::EtcdFiles::default()
-                    .certificate(bytes.as_slice())
-                    .key(key_bytes.as_ref().map(|k| k.as_slice())),
-            )
-            .fail_within(files.fail_within),
-    );
+    let report = rules.check(|go| {
+        check(
+            &CheckInput::new(&label, &chain)
+                .key(private.as_ref())
+                .roots(roots)
+                .role(role)
+                .hosts(hosts)
+                .at(at)
+                .files(
+                    pki_core::EtcdFiles::default()
+                        .certificate(bytes.as_slice())
+                        .key(key_bytes.as_ref().map(|k| k.as_slice())),
+                )
+                .fail_within(files.fail_within)
+                .go_rules(go),
+        )
+    });
     let subject = match role {
         Role::Server => Subject::ServerCertificate,
         _ => Subject::PeerCertificate,
@@ -443,8 +461,8 @@ pub(crate) fn file_label(path: &Path) -> String {
 
 /// The writes that reissue `cert` from `ca` so that, in `role`, it covers every host of
 /// `hosts` (adding the ones it does not cover and keeping its key and everything else), and the
-/// SANs added; `None` when it covers them all already. A scale-out's and a restore's
-/// `--fix-certs`.
+/// SANs added; `None` when it covers them all already (under every rule set of `rules`). A
+/// scale-out's and a restore's `--fix-certs`.
 ///
 /// # Errors
 /// A certificate that cannot be read, or a reissue the CA refuses.
@@ -454,15 +472,19 @@ pub(crate) fn reissue_to_cover(
     hosts: &[Host],
     ca: &pki_core::CertificateAuthority,
     now: OffsetDateTime,
+    rules: &AppliedRules,
 ) -> pki_core::Result<Option<(Vec<pki_core::write::FileWrite>, Vec<String>)>> {
     let chain = pki_core::load_certificates(cert)?;
-    let report = check(
-        &CheckInput::new("", &chain)
-            .role(role)
-            .hosts(hosts)
-            .at(now)
-            .warn_within(Duration::ZERO),
-    );
+    let report = rules.check(|go| {
+        check(
+            &CheckInput::new("", &chain)
+                .role(role)
+                .hosts(hosts)
+                .at(now)
+                .warn_within(Duration::ZERO)
+                .go_rules(go),
+        )
+    });
     let (add_ips, add_dns) = report.uncovered_hosts();
     if add_ips.is_empty() && add_dns.is_empty() {
         return Ok(None);
@@ -504,7 +526,14 @@ mod tests {
         let files = NewMemberFiles::new().peer_cert(fixture(cert));
         let urls = MemberUrls::parse(&[format!("https://{new_ip}:2380")], &[] as &[&str]).unwrap();
         let mut findings = Vec::new();
-        check_ownership("newbie", &files, &urls, members, &mut findings);
+        check_ownership(
+            "newbie",
+            &files,
+            &urls,
+            members,
+            &AppliedRules::default(),
+            &mut findings,
+        );
         findings
             .into_iter()
             .filter(|f| f.check == CheckId::Owner)

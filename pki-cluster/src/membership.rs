@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::connection::Connection;
 use crate::error::{Error, Refusal, Result};
+use crate::etcd_rules::{AppliedRules, RulesChoice};
 use crate::member_certificates::{check_new_member_certificates, check_ownership, NewMemberFiles};
 use crate::rules::{check_add, check_remove};
 use crate::state::{
@@ -38,6 +39,8 @@ pub struct AddRequest {
     pub files: NewMemberFiles,
     /// Add it even when its certificates fail the checks (the cluster's checks still hold).
     pub ignore_certificate_failures: bool,
+    /// Which Go's rules hosts are judged by (default: the etcd the members run).
+    pub rules: RulesChoice,
 }
 
 impl AddRequest {
@@ -54,7 +57,15 @@ impl AddRequest {
             learner: true,
             files: NewMemberFiles::default(),
             ignore_certificate_failures: false,
+            rules: RulesChoice::default(),
         }
+    }
+
+    /// Judge hosts by these rules rather than the cluster's.
+    #[must_use]
+    pub fn rules(mut self, rules: RulesChoice) -> AddRequest {
+        self.rules = rules;
+        self
     }
 
     /// A voting member (added before it runs, it counts toward the quorum at once).
@@ -148,14 +159,26 @@ pub async fn add_member(conn: &Connection, req: &AddRequest) -> Result<AddOutcom
         },
         ..urls
     };
-    let mut findings =
-        check_new_member_certificates(&req.name, &req.files, &urls, OffsetDateTime::now_utc())?;
+    let now = OffsetDateTime::now_utc();
+    // Every file is read before the cluster is asked (a bad one is bad input); the rules the
+    // members report may judge the hosts again.
+    let early = match req.rules {
+        RulesChoice::Given(rules) => AppliedRules::given(rules),
+        _ => AppliedRules::default(),
+    };
+    let mut findings = check_new_member_certificates(&req.name, &req.files, &urls, now, &early)?;
     let state = ClusterState::fetch(conn).await?;
+    let rules = AppliedRules::of_cluster(req.rules, &state);
+    if rules.rules != early.rules {
+        findings = check_new_member_certificates(&req.name, &req.files, &urls, now, &rules)?;
+    }
+    findings.insert(0, rules.finding());
     check_ownership(
         &req.name,
         &req.files,
         &urls,
         &state.list.members,
+        &rules,
         &mut findings,
     );
     findings.extend(check_add(

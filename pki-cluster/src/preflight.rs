@@ -10,6 +10,9 @@
 //! address when this host has it (a DNS peer URL is resolved for that). Without that key the
 //! probe presents the connection's client certificate, so that members log no connection
 //! without one. A member that hangs costs the deadline once.
+//!
+//! Hosts are judged by the Go rules of the etcd the members report in their status, or those
+//! the request gives ([`crate::etcd_rules`]); the report says which.
 
 use std::net::IpAddr;
 
@@ -22,6 +25,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::connection::{Connection, Deadline};
 use crate::error::Result;
+use crate::etcd_rules::{AppliedRules, RulesChoice};
 use crate::member_certificates::{
     check_new_member_certificates, check_ownership, is_missing, NewMemberFiles,
 };
@@ -42,6 +46,8 @@ pub struct PreflightRequest {
     pub files: NewMemberFiles,
     /// Whether it joins as a learner (the safe way) rather than a voter.
     pub learner: bool,
+    /// Which Go's rules hosts are judged by (default: the etcd the members run).
+    pub rules: RulesChoice,
 }
 
 impl PreflightRequest {
@@ -52,7 +58,15 @@ impl PreflightRequest {
             urls,
             files: NewMemberFiles::default(),
             learner: true,
+            rules: RulesChoice::default(),
         }
+    }
+
+    /// Judge hosts by these rules rather than the cluster's.
+    #[must_use]
+    pub fn rules(mut self, rules: RulesChoice) -> PreflightRequest {
+        self.rules = rules;
+        self
     }
 
     /// The files it will use.
@@ -82,6 +96,8 @@ pub struct PreflightReport {
     pub cluster: ClusterFigures,
     /// What each started member with an https peer URL served there.
     pub served: Vec<ServedCertificate>,
+    /// The Go rules hosts were judged by, and why.
+    pub rules: AppliedRules,
 }
 
 /// A cluster's voting figures, for monitoring.
@@ -161,8 +177,14 @@ impl PreflightReport {
 /// after that are findings, not errors.
 pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<PreflightReport> {
     let at = OffsetDateTime::now_utc();
+    // Every file is read now, so that a bad one is an error before any connection; the rules
+    // the cluster reports may judge the hosts again below.
+    let early = match req.rules {
+        RulesChoice::Given(rules) => AppliedRules::given(rules),
+        _ => AppliedRules::default(),
+    };
     let mut certificate_findings =
-        check_new_member_certificates(&req.name, &req.files, &req.urls, at)?;
+        check_new_member_certificates(&req.name, &req.files, &req.urls, at, &early)?;
     let roots = req.files.roots()?;
     let cert_missing = req.files.peer_cert.as_deref().is_some_and(is_missing);
     let new_identity = match (&req.files.peer_cert, &req.files.peer_key) {
@@ -193,6 +215,11 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
         )
     );
     let views: Vec<MemberView> = others.iter().map(|m| state.view(m)).collect();
+    let rules = AppliedRules::of_cluster(req.rules, &state);
+    if rules.rules != early.rules {
+        certificate_findings =
+            check_new_member_certificates(&req.name, &req.files, &req.urls, at, &rules)?;
+    }
 
     let cluster = ClusterFigures::of(&views);
     let served_leaves = targets
@@ -217,11 +244,13 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
         state.learner_limit(),
     ));
     findings.push(scheme(&others, &req.urls.peer));
+    findings.push(rules.finding());
     check_ownership(
         &req.name,
         &req.files,
         &req.urls,
         &others,
+        &rules,
         &mut certificate_findings,
     );
     findings.extend(certificate_findings);
@@ -230,6 +259,7 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
         &probes,
         roots.as_ref(),
         req.files.fail_within.unwrap_or(Duration::ZERO),
+        &rules,
     ));
     if !cert_missing {
         findings.extend(handshakes(
@@ -245,6 +275,7 @@ pub async fn preflight(conn: &Connection, req: &PreflightRequest) -> Result<Pref
         source,
         cluster,
         served: served_leaves,
+        rules,
     })
 }
 
@@ -326,6 +357,7 @@ fn served(
     probes: &[Result<PeerProbe>],
     roots: Option<&CertPool>,
     window: Duration,
+    rules: &AppliedRules,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for ((name, url), result) in targets.iter().zip(probes) {
@@ -371,13 +403,16 @@ fn served(
             continue;
         }
         let label = format!("{name}'s peer certificate");
-        let report = check(
-            &CheckInput::new(&label, &chain)
-                .roots(roots)
-                .role(Role::Peer)
-                .hosts(std::slice::from_ref(&url.host))
-                .fail_within(window),
-        );
+        let report = rules.check(|go| {
+            check(
+                &CheckInput::new(&label, &chain)
+                    .roots(roots)
+                    .role(Role::Peer)
+                    .hosts(std::slice::from_ref(&url.host))
+                    .fail_within(window)
+                    .go_rules(go),
+            )
+        });
         let status = report.status();
         let problems: Vec<String> = report
             .findings

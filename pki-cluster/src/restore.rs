@@ -27,6 +27,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
+use crate::etcd_rules::{AppliedRules, RulesChoice};
 use crate::member_certificates::{check_new_member_certificates, reissue_to_cover, NewMemberFiles};
 use crate::node_files::{new_cluster_node_files, write_node_files, NodeSettings};
 use crate::urls::MemberUrls;
@@ -174,6 +175,9 @@ pub struct RestoreRequest {
     pub mark_compacted: bool,
     /// Reissue the certificates that do not cover their members with this CA (cert, key).
     pub fix_certs_with: Option<(PathBuf, PathBuf)>,
+    /// Which Go's rules the members' hosts are judged by: no cluster runs to ask, so those
+    /// given, else the default (newest).
+    pub rules: RulesChoice,
 }
 
 impl RestoreRequest {
@@ -196,6 +200,7 @@ impl RestoreRequest {
             bump_revision: None,
             mark_compacted: false,
             fix_certs_with: None,
+            rules: RulesChoice::default(),
         }
     }
 }
@@ -296,12 +301,14 @@ pub fn plan(req: &RestoreRequest) -> Result<RestorePlan> {
         )));
     }
     let now = OffsetDateTime::now_utc();
+    let rules = AppliedRules::without_cluster(req.rules);
     let mut findings = Vec::new();
     for m in &req.members {
-        findings.push((
-            m.name.clone(),
-            check_new_member_certificates(&m.name, &req.files, &m.urls, now)?,
-        ));
+        let mut member = vec![rules.finding()];
+        member.extend(check_new_member_certificates(
+            &m.name, &req.files, &m.urls, now, &rules,
+        )?);
+        findings.push((m.name.clone(), member));
     }
     let mut steps = Vec::new();
     steps.extend(reissues(req, now)?);
@@ -589,7 +596,14 @@ fn reissues(req: &RestoreRequest, now: OffsetDateTime) -> Result<Vec<RestoreStep
     let ca = CertificateAuthority::load(ca_cert, ca_key, now)?;
     let mut steps = Vec::new();
     for (cert, role, hosts) in fix_targets(req) {
-        if let Some((_, add)) = reissue_to_cover(cert, role, &hosts, &ca, now)? {
+        if let Some((_, add)) = reissue_to_cover(
+            cert,
+            role,
+            &hosts,
+            &ca,
+            now,
+            &AppliedRules::without_cluster(req.rules),
+        )? {
             steps.push(RestoreStep::Reissue {
                 file: cert.to_path_buf(),
                 add,
@@ -605,7 +619,14 @@ fn reissue_all(req: &RestoreRequest, ca_cert: &Path, ca_key: &Path) -> Result<()
     let ca = CertificateAuthority::load(ca_cert, ca_key, now)?;
     let mut writes = Vec::new();
     for (cert, role, hosts) in fix_targets(req) {
-        if let Some((w, _)) = reissue_to_cover(cert, role, &hosts, &ca, now)? {
+        if let Some((w, _)) = reissue_to_cover(
+            cert,
+            role,
+            &hosts,
+            &ca,
+            now,
+            &AppliedRules::without_cluster(req.rules),
+        )? {
             writes.extend(w);
         }
     }

@@ -33,6 +33,7 @@ use time::OffsetDateTime;
 
 use crate::connection::Connection;
 use crate::error::{Error, Refusal, Result};
+use crate::etcd_rules::AppliedRules;
 use crate::member_certificates::reissue_to_cover;
 use crate::membership::{
     promote_member, retry_while_unhealthy, send_add, send_remove, timed_out_reason, LearnerState,
@@ -441,7 +442,7 @@ async fn prepare_and_add(
                 events(ScaleOutEvent::FixCertsNotApplicable);
                 return Ok(None);
             }
-            for fixed in fix_certificates(member, ca_cert, ca_key)? {
+            for fixed in fix_certificates(member, ca_cert, ca_key, &report.rules)? {
                 events(fixed);
             }
             report = preflight(conn, member).await?;
@@ -706,6 +707,7 @@ fn fix_certificates(
     member: &PreflightRequest,
     ca_cert: &Path,
     ca_key: &Path,
+    rules: &AppliedRules,
 ) -> Result<Vec<ScaleOutEvent>> {
     let now = OffsetDateTime::now_utc();
     let ca = CertificateAuthority::load(ca_cert, ca_key, now)?;
@@ -726,7 +728,7 @@ fn fix_certificates(
     let mut fixed = Vec::new();
     for (cert, role, hosts) in targets {
         let Some(cert) = cert else { continue };
-        if let Some((w, added)) = reissue_to_cover(cert, role, &hosts, &ca, now)? {
+        if let Some((w, added)) = reissue_to_cover(cert, role, &hosts, &ca, now, rules)? {
             writes.extend(w);
             fixed.push((cert.to_path_buf(), added));
         }

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::etcd_rules::AppliedRules;
 use crate::probe::{probe, Identity};
 use crate::state::member_list;
 
@@ -56,13 +57,15 @@ pub struct Served {
 
 impl Served {
     /// Judges the chain as a client of the endpoint would, and as files are: validity (failing
-    /// within `fail_within`), the chain to `roots` when given, and coverage of the host probed.
+    /// within `fail_within`), the chain to `roots` when given, and coverage of the host probed
+    /// under every rule set of `rules` (the stricter verdict stands).
     /// An endpoint that served nothing is one failed `served certificate` finding.
     pub fn judge(
         &self,
         roots: Option<&CertPool>,
         at: OffsetDateTime,
         fail_within: Option<time::Duration>,
+        rules: &AppliedRules,
     ) -> Vec<Finding> {
         let chain = match &self.chain {
             Ok(c) => c,
@@ -78,14 +81,18 @@ impl Served {
         };
         let label = format!("the certificate {} serves", self.endpoint.url.url);
         let hosts = [self.endpoint.url.host.clone()];
-        check(
-            &CheckInput::new(&label, chain)
-                .roots(roots)
-                .hosts(&hosts)
-                .at(at)
-                .fail_within(fail_within),
-        )
-        .findings
+        rules
+            .check(|go| {
+                check(
+                    &CheckInput::new(&label, chain)
+                        .roots(roots)
+                        .hosts(&hosts)
+                        .at(at)
+                        .fail_within(fail_within)
+                        .go_rules(go),
+                )
+            })
+            .findings
     }
 }
 

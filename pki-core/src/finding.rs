@@ -114,6 +114,9 @@ pub enum CheckId {
     Snapshot,
     /// Upgrade: a known problem of a version or of a step, from etcd's notes.
     KnownIssue,
+    /// Which Go's rules hosts were judged by (the etcd version the cluster runs, or as asked),
+    /// where the Gos etcd is built with decide differently.
+    GoRules,
 }
 
 impl CheckId {
@@ -172,6 +175,7 @@ impl fmt::Display for CheckId {
             CheckId::UpgradePath => "upgrade path",
             CheckId::Snapshot => "snapshot",
             CheckId::KnownIssue => "known issue",
+            CheckId::GoRules => "go rules",
         })
     }
 }

@@ -61,7 +61,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome> {
         ),
         _ => None,
     };
-    let rules = GoRules::from(args.etcd_version);
+    let rules = args.etcd_version.rules();
     let mut hosts = Vec::new();
     for h in &args.hosts {
         let host = Host::parse_with(h, rules).map_err(Failure::from)?;

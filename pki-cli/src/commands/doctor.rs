@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use pki_cluster::doctor::{diagnose, diagnose_live, DoctorOptions, MemberDiagnosis};
 use pki_cluster::member_config::{self, EnvOrigin, Key, MemberConfig, Origin, Source};
-use pki_cluster::Connection;
+use pki_cluster::{AppliedRules, Connection, RulesSource};
 use pki_core::{display_path, CheckId, Finding, Status};
 use serde::Serialize;
 
@@ -31,24 +31,42 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
     let configs = find(args)?;
     let opts = DoctorOptions::default().expires_within(args.expires_within);
     let explicit = explicit_connection(&args.connection);
-    let mut diagnoses: Vec<MemberDiagnosis> = configs.iter().map(|c| diagnose(c, &opts)).collect();
-    if !args.offline {
-        for d in &mut diagnoses {
-            let conn = if explicit {
-                connect(&args.connection)?
-            } else {
-                match derived_connection(&d.config, &args.connection) {
-                    Some(c) => c,
-                    None => {
-                        d.findings.push(Finding::warn(
-                            CheckId::ClusterRecord,
-                            "no https client URL and client certificate to reach the cluster with: the live checks were skipped (give --endpoints, --cacert, --cert and --key)",
-                        ));
-                        continue;
-                    }
-                }
-            };
-            let live = block_on(diagnose_live(&conn, &d.config))?;
+    let choice = args.etcd_version.choice();
+    let mut diagnoses = Vec::new();
+    for config in &configs {
+        // Hosts are judged by the Go rules of the etcd the cluster runs (its members judge this
+        // member's certificates), else by the member's own version, else the default.
+        let own = || AppliedRules::of_member(choice, &config.name(), config.version.as_deref());
+        let conn = if args.offline {
+            None
+        } else if explicit {
+            Some(connect(&args.connection)?)
+        } else {
+            derived_connection(config, &args.connection)
+        };
+        let rules = match &conn {
+            Some(c) => match block_on(AppliedRules::ask(c, choice))? {
+                r if r.source == RulesSource::Default && config.version.is_some() => own(),
+                r => r,
+            },
+            None => own(),
+        };
+        let mut d = diagnose(config, &opts.clone().rules(rules.clone()));
+        if args.offline {
+            diagnoses.push(d);
+            continue;
+        }
+        let Some(conn) = conn else {
+            d.findings.push(Finding::warn(
+                CheckId::ClusterRecord,
+                "no https client URL and client certificate to reach the cluster with: the live checks were skipped (give --endpoints, --cacert, --cert and --key)",
+            ));
+            diagnoses.push(d);
+            continue;
+        };
+        {
+            let d = &mut d;
+            let live = block_on(diagnose_live(&conn, &d.config, &rules))?;
             let unreachable = live.iter().any(|f| {
                 f.check == CheckId::ClusterRecord
                     && f.status == Status::Fail
@@ -82,6 +100,7 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
                 d.findings.extend(live);
             }
         }
+        diagnoses.push(d);
     }
     render(args, &diagnoses)?;
     Ok(if diagnoses.iter().any(|d| d.status() == Status::Fail) {

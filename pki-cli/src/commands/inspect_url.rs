@@ -26,6 +26,7 @@ pub fn run(args: &InspectArgs, urls: &[String]) -> Result<Outcome> {
         16,
         at,
         None,
+        &pki_cluster::AppliedRules::without_cluster(args.etcd_version.choice()),
     ))??;
     match args.write_out {
         Format::Json => print_json(&served::json(&judged))?,
@@ -51,6 +52,7 @@ pub fn run(args: &InspectArgs, urls: &[String]) -> Result<Outcome> {
                 text.push_str(&rows_text(&r));
                 text.push_str(&format!("{}\n\n", summary(&r)));
             }
+            text.push_str(&served::rules_line(&judged));
             print(text.trim_end())?;
             print("\n")?;
         }

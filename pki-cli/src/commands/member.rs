@@ -149,7 +149,8 @@ async fn add(etcd: &Connection, conn: &ConnectionArgs, args: &AddArgs) -> Result
     files.peer_ca = conn.cacert.clone();
     let mut request = AddRequest::learner(&args.name, args.peer_urls.iter().cloned())
         .files(files)
-        .client_urls(args.client_urls.iter().cloned());
+        .client_urls(args.client_urls.iter().cloned())
+        .rules(args.etcd_version.choice());
     if !args.learner {
         request = request.as_voter();
     }

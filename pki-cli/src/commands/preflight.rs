@@ -2,7 +2,7 @@
 //! (pki-cluster's `preflight`), as rows. `scale-out` runs the same checks before it changes
 //! anything.
 
-use pki_cluster::{MemberUrls, NewMemberFiles, PreflightRequest};
+use pki_cluster::{AppliedRules, MemberUrls, NewMemberFiles, PreflightRequest};
 use pki_core::Status;
 use serde::Serialize;
 
@@ -17,6 +17,7 @@ use crate::render::{rows, rows_text, summary, FixContext, FixFiles, Row};
 struct PreflightJson<'a> {
     name: &'a str,
     status: Status,
+    rules: &'a AppliedRules,
     checks: &'a [Row],
 }
 
@@ -33,6 +34,7 @@ pub fn run(args: &PreflightArgs) -> Result<Outcome> {
         ReportFormat::Json => print_json(&PreflightJson {
             name: &args.member.name,
             status,
+            rules: &report.rules,
             checks: &rows,
         })?,
         ReportFormat::Prometheus => {
@@ -126,7 +128,9 @@ pub fn request(
     });
     files.server_cert = member.server_cert.clone();
     files.peer_ca = member.peer_cacert.clone().or_else(|| conn.cacert.clone());
-    let request = PreflightRequest::new(&member.name, urls).files(files);
+    let request = PreflightRequest::new(&member.name, urls)
+        .files(files)
+        .rules(member.etcd_version.choice());
     Ok(if learner { request } else { request.as_voter() })
 }
 

@@ -77,6 +77,7 @@ pub fn run(args: &SnapshotRestoreArgs, conn: &ConnectionArgs) -> Result<Outcome>
     request.bump_revision = args.bump_revision;
     request.mark_compacted = args.mark_compacted;
     request.fix_certs_with = fix_certs_with;
+    request.rules = args.etcd_version.choice();
     let planned = plan(&request)?;
     let blocked = planned.blocked();
     let done = if blocked || args.dry_run {

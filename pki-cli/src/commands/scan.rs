@@ -106,11 +106,15 @@ fn probe(
         cert: c.cert.as_deref(),
         key: c.key.as_deref(),
     };
+    let choice = args.etcd_version.choice();
     block_on(async {
         let mut figures = None;
+        // With --cluster, hosts are judged by the Go rules of the etcd the members run.
+        let mut rules = pki_cluster::AppliedRules::without_cluster(choice);
         if let Some(conn) = &conn {
             endpoints.extend(pki_cluster::served::cluster_endpoints(conn).await?);
             figures = Some(pki_cluster::cluster_figures(conn).await?);
+            rules = pki_cluster::AppliedRules::ask(conn, choice).await;
         }
         let judged = served::probe_and_judge(
             endpoints,
@@ -119,6 +123,7 @@ fn probe(
             args.parallel,
             at,
             Some(args.expires_within),
+            &rules,
         )
         .await?;
         Ok((judged, figures))

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use pki_cluster::served::{probe_all, Endpoint, Served};
-use pki_cluster::Identity;
+use pki_cluster::{AppliedRules, Identity};
 use pki_core::{rfc3339, short_duration, CertPool, Finding, HostUrl, Status};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -21,6 +21,8 @@ use crate::render::{rows, FixContext, Row};
 pub struct Judged {
     pub served: Served,
     pub findings: Vec<Finding>,
+    /// The Go rules its host was judged by.
+    pub rules: AppliedRules,
 }
 
 impl Judged {
@@ -60,6 +62,7 @@ pub async fn probe_and_judge(
     parallel: usize,
     at: OffsetDateTime,
     fail_within: Option<time::Duration>,
+    rules: &AppliedRules,
 ) -> Result<Vec<Judged>> {
     let roots: Option<CertPool> = match tls.cacert {
         Some(path) => Some(pki_core::load_certificates(path)?.into_iter().collect()),
@@ -78,8 +81,9 @@ pub async fn probe_and_judge(
     Ok(served
         .into_iter()
         .map(|s| Judged {
-            findings: s.judge(roots.as_ref(), at, fail_within),
+            findings: s.judge(roots.as_ref(), at, fail_within, rules),
             served: s,
+            rules: rules.clone(),
         })
         .collect())
 }
@@ -93,6 +97,7 @@ pub struct ServedJson {
     status: Status,
     certificates: Vec<pki_core::Summary>,
     error: Option<String>,
+    rules: AppliedRules,
     checks: Vec<Row>,
 }
 
@@ -111,6 +116,7 @@ pub fn json(judged: &[Judged]) -> Vec<ServedJson> {
                 .map(|c| c.iter().map(|c| c.summary()).collect())
                 .unwrap_or_default(),
             error: j.served.chain.as_ref().err().cloned(),
+            rules: j.rules.clone(),
             checks: rows(&j.findings, &FixContext::default()),
         })
         .collect()
@@ -137,7 +143,15 @@ fn leaf_cells(s: &Served, at: OffsetDateTime) -> [String; 3] {
     }
 }
 
-/// The endpoints as a bordered table.
+/// The line that names the rules the hosts were judged by (empty without endpoints).
+pub fn rules_line(judged: &[Judged]) -> String {
+    judged.first().map_or(String::new(), |j| {
+        let f = j.rules.finding();
+        format!("{} {}: {}\n", f.status, f.check, f.message)
+    })
+}
+
+/// The endpoints as a bordered table, then the rules line.
 pub fn table(judged: &[Judged], at: OffsetDateTime) -> String {
     let mut table = crate::output::Table::new([
         "ENDPOINT", "SUBJECT", "EXPIRES", "RESIDUAL", "STATUS", "PROBLEMS",
@@ -153,7 +167,7 @@ pub fn table(judged: &[Judged], at: OffsetDateTime) -> String {
             problems(j),
         ]);
     }
-    table.render()
+    format!("{}{}", table.render(), rules_line(judged))
 }
 
 /// The messages of what failed or warned, `; `-joined, or `-`.

@@ -18,6 +18,7 @@ use crate::render::{rows, rows_text, summary, FixContext};
 pub fn run(args: &UpgradeArgs) -> Result<Outcome> {
     let mut req = UpgradeRequest::new(&args.out);
     req.member_timeout = args.timeout;
+    req.rules = args.etcd_version.choice();
     if let Some(to) = &args.to {
         let v = Version::parse(to)
             .ok_or_else(|| usage(anyhow!("--to {to}: give a minor version such as 3.5")))?;

@@ -9,13 +9,13 @@
 
 use futures_util::future::join_all;
 use pki_core::{
-    covers, find_issuer, CertPool, Certificate, CheckId, Coverage, Finding, Host, HostUrl, Remedy,
-    Subject,
+    find_issuer, CertPool, Certificate, CheckId, Finding, Host, HostUrl, Remedy, Subject,
 };
 
 use super::files::flag;
 use super::side::{urls_of, Side};
 use crate::connection::Connection;
+use crate::etcd_rules::AppliedRules;
 use crate::member_config::{Key, MemberConfig};
 use crate::probe::{probe, Identity};
 use crate::rules::normalise_url;
@@ -23,7 +23,12 @@ use crate::state::{member_list_until, MemberInfo};
 
 /// The live checks of a member (see the module docs). Errors reaching the cluster are findings
 /// of their own: the offline checks stand regardless.
-pub async fn diagnose_live(conn: &Connection, config: &MemberConfig) -> Vec<Finding> {
+/// Hosts are judged by `rules` (see [`AppliedRules::ask`]).
+pub async fn diagnose_live(
+    conn: &Connection,
+    config: &MemberConfig,
+    rules: &AppliedRules,
+) -> Vec<Finding> {
     let deadline = conn.deadline();
     let mut out = Vec::new();
     let list = match member_list_until(conn, deadline).await {
@@ -206,6 +211,7 @@ pub async fn diagnose_live(conn: &Connection, config: &MemberConfig) -> Vec<Find
                 me.map(|m| m.id),
                 peer_identity.as_ref(),
                 deadline,
+                rules,
             )
             .await,
         );
@@ -276,6 +282,7 @@ async fn other_members(
     me: Option<u64>,
     identity: Option<&Identity>,
     deadline: crate::connection::Deadline,
+    rules: &AppliedRules,
 ) -> Vec<Finding> {
     let ca: Option<CertPool> = config
         .get(Key::PeerTrustedCaFile)
@@ -353,9 +360,9 @@ async fn other_members(
             ));
         }
         if !hosts.is_empty()
-            && !hosts.iter().any(|h| {
-                Host::parse(h).is_ok_and(|h| matches!(covers(&leaf, &h), Coverage::Covered { .. }))
-            })
+            && !hosts
+                .iter()
+                .any(|h| Host::parse(h).is_ok_and(|h| rules.covers(&leaf, &h)))
         {
             problems.push(format!(
                 "it covers none of this member's {}",

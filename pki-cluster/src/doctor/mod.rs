@@ -31,18 +31,23 @@ use pki_core::{CheckId, Finding};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
+use crate::etcd_rules::AppliedRules;
 use crate::member_config::MemberConfig;
 
 pub use live::diagnose_live;
 
-/// How to judge: the expiry window and the instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How to judge: the expiry window, the instant and the Go rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DoctorOptions {
     /// Certificates expiring within this window fail.
     pub expires_within: Duration,
     /// The instant to judge at.
     pub at: OffsetDateTime,
+    /// The Go rules hosts are judged by: the cluster's when it was asked (other members, on
+    /// whatever etcd they run, judge this member's certificates), else the member's own
+    /// version, else the default. Stated as a finding of its own.
+    pub rules: AppliedRules,
 }
 
 impl Default for DoctorOptions {
@@ -51,6 +56,7 @@ impl Default for DoctorOptions {
         DoctorOptions {
             expires_within: Duration::days(30),
             at: OffsetDateTime::now_utc(),
+            rules: AppliedRules::default(),
         }
     }
 }
@@ -60,6 +66,13 @@ impl DoctorOptions {
     #[must_use]
     pub fn expires_within(mut self, window: Duration) -> DoctorOptions {
         self.expires_within = window;
+        self
+    }
+
+    /// Judge hosts by these rules.
+    #[must_use]
+    pub fn rules(mut self, rules: AppliedRules) -> DoctorOptions {
+        self.rules = rules;
         self
     }
 
@@ -125,6 +138,7 @@ pub fn diagnose(config: &MemberConfig, opts: &DoctorOptions) -> MemberDiagnosis 
             &mut findings,
         );
     }
+    findings.push(opts.rules.finding());
     let client = side::check_side(config, side::Side::Client, opts);
     let peer = side::check_side(config, side::Side::Peer, opts);
     findings.extend(client.findings.iter().cloned());

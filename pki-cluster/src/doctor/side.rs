@@ -371,7 +371,7 @@ pub(crate) fn check_side(config: &MemberConfig, side: Side, opts: &DoctorOptions
             if side == Side::Peer {
                 // Other members' peer listeners check it against the address this member
                 // dials from (etcd's checkCertSAN): its own advertised peer host.
-                findings.extend(own_address(config, &chain[0], &advertise));
+                findings.extend(own_address(config, &chain[0], &advertise, &opts.rules));
             }
             result.outgoing = chain;
         }
@@ -449,20 +449,23 @@ fn check_pair(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| pki_core::display_path(&cert.configured).into_owned());
-    let report = check(
-        &CheckInput::new(&label, &chain)
-            .key(private.as_ref())
-            .roots(roots)
-            .role(role)
-            .hosts(hosts)
-            .at(opts.at)
-            .files(
-                EtcdFiles::default()
-                    .certificate(cert.bytes.as_slice())
-                    .key(key.as_ref().map(|k| k.bytes.as_slice())),
-            )
-            .fail_within(Some(opts.expires_within)),
-    );
+    let report = opts.rules.check(|go| {
+        check(
+            &CheckInput::new(&label, &chain)
+                .key(private.as_ref())
+                .roots(roots)
+                .role(role)
+                .hosts(hosts)
+                .at(opts.at)
+                .files(
+                    EtcdFiles::default()
+                        .certificate(cert.bytes.as_slice())
+                        .key(key.as_ref().map(|k| k.bytes.as_slice())),
+                )
+                .fail_within(Some(opts.expires_within))
+                .go_rules(go),
+        )
+    });
     findings.extend(
         report
             .findings
@@ -474,13 +477,15 @@ fn check_pair(
 
 /// The certificate a member presents to other members, against the address it connects from,
 /// as their peer listeners check it.
-fn own_address(config: &MemberConfig, cert: &Certificate, advertise: &[HostUrl]) -> Vec<Finding> {
+fn own_address(
+    config: &MemberConfig,
+    cert: &Certificate,
+    advertise: &[HostUrl],
+    rules: &crate::etcd_rules::AppliedRules,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for u in advertise {
-        let covered = matches!(
-            pki_core::covers(cert, &u.host),
-            pki_core::Coverage::Covered { .. }
-        );
+        let covered = rules.covers(cert, &u.host);
         out.push(if covered {
             Finding::pass(
                 CheckId::SanVerification,

@@ -13,7 +13,7 @@
 //!   `VerifyHostname`);
 //! - `checkCRL` rejects a certificate whose serial is in the CRL (see [`pki_core::Crl`]).
 
-use pki_core::{covers, CheckId, Coverage, Crl, Finding, Host, Remedy, Subject};
+use pki_core::{CheckId, Crl, Finding, Host, Remedy, Subject};
 
 use super::files::{flag, read_setting, setting_text};
 use super::side::{Side, SideResult};
@@ -61,7 +61,7 @@ pub(crate) fn check(
             )
         });
     }
-    out.extend(allowed_names(config, peer.outgoing.first()));
+    out.extend(allowed_names(config, peer.outgoing.first(), opts));
     out
 }
 
@@ -291,7 +291,11 @@ enum AllowedNames {
 /// Allowed CN(s) and host name(s): not both, effective only with client certificates required,
 /// satisfied by this member's own peer certificate (members with the same setting check it);
 /// a client-side allowed host name also applies to etcd's own gRPC gateway.
-fn allowed_names(config: &MemberConfig, own_peer: Option<&pki_core::Certificate>) -> Vec<Finding> {
+fn allowed_names(
+    config: &MemberConfig,
+    own_peer: Option<&pki_core::Certificate>,
+    opts: &DoctorOptions,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for (cn_key, host_key, side) in [
         (
@@ -366,10 +370,8 @@ fn allowed_names(config: &MemberConfig, own_peer: Option<&pki_core::Certificate>
                 cert.common_name()
                     .is_some_and(|cn| list.iter().any(|c| c == cn))
             } else {
-                list.iter().any(|h| {
-                    Host::parse(h)
-                        .is_ok_and(|h| matches!(covers(cert, &h), Coverage::Covered { .. }))
-                })
+                list.iter()
+                    .any(|h| Host::parse(h).is_ok_and(|h| opts.rules.covers(cert, &h)))
             }
         };
         let name = cert

@@ -94,6 +94,10 @@ pub struct UpgradeRequest {
     pub member_timeout: Duration,
     /// How long the cluster version may take to move up after the last member.
     pub cluster_version_timeout: Duration,
+    /// Which Go's rules the served certificates' hosts are judged by: by default those of every
+    /// version the members run and of the target (after the upgrade, members on the target
+    /// judge the certificates; until it ends, members on both do).
+    pub rules: crate::etcd_rules::RulesChoice,
 }
 
 impl UpgradeRequest {
@@ -105,6 +109,7 @@ impl UpgradeRequest {
             snapshot_dir: snapshot_dir.into(),
             member_timeout: Duration::from_secs(120),
             cluster_version_timeout: Duration::from_secs(60),
+            rules: crate::etcd_rules::RulesChoice::default(),
         }
     }
 }

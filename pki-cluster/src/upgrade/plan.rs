@@ -11,6 +11,7 @@ use super::{UpgradeRequest, Version};
 use crate::ca_rotation::roll::ready;
 use crate::connection::Connection;
 use crate::error::Result;
+use crate::etcd_rules::AppliedRules;
 use crate::probe::{versions, Identity};
 use crate::served::{cluster_endpoints, probe_all};
 use crate::state::{client_endpoint, member_list, status_until, MemberInfo};
@@ -135,8 +136,19 @@ pub async fn plan(conn: &Connection, req: &UpgradeRequest) -> Result<UpgradePlan
             "not every member reported its version: bring every member back first",
         )),
     }
-    // Certificates each member serves: valid for the window, covering the URL.
-    findings.extend(served_certificates(conn, identity.as_ref()).await?);
+    // Certificates each member serves: valid for the window, covering the URL, under the Go
+    // rules of every version running and of the target.
+    let mut judged_for: Vec<(String, Option<String>)> = members
+        .iter()
+        .filter(|m| m.member.started())
+        .map(|m| (m.member.label(), m.version.map(|v| v.to_string())))
+        .collect();
+    if let Some((major, minor)) = to {
+        judged_for.push(("the target".to_string(), Some(format!("{major}.{minor}.0"))));
+    }
+    let rules = AppliedRules::decide(req.rules, &judged_for);
+    findings.push(rules.finding());
+    findings.extend(served_certificates(conn, identity.as_ref(), &rules).await?);
     findings.push(snapshot_finding(&req.snapshot_dir));
     Ok(UpgradePlan {
         members,
@@ -212,6 +224,7 @@ fn step_finding(low: Version, high: Version, to: (u32, u32), members: &[MemberVe
 async fn served_certificates(
     conn: &Connection,
     identity: Option<&Identity>,
+    rules: &AppliedRules,
 ) -> Result<Vec<Finding>> {
     let roots: Option<CertPool> = match &conn.options().ca_file {
         Some(ca) => Some(pki_core::load_certificates(ca)?.into_iter().collect()),
@@ -223,7 +236,7 @@ async fn served_certificates(
     let at = time::OffsetDateTime::now_utc();
     let mut failed = Vec::new();
     for s in &served {
-        let findings = s.judge(roots.as_ref(), at, Some(time::Duration::days(30)));
+        let findings = s.judge(roots.as_ref(), at, Some(time::Duration::days(30)), rules);
         for f in findings.into_iter().filter(|f| f.status == Status::Fail) {
             failed.push(format!("{}: {}", s.endpoint.url.url, f.message));
         }

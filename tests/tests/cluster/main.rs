@@ -6,6 +6,7 @@ mod deploy;
 mod doctor;
 mod examples;
 mod go_oracle;
+mod go_rules;
 mod issue;
 mod membership;
 mod metrics;

@@ -74,8 +74,15 @@ fn a_snapshot_restored_onto_new_addresses_starts_and_keeps_every_key() {
         .expect_code(1)
         .stdout_has("revision")
         .stdout_has(&format!("does not cover {}", new_ips[0]))
-        .stdout_has("nothing was written");
+        .stdout_has("nothing was written")
+        // No cluster runs to ask for its version: the default rules, named.
+        .stdout_has("go rules: hosts judged by the rules of etcd 3.5 (Go 1.24), the default");
     assert!(!out.exists(), "a refused restore writes nothing");
+    let mut for_34 = words.clone();
+    for_34.extend(["--etcd-version".into(), "3.4".into()]);
+    etcd_pki(&for_34)
+        .expect_code(1)
+        .stdout_has("go rules: hosts judged by the rules of etcd 3.4 (Go 1.19), as asked");
     let before = std::fs::read(&pki.peer).unwrap();
 
     // 2. --dry-run with the fix: says every step, changes nothing.
