@@ -1121,5 +1121,47 @@ mod tests {
         assert!(!already_in_chain(&root, &[&twin, &root]));
         assert!(already_in_chain(&root, &[&root, &twin]));
         assert!(!already_in_chain(&twin, &[&root, &twin]));
+        // Other SANs: look further.
+        let mut other_params = ca_params("Peer CA", Bc::Unconstrained);
+        other_params.subject_alt_names = vec![crate::test_support::generate::dns("other.example")];
+        let other = parse(other_params.self_signed(&ca.key).unwrap().der());
+        assert!(!already_in_chain(&twin, &[&other]));
+        assert!(already_in_chain(&twin, &[&other, &twin]));
+        // Another key, or another name: not the same certificate.
+        let rekeyed = Ca::new(ca_params("Peer CA", Bc::Unconstrained)).self_signed();
+        assert!(!already_in_chain(&root, &[&rekeyed]));
+        let renamed = parse(
+            ca_params("Other CA", Bc::Unconstrained)
+                .self_signed(&ca.key)
+                .unwrap()
+                .der(),
+        );
+        assert!(!already_in_chain(&root, &[&renamed]));
+    }
+
+    #[test]
+    fn at_most_one_hundred_signature_checks_as_go() {
+        // Candidates named like the leaf's issuer but holding another key each cost a
+        // signature check; the 100th check may still find the issuer, the 101st may not.
+        let issuer = Ca::new(ca_params("etcd-ca", Bc::Unconstrained));
+        let impostor = Ca::new(ca_params("etcd-ca", Bc::Unconstrained));
+        let leaf = issuer.sign(&params("etcd-0"));
+        let at = datetime!(2030-01-01 0:00 UTC);
+        let with_impostors = |n: usize| -> CertPool {
+            let mut pool: CertPool = (0..n).map(|_| impostor.self_signed()).collect();
+            pool.add(issuer.self_signed());
+            pool
+        };
+        // rcgen gives each certificate a random serial, so each impostor is another certificate.
+        assert_eq!(with_impostors(99).len(), 100);
+        let none = CertPool::new();
+        let opts = VerifyOptions::new().at(at);
+        let roots = with_impostors(99);
+        assert!(verify(&leaf, &none, &roots, &opts).is_ok());
+        let roots = with_impostors(100);
+        assert_eq!(
+            verify(&leaf, &none, &roots, &opts).unwrap_err(),
+            VerifyError::TooManySignatureChecks
+        );
     }
 }
