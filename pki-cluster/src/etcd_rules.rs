@@ -13,10 +13,10 @@
 //!   stands and the finding names both (pki-core's coverage message says which rules refuse);
 //! - a member running a version whose Go rules are not known (3.6, ...): the default (newest)
 //!   rules stand in for it, and a warning says so;
-//! - a member whose version could not be had (down, unreachable): judged by the versions the
-//!   others report (a stopped member keeps the version it ran, which in a cluster not mid-upgrade
-//!   is theirs), and a warning names it; when no member reports a version, the default rules,
-//!   with a warning.
+//! - a member whose version could not be had (down, unreachable): it may run either version (it
+//!   may be the one member not yet upgraded, or already upgraded), and it will judge the
+//!   certificates when it is back, so every Go's rules apply, and a warning names it;
+//! - no member to ask at all: the default rules, with a warning.
 //!
 //! Where it is used: `preflight`, `add_member` and `scale_out` (from the cluster's status);
 //! `doctor` (the cluster's, since the other members judge a member's certificates; without the
@@ -106,6 +106,7 @@ impl AppliedRules {
         let mut rules: Vec<GoRules> = Vec::new();
         let mut notes = Vec::new();
         let mut unknown = false;
+        let mut silent = false;
         for (member, version) in versions {
             match version.as_deref().map(|v| (v, GoRules::for_etcd(v))) {
                 Some((_, Some(r))) => rules.push(r),
@@ -115,19 +116,21 @@ impl AppliedRules {
                         "{member} runs etcd {v}, whose Go rules etcd-pki does not know: the default, {default}, stands in for it"
                     ));
                 }
-                None => notes.push(format!("{member} did not report its etcd version")),
+                None => {
+                    silent = true;
+                    notes.push(format!(
+                        "{member} did not report its etcd version: it may run either, so every Go's rules apply"
+                    ));
+                }
             }
         }
+        if silent {
+            rules.extend(GoRules::ALL);
+        }
         let source = if rules.is_empty() {
-            if !versions.is_empty() && notes.len() == versions.len() && !unknown {
-                notes.push(format!(
-                    "no member reported its version: judged by the default, {default}"
-                ));
-            } else if versions.is_empty() {
-                notes.push(format!(
-                    "no member to ask for its version: judged by the default, {default}"
-                ));
-            }
+            notes.push(format!(
+                "no member to ask for its version: judged by the default, {default}"
+            ));
             RulesSource::Default
         } else {
             RulesSource::Cluster
@@ -215,6 +218,14 @@ impl AppliedRules {
             .all(|&r| covers_with(cert, host, r).is_covered())
     }
 
+    /// Whether, under every rule set applied, `cert` covers at least one of `hosts` (the hosts
+    /// may differ from one Go to another).
+    pub fn covers_any(&self, cert: &Certificate, hosts: &[Host]) -> bool {
+        self.rules
+            .iter()
+            .all(|&r| hosts.iter().any(|h| covers_with(cert, h, r).is_covered()))
+    }
+
     /// pki-core's check under every rule set applied (`run` makes the report for one), the
     /// stricter verdict of each finding kept: a finding that passes under one Go and fails
     /// under another fails, and its message names the rules that refuse it.
@@ -224,20 +235,22 @@ impl AppliedRules {
             return Report::default();
         };
         for other in reports {
-            let aligned = other.findings.len() == merged.findings.len()
-                && merged
-                    .findings
-                    .iter()
-                    .zip(&other.findings)
-                    .all(|(a, b)| a.check == b.check && a.target == b.target);
-            if aligned {
-                for (kept, candidate) in merged.findings.iter_mut().zip(other.findings) {
-                    if candidate.status > kept.status {
-                        *kept = candidate;
+            // Findings are matched by what they are about (check and target), in order; one
+            // that only one report has (the Gos found different chains, say) is kept too.
+            let mut matched = vec![false; merged.findings.len()];
+            for candidate in other.findings {
+                let same = merged.findings.iter().enumerate().position(|(i, f)| {
+                    !matched[i] && f.check == candidate.check && f.target == candidate.target
+                });
+                match same {
+                    Some(i) => {
+                        matched[i] = true;
+                        if candidate.status > merged.findings[i].status {
+                            merged.findings[i] = candidate;
+                        }
                     }
+                    None => merged.findings.push(candidate),
                 }
-            } else if other.status() > merged.status() {
-                merged = other;
             }
         }
         merged
@@ -341,16 +354,16 @@ mod tests {
             RulesChoice::FromCluster,
             &v(&[("a", Some("3.4.23")), ("b", None)]),
         );
-        assert_eq!(r.rules, [GoRules::Go119]);
-        assert_eq!(r.notes, ["b did not report its etcd version"]);
+        // The silent member may be the one not yet upgraded, or the one already upgraded.
+        assert_eq!(r.rules, GoRules::ALL);
+        assert_eq!(
+            r.notes,
+            ["b did not report its etcd version: it may run either, so every Go's rules apply"]
+        );
         assert_eq!(r.finding().status, Status::Warn);
         let none = AppliedRules::decide(RulesChoice::FromCluster, &v(&[("a", None), ("b", None)]));
-        assert_eq!(none.rules, [GoRules::Go124]);
-        assert_eq!(none.source, RulesSource::Default);
-        assert!(
-            none.notes.last().unwrap().contains("no member reported"),
-            "{none:?}"
-        );
+        assert_eq!(none.rules, GoRules::ALL);
+        assert_eq!(none.finding().status, Status::Warn);
         let empty = AppliedRules::decide(RulesChoice::FromCluster, &[]);
         assert_eq!(
             (empty.rules, empty.source, empty.notes.len()),
@@ -421,5 +434,54 @@ mod tests {
         );
         let old = coverage(AppliedRules::given(GoRules::Go119).check(run));
         assert_eq!(old.status, Status::Pass);
+    }
+
+    #[test]
+    fn findings_only_one_go_makes_are_kept() {
+        use pki_core::CheckId;
+        let finding = |check, target: &str, status| {
+            let mut f = Finding::new(check, status, format!("{target} {status:?}"));
+            f.target = Some(target.to_string());
+            f
+        };
+        let rules = AppliedRules {
+            rules: GoRules::ALL.to_vec(),
+            ..AppliedRules::default()
+        };
+        let merged = rules.check(|go| {
+            let mut report = Report::default();
+            match go {
+                GoRules::Go119 => {
+                    report
+                        .findings
+                        .push(finding(CheckId::Chain, "c", Status::Fail));
+                    report
+                        .findings
+                        .push(finding(CheckId::Coverage, "h", Status::Pass));
+                }
+                _ => {
+                    report
+                        .findings
+                        .push(finding(CheckId::Coverage, "h", Status::Fail));
+                    report
+                        .findings
+                        .push(finding(CheckId::Usage, "u", Status::Fail));
+                }
+            }
+            report
+        });
+        let got: Vec<(CheckId, Status)> = merged
+            .findings
+            .iter()
+            .map(|f| (f.check, f.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (CheckId::Chain, Status::Fail),
+                (CheckId::Coverage, Status::Fail),
+                (CheckId::Usage, Status::Fail)
+            ]
+        );
     }
 }

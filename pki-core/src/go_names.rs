@@ -79,7 +79,7 @@ pub(crate) fn parse_problem(nc: &NameConstraints) -> Result<(), String> {
                     ));
                 }
             }
-            NameConstraint::Uri(u) if go_parse_ip(u, GoRules::Go119).is_some() => {
+            NameConstraint::Uri(u) if go_parse_ip(u, rules).is_some() => {
                 return Err(format!(
                     "x509: failed to parse URI constraint {}: cannot be IP address",
                     crate::go_fmt::go_quote(u)

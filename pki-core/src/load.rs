@@ -5,8 +5,9 @@
 //! and sometimes DER. The format is sniffed from the content, never from the file name. PEM
 //! framing is [`crate::pem`]'s, so that every block's label is known (an encrypted key or a CSR
 //! is named in the error, not silently skipped). Block bodies are read as Go's `pem.Decode`
-//! reads them (a body Go cannot decode is a block Go skips); keys are checked in zeroed memory
-//! and base64-decoded by rustls-pki-types' constant-time `PemObject`.
+//! reads them (a body Go cannot decode is a block Go skips); a key's base64 is gathered and checked
+//! in zeroed memory and decoded by rustls-pki-types' constant-time `PemObject`, which copies each
+//! line into a buffer of its own that it does not zero when freed.
 
 use std::io::Read;
 use std::path::Path;
@@ -429,7 +430,8 @@ fn is_pem(bytes: &[u8]) -> bool {
 /// spaces, tabs and line breaks skipped, then `base64.StdEncoding`: padding only at the end, a
 /// length that is a multiple of 4; a block that fails is skipped by Go as if it were not
 /// there). The characters are gathered and checked in zeroed memory without branches on them,
-/// and decoded by rustls-pki-types' constant-time decoder.
+/// and decoded by rustls-pki-types' constant-time decoder (whose own line buffer, up to the whole
+/// body here, is freed without being zeroed: the key's base64 may stay in freed memory).
 fn decode_key_block(text: &[u8]) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
     const BEGIN: &[u8] = b"-----BEGIN PRIVATE KEY-----\n";
     let body = go_block_body(text);

@@ -217,7 +217,8 @@ fn match_uri_constraint(uri: &str, constraint: &str, rules: GoRules) -> Result<b
         .unwrap_or("");
     if host.is_empty() {
         return Err(format!(
-            "URI with empty host (\"{uri}\") cannot be matched against constraints"
+            "URI with empty host ({}) cannot be matched against constraints",
+            go_quote(uri)
         ));
     }
     let host = if host.starts_with('[') {
@@ -225,9 +226,10 @@ fn match_uri_constraint(uri: &str, constraint: &str, rules: GoRules) -> Result<b
     } else {
         host.rsplit_once(':').map_or(host, |(h, _)| h)
     };
-    if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+    if host.starts_with('[') || crate::go_ip::go_parse_ip(host, rules).is_some() {
         return Err(format!(
-            "URI with IP (\"{uri}\") cannot be matched against constraints"
+            "URI with IP ({}) cannot be matched against constraints",
+            go_quote(uri)
         ));
     }
     match_domain_constraint(host, constraint, rules)

@@ -38,7 +38,8 @@ impl LongRun {
         let versions = match std::env::var("GO_FUZZ_GO").as_deref() {
             Ok("1.19") => vec![GoVersion::Go119],
             Ok("1.24") => vec![GoVersion::Go124],
-            _ => GoVersion::ALL.to_vec(),
+            Ok("") | Err(_) => GoVersion::ALL.to_vec(),
+            Ok(other) => panic!("GO_FUZZ_GO={other:?}: give 1.19, 1.24, or nothing for both"),
         };
         let dir = repo_root().join("target/go-fuzz");
         std::fs::create_dir_all(&dir).expect("target/go-fuzz");

@@ -359,11 +359,8 @@ async fn other_members(
                 flag(Key::PeerCertAllowedCn)
             ));
         }
-        if !hosts.is_empty()
-            && !hosts
-                .iter()
-                .any(|h| Host::parse(h).is_ok_and(|h| rules.covers(&leaf, &h)))
-        {
+        let parsed: Vec<Host> = hosts.iter().filter_map(|h| Host::parse(h).ok()).collect();
+        if !hosts.is_empty() && !rules.covers_any(&leaf, &parsed) {
             problems.push(format!(
                 "it covers none of this member's {}",
                 flag(Key::PeerCertAllowedHostname)

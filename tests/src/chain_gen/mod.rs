@@ -9,7 +9,7 @@
 //! not yet begun or ending at the very instant of the check; and pools as etcd's CA files make
 //! them (an intermediate in the roots, a root in the bundle, a link left out).
 //!
-//! [`der`] writes the certificates. RSA keys come from a small pool made once per process (RSA
+//! `der` writes the certificates. RSA keys come from a small pool made once per process (RSA
 //! key generation takes tens of milliseconds); the others are made per case.
 
 mod der;

@@ -2,7 +2,7 @@
 //! given as `--cert-file`/`--key-file` (and the peer pair), made from a pool of keys and their
 //! certificates ([`material`]), with matching and mismatching keys, every key encoding, right
 //! and wrong block labels, encrypted keys, extra blocks and text, DER instead of PEM, empty
-//! files, any layout ([`render`]) and damage ([`damage`]). A case's description names what it
+//! files, any layout ([`mod@render`]) and damage ([`damage`]). A case's description names what it
 //! holds and never shows key material.
 
 pub mod damage;
