@@ -6,7 +6,14 @@
 //!
 //! - a DNS SAN that is exactly `*` is a valid wildcard pattern in Go 1.19 (so it covers any
 //!   single-label host, `etcd-peer`), and in Go 1.24 an invalid one, compared only exactly
-//!   (so it covers only the host `*`).
+//!   (so it covers only the host `*`);
+//! - `net.ParseIP` (Go 1.19) reads IPv6 groups of five or more hex digits that Go 1.24 does not
+//!   (`crate::go_ip`);
+//! - a CA's name constraints apply in Go 1.19 to the leaf and the CA itself, in Go 1.24 to every
+//!   certificate below the CA (`crate::verify`); a DNS name with a leading dot is one label
+//!   shorter to Go 1.19 and invalid to Go 1.24 (`crate::go_names`);
+//! - a CA whose public key algorithm Go does not know is tried and refused by Go 1.19, passed over
+//!   by Go 1.24; SHA-1 signatures are refused in other words.
 //!
 //! The default is the newest, [`GoRules::Go124`].
 

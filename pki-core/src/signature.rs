@@ -104,10 +104,13 @@ impl fmt::Display for SignatureError {
                             "x509: signature algorithm specifies an {family} public key, but have public key of type {go_type}"
                         )
                     }
-                    _ => write!(
+                    // Go verifies these; this crate cannot (see the module docs).
+                    (Some(_), Some(_)) => write!(
                         f,
                         "cannot verify a {algorithm} signature made with a {key} key"
                     ),
+                    // A key or signature algorithm Go cannot verify either: its ErrUnsupportedAlgorithm.
+                    _ => f.write_str("x509: cannot verify signature: algorithm unimplemented"),
                 }
             }
             SignatureError::NotACa => f.write_str(

@@ -6,8 +6,10 @@
 //	 "time":1906502400,"usages":[["any"],["serverAuth"],["clientAuth"]],"signers":true}
 //	-> {"ok":true,
 //	    "parsed":[null | "x509: ...", ...],          one per certificate
-//	    "results":[{"ok":true,"chains":[[0,1,3],...]} | {"ok":false,"error":"x509: ..."}, ...],
-//	    "signers":[[3,1], [], ...]}                   one per certificate
+//	    "results":[{"ok":true,"chains":[[0,1,3],...]} | {"ok":false,"error":"x509: ..."}
+//	               | {"ok":false,"panic":"..."} (Go panicked), ...],
+//	    "signers":[[3,1], [], ...],                   one per certificate
+//	    "self_signed":[true, false, ...]}              one per certificate
 //
 // Certificates are given once, as DER in standard base64, and named by their index. The pools
 // are x509.CertPools built with AddCert in the order given; a certificate Go cannot parse is
@@ -24,7 +26,9 @@
 // must have basic constraints with cA; key usage, if any, must include keyCertSign; the public
 // key algorithm must be known; copied from Go 1.19 and 1.24's CheckSignatureFrom, identical) and
 // whose key verifies the signature with Certificate.CheckSignature, which allows SHA-1: the
-// question is who signed, not whether Verify would trust it.
+// question is who signed, not whether Verify would trust it. "self_signed" says, for each, whether
+// its issuer is its subject and its own key verifies its signature (SHA-1 allowed; no parent
+// checks), which is what a scan calls a self-signed certificate.
 package main
 
 import (
@@ -118,7 +122,11 @@ func opVerify(r request) (answer, error) {
 				}
 				opts.KeyUsages = append(opts.KeyUsages, usage)
 			}
-			chains, err := leaf.Verify(opts)
+			chains, err, panicked := verifyRecovering(leaf, opts)
+			if panicked != nil {
+				results = append(results, answer{"ok": false, "panic": fmt.Sprint(panicked)})
+				continue
+			}
 			if err != nil {
 				results = append(results, answer{"ok": false, "error": err.Error()})
 				continue
@@ -137,11 +145,14 @@ func opVerify(r request) (answer, error) {
 	}
 	if r.Signers {
 		signers := make([][]int, n)
+		selfSigned := make([]bool, n)
 		for i, c := range certs {
 			signers[i] = []int{}
 			if c == nil {
 				continue
 			}
+			selfSigned[i] = bytes.Equal(c.RawIssuer, c.RawSubject) &&
+				c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 			for _, j := range potentialParents(c, certs) {
 				if signedBy(c, certs[j]) == nil {
 					signers[i] = append(signers[i], j)
@@ -149,8 +160,20 @@ func opVerify(r request) (answer, error) {
 			}
 		}
 		a["signers"] = signers
+		a["self_signed"] = selfSigned
 	}
 	return a, nil
+}
+
+// verifyRecovering is leaf.Verify(opts), with a panic of Go's caught and returned: Go 1.19's
+// alreadyInChain asserts an interface on a CA whose public key it does not know (a nil
+// PublicKey) and panics where such a CA has the name of a certificate already in the chain.
+func verifyRecovering(leaf *x509.Certificate, opts x509.VerifyOptions) (chains [][]*x509.Certificate, err error, panicked interface{}) {
+	defer func() {
+		panicked = recover()
+	}()
+	chains, err = leaf.Verify(opts)
+	return chains, err, nil
 }
 
 // potentialParents is CertPool.findPotentialParents over all of certs (Go 1.19 and 1.24 alike).

@@ -196,8 +196,18 @@ pub fn compare_case(
             opts = opts.usage(*usage);
         }
         let ours = verify(leaf, &intermediates, &roots, &opts);
+        if answer["panic"].is_string() {
+            // Go 1.19 panics on a CA whose key it does not know (tests/go-oracle/verify.go);
+            // etcd-pki gives a verdict. No verdict of Go's to compare with.
+            *report
+                .deliberate
+                .entry("Go panics in Verify (a CA with a key Go does not know, Go 1.19)")
+                .or_default() += 1;
+            go_ok.push(None);
+            continue;
+        }
         let theirs_ok = answer["ok"] == json!(true);
-        go_ok.push(theirs_ok);
+        go_ok.push(Some(theirs_ok));
         match (&ours, theirs_ok) {
             (Ok(chains), true) => {
                 report.verifies_ok += 1;
@@ -256,7 +266,7 @@ fn compare_check(
     certs: &[Option<Certificate>],
     roots: &CertPool,
     rules: GoRules,
-    go_ok: &[bool],
+    go_ok: &[Option<bool>],
     report: &mut ChainReport,
     found: &mut Vec<String>,
 ) {
@@ -275,13 +285,15 @@ fn compare_check(
             let expected = match finding.check {
                 CheckId::Chain => go_ok[0],
                 // Usages are judged over verified chains only; without one Go has no verdict.
-                CheckId::Usage if go_ok[0] => match finding.target.as_deref() {
+                CheckId::Usage if go_ok[0] == Some(true) => match finding.target.as_deref() {
                     Some("serverAuth") => go_ok[1],
                     Some("clientAuth") => go_ok[2],
                     other => panic!("a usage finding about {other:?}"),
                 },
                 _ => continue,
             };
+            // Go panicked: no verdict of Go's.
+            let Some(expected) = expected else { continue };
             report.check_findings += 1;
             if (finding.status == Status::Pass) != expected {
                 found.push(format!(
@@ -337,14 +349,9 @@ fn compare_scan(
                 .find(|&j| j != i);
             let (ours, checked) = match &row.issuer {
                 Issuer::SelfSigned => {
-                    // Scan's own notion (self-issued, its own key verifies): Go's signers of the
-                    // certificate include itself then.
+                    // Self-issued, and its own key verifies its signature, by Go's checks.
                     report.scan_rows += 1;
-                    if !go["signers"][i]
-                        .as_array()
-                        .expect("signers")
-                        .contains(&json!(i))
-                    {
+                    if go["self_signed"][i] != json!(true) {
                         found.push(format!(
                             "scan: certificate {i} is self-signed to pki-core, not to Go"
                         ));
@@ -360,6 +367,11 @@ fn compare_scan(
                 _ => panic!("an issuer kind the test does not know: {:?}", row.issuer),
             };
             report.scan_rows += 1;
+            if go["self_signed"][i] == json!(true) {
+                found.push(format!(
+                    "scan: certificate {i} is self-signed to Go, not to pki-core"
+                ));
+            }
             if go_first.is_some() {
                 report.scan_rows_with_issuer += 1;
             }

@@ -38,6 +38,10 @@ pub enum KeyKind {
     Ed25519,
     /// RSA 2048, from the process's pool (the index).
     Rsa(usize),
+    /// An Ed448 public key, which Go's x509 does not know (Go 1.24 passes over a CA with such a
+    /// key; Go 1.19 refuses it with "algorithm unimplemented"). It signs nothing: a certificate
+    /// it should sign is signed by a stand-in P-256 key, which verifies under no key here.
+    Ed448,
 }
 
 impl KeyKind {
@@ -47,6 +51,7 @@ impl KeyKind {
             KeyKind::P384 => SigAlg::EcdsaSha384,
             KeyKind::Ed25519 => SigAlg::Ed25519,
             KeyKind::Rsa(_) => SigAlg::RsaSha256,
+            KeyKind::Ed448 => SigAlg::EcdsaSha256,
         }
     }
 
@@ -247,21 +252,44 @@ fn make_key(kind: KeyKind) -> Key {
         KeyKind::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
         KeyKind::Ed25519 => &rcgen::PKCS_ED25519,
         KeyKind::Rsa(i) => return Key::Pooled(&rsa_pool()[i]),
+        KeyKind::Ed448 => {
+            return Key::Foreign(
+                KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("a stand-in key"),
+            )
+        }
     };
     Key::Made(KeyPair::generate_for(alg).expect("a key"))
 }
 
-/// A key made for a case or taken from the pool.
+/// A key made for a case or taken from the pool; or an Ed448 public key, with the stand-in key
+/// that signs in its place.
 enum Key {
     Made(KeyPair),
     Pooled(&'static KeyPair),
+    Foreign(KeyPair),
 }
 
 impl Key {
+    /// The key that signs.
     fn pair(&self) -> &KeyPair {
         match self {
-            Key::Made(k) => k,
+            Key::Made(k) | Key::Foreign(k) => k,
             Key::Pooled(k) => k,
+        }
+    }
+
+    /// The subject public key info certificates of this key carry.
+    fn spki(&self) -> Vec<u8> {
+        match self {
+            // SEQUENCE { SEQUENCE { id-Ed448 }, BIT STRING of 57 bytes }: Go and pki-core read
+            // the algorithm only.
+            Key::Foreign(_) => {
+                let mut spki = vec![0x30, 0x43, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x71];
+                spki.extend([0x03, 0x3a, 0x00]);
+                spki.extend([0x5a; 57]);
+                spki
+            }
+            k => der::spki(k.pair()),
         }
     }
 }
@@ -686,11 +714,12 @@ impl ChainCase {
         let mut rng = Rng::for_case(seed, index);
         let rng = &mut rng;
         let keys: Vec<KeyKind> = (0..rng.range(2, 5))
-            .map(|_| match rng.weighted(&[70, 8, 10, 12]) {
+            .map(|_| match rng.weighted(&[70, 8, 10, 12, 3]) {
                 0 => KeyKind::P256,
                 1 => KeyKind::P384,
                 2 => KeyKind::Ed25519,
-                _ => KeyKind::Rsa(rng.below(2)),
+                3 => KeyKind::Rsa(rng.below(2)),
+                _ => KeyKind::Ed448,
             })
             .collect();
         let mut draft = Draft {
@@ -759,7 +788,7 @@ impl ChainCase {
 
 fn sign_all(draft: &Draft) -> Vec<Vec<u8>> {
     let keys: Vec<Key> = draft.keys.iter().map(|k| make_key(*k)).collect();
-    let spkis: Vec<Vec<u8>> = keys.iter().map(|k| der::spki(k.pair())).collect();
+    let spkis: Vec<Vec<u8>> = keys.iter().map(Key::spki).collect();
     draft
         .specs
         .iter()

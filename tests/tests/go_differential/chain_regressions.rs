@@ -341,3 +341,31 @@ fn a_ca_can_follow_itself_until_gos_signature_check_limit() {
         }
     }
 }
+
+/// A CA whose key Go does not know (Ed448), named like the leaf's issuer: Go 1.19 tries it and
+/// says "algorithm unimplemented"; Go 1.24 passes over it before any signature check (found by
+/// the review of the chain port; pki-core tried it under both, in its own words).
+#[test]
+fn a_ca_with_a_key_go_does_not_know_is_judged_as_each_go_judges_it() {
+    let ca = CertSpec::root(Name::cn("etcd-ca"), 0);
+    let mut foreign = CertSpec::root(Name::cn("etcd-ca"), 2);
+    foreign.serial = 7;
+    foreign.signer_key = 0;
+    let mut leaf = CertSpec::issued_by(&ca, Name::cn("etcd-0"), 1, 3);
+    leaf.basic_constraints = None;
+    leaf.aki = Aki::Absent;
+    let keys = vec![KeyKind::P256, KeyKind::P256, KeyKind::Ed448];
+    // Only the foreign CA is trusted.
+    let case = ChainCase::build(keys, vec![ca, foreign, leaf], 2, vec![], vec![1]);
+    let go119 = verdict(&go_answer(GoVersion::Go119, &case), 0);
+    assert!(
+        go119.contains(
+            "possibly because of \"x509: cannot verify signature: algorithm unimplemented\""
+        ),
+        "{go119}"
+    );
+    assert_eq!(
+        verdict(&go_answer(GoVersion::Go124, &case), 0),
+        "x509: certificate signed by unknown authority"
+    );
+}
