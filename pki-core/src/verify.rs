@@ -1192,4 +1192,58 @@ mod tests {
             VerifyError::TooManySignatureChecks
         );
     }
+
+    /// `etcd-ca`, self-signed with an Ed25519 key, its public key algorithm then rewritten to
+    /// `oid_last` (1.3.101.`oid_last`: 113 Ed448, 110 X25519; the same length), which Go knows
+    /// no signature of.
+    fn foreign_ca(oid_last: u8) -> Certificate {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let der = ca_params("etcd-ca", Bc::Unconstrained)
+            .self_signed(&key)
+            .unwrap()
+            .der()
+            .to_vec();
+        let spki_start = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70];
+        let at = der
+            .windows(spki_start.len())
+            .position(|w| w == spki_start)
+            .unwrap();
+        let mut der = der;
+        der[at + spki_start.len() - 1] = oid_last;
+        parse(&der)
+    }
+
+    #[test]
+    fn a_ca_with_a_key_go_does_not_know_is_tried_by_go_1_19_only() {
+        let issuer = Ca::new(ca_params("etcd-ca", Bc::Unconstrained));
+        let leaf = issuer.sign(&params("etcd-0"));
+        let none = CertPool::new();
+        let hint_of = |roots: &CertPool, rules| match verify(
+            &leaf,
+            &none,
+            roots,
+            &opts(None).go_rules(rules),
+        ) {
+            Err(VerifyError::UnknownAuthority { hint }) => hint.map(|(_, e)| e.to_string()),
+            other => panic!("{other:?}"),
+        };
+        let unimplemented =
+            Some("x509: cannot verify signature: algorithm unimplemented".to_string());
+        // Ed448: Go 1.19 tries it, Go 1.24 leaves its nil key alone.
+        let ed448: CertPool = [foreign_ca(113)].into_iter().collect();
+        assert_eq!(hint_of(&ed448, GoRules::Go119), unimplemented);
+        assert_eq!(hint_of(&ed448, GoRules::Go124), None);
+        // X25519: Go 1.24 parses the key (so tries the CA), and knows no signature by it either.
+        let x25519: CertPool = [foreign_ca(110)].into_iter().collect();
+        assert_eq!(hint_of(&x25519, GoRules::Go119), unimplemented);
+        assert_eq!(hint_of(&x25519, GoRules::Go124), unimplemented);
+        // Passed over, they cost Go 1.24 no signature check: 100 of them and the issuer verify.
+        let mut roots: CertPool = (0..100).map(|_| foreign_ca(113)).collect();
+        roots.add(issuer.self_signed());
+        assert!(verify(&leaf, &none, &roots, &opts(None).go_rules(GoRules::Go124)).is_ok());
+        assert_eq!(
+            verify(&leaf, &none, &roots, &opts(None).go_rules(GoRules::Go119)).unwrap_err(),
+            VerifyError::TooManySignatureChecks
+        );
+    }
 }
