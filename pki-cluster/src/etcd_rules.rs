@@ -31,7 +31,9 @@
 //! Not yet by these rules: the reading of a host from a URL (member URLs are parsed as the newest
 //! Go reads them; `Host::parse_with` differs only for unusual IP spellings).
 
-use pki_core::{covers_with, Certificate, CheckId, Finding, GoRules, Host, Report, Status};
+use pki_core::{
+    covers_with, Certificate, CheckId, CheckInput, Finding, GoRules, Host, Report, Status,
+};
 use serde::Serialize;
 
 use crate::connection::Connection;
@@ -224,6 +226,12 @@ impl AppliedRules {
         self.rules
             .iter()
             .all(|&r| hosts.iter().any(|h| covers_with(cert, h, r).is_covered()))
+    }
+
+    /// pki-core's [`check`](pki_core::check) of `input` under every rule set applied, merged
+    /// as [`AppliedRules::check`] merges (the rules `input` carries are replaced).
+    pub fn check_input(&self, input: &CheckInput<'_>) -> Report {
+        self.check(|go| pki_core::check(&input.clone().go_rules(go)))
     }
 
     /// pki-core's check under every rule set applied (`run` makes the report for one), the

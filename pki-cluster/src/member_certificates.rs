@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use pki_core::{
-    check, interrupted_writes, CertPool, CheckId, CheckInput, Finding, Host, HostUrl, Remedy, Role,
+    interrupted_writes, CertPool, CheckId, CheckInput, Finding, Host, HostUrl, Remedy, Role,
     Status, Subject,
 };
 use time::{Duration, OffsetDateTime};
@@ -424,23 +424,20 @@ fn role_findings(
         _ => None,
     };
     let label = file_label(cert);
-    let report = rules.check(|go| {
-        check(
-            &CheckInput::new(&label, &chain)
-                .key(private.as_ref())
-                .roots(roots)
-                .role(role)
-                .hosts(hosts)
-                .at(at)
-                .files(
-                    pki_core::EtcdFiles::default()
-                        .certificate(bytes.as_slice())
-                        .key(key_bytes.as_ref().map(|k| k.as_slice())),
-                )
-                .fail_within(files.fail_within)
-                .go_rules(go),
-        )
-    });
+    let report = rules.check_input(
+        &CheckInput::new(&label, &chain)
+            .key(private.as_ref())
+            .roots(roots)
+            .role(role)
+            .hosts(hosts)
+            .at(at)
+            .files(
+                pki_core::EtcdFiles::default()
+                    .certificate(bytes.as_slice())
+                    .key(key_bytes.as_ref().map(|k| k.as_slice())),
+            )
+            .fail_within(files.fail_within),
+    );
     let subject = match role {
         Role::Server => Subject::ServerCertificate,
         _ => Subject::PeerCertificate,
@@ -475,16 +472,13 @@ pub(crate) fn reissue_to_cover(
     rules: &AppliedRules,
 ) -> pki_core::Result<Option<(Vec<pki_core::write::FileWrite>, Vec<String>)>> {
     let chain = pki_core::load_certificates(cert)?;
-    let report = rules.check(|go| {
-        check(
-            &CheckInput::new("", &chain)
-                .role(role)
-                .hosts(hosts)
-                .at(now)
-                .warn_within(Duration::ZERO)
-                .go_rules(go),
-        )
-    });
+    let report = rules.check_input(
+        &CheckInput::new("", &chain)
+            .role(role)
+            .hosts(hosts)
+            .at(now)
+            .warn_within(Duration::ZERO),
+    );
     let (add_ips, add_dns) = report.uncovered_hosts();
     if add_ips.is_empty() && add_dns.is_empty() {
         return Ok(None);

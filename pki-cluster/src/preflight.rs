@@ -18,7 +18,7 @@ use std::net::IpAddr;
 
 use futures_util::future::join_all;
 use pki_core::{
-    check, worst, CertPool, Certificate, CheckId, CheckInput, Finding, Host, HostUrl, Remedy, Role,
+    worst, CertPool, Certificate, CheckId, CheckInput, Finding, Host, HostUrl, Remedy, Role,
     Status, Subject,
 };
 use time::{Duration, OffsetDateTime};
@@ -403,16 +403,13 @@ fn served(
             continue;
         }
         let label = format!("{name}'s peer certificate");
-        let report = rules.check(|go| {
-            check(
-                &CheckInput::new(&label, &chain)
-                    .roots(roots)
-                    .role(Role::Peer)
-                    .hosts(std::slice::from_ref(&url.host))
-                    .fail_within(window)
-                    .go_rules(go),
-            )
-        });
+        let report = rules.check_input(
+            &CheckInput::new(&label, &chain)
+                .roots(roots)
+                .role(Role::Peer)
+                .hosts(std::slice::from_ref(&url.host))
+                .fail_within(window),
+        );
         let status = report.status();
         let problems: Vec<String> = report
             .findings

@@ -588,48 +588,47 @@ fn fix_targets(req: &RestoreRequest) -> Vec<(&Path, Role, Vec<pki_core::Host>)> 
     targets
 }
 
+/// Each certificate that does not cover its members, reissued by the CA in memory: its file,
+/// the writes that would replace it, and the SANs added.
+type PlannedReissue<'a> = (&'a Path, Vec<pki_core::write::FileWrite>, Vec<String>);
+
+fn plan_reissues<'a>(
+    req: &'a RestoreRequest,
+    ca_cert: &Path,
+    ca_key: &Path,
+    now: OffsetDateTime,
+) -> Result<Vec<PlannedReissue<'a>>> {
+    let ca = CertificateAuthority::load(ca_cert, ca_key, now)?;
+    let rules = AppliedRules::without_cluster(req.rules);
+    let mut planned = Vec::new();
+    for (cert, role, hosts) in fix_targets(req) {
+        if let Some((writes, add)) = reissue_to_cover(cert, role, &hosts, &ca, now, &rules)? {
+            planned.push((cert, writes, add));
+        }
+    }
+    Ok(planned)
+}
+
 /// What `--fix-certs` will reissue (computed with the CA, writing nothing).
 fn reissues(req: &RestoreRequest, now: OffsetDateTime) -> Result<Vec<RestoreStep>> {
     let Some((ca_cert, ca_key)) = &req.fix_certs_with else {
         return Ok(Vec::new());
     };
-    let ca = CertificateAuthority::load(ca_cert, ca_key, now)?;
-    let mut steps = Vec::new();
-    for (cert, role, hosts) in fix_targets(req) {
-        if let Some((_, add)) = reissue_to_cover(
-            cert,
-            role,
-            &hosts,
-            &ca,
-            now,
-            &AppliedRules::without_cluster(req.rules),
-        )? {
-            steps.push(RestoreStep::Reissue {
-                file: cert.to_path_buf(),
-                add,
-            });
-        }
-    }
-    Ok(steps)
+    Ok(plan_reissues(req, ca_cert, ca_key, now)?
+        .into_iter()
+        .map(|(cert, _, add)| RestoreStep::Reissue {
+            file: cert.to_path_buf(),
+            add,
+        })
+        .collect())
 }
 
 /// Reissues every certificate that does not cover its members, in one transaction.
 fn reissue_all(req: &RestoreRequest, ca_cert: &Path, ca_key: &Path) -> Result<()> {
-    let now = OffsetDateTime::now_utc();
-    let ca = CertificateAuthority::load(ca_cert, ca_key, now)?;
-    let mut writes = Vec::new();
-    for (cert, role, hosts) in fix_targets(req) {
-        if let Some((w, _)) = reissue_to_cover(
-            cert,
-            role,
-            &hosts,
-            &ca,
-            now,
-            &AppliedRules::without_cluster(req.rules),
-        )? {
-            writes.extend(w);
-        }
-    }
+    let writes: Vec<_> = plan_reissues(req, ca_cert, ca_key, OffsetDateTime::now_utc())?
+        .into_iter()
+        .flat_map(|(_, writes, _)| writes)
+        .collect();
     pki_core::write::write_all_as("restore certificate fix", &writes)?;
     Ok(())
 }

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
-use pki_core::{check, CertPool, Certificate, CheckId, CheckInput, Finding, HostUrl, Remedy};
+use pki_core::{CertPool, Certificate, CheckId, CheckInput, Finding, HostUrl, Remedy};
 use time::OffsetDateTime;
 
 use crate::connection::Connection;
@@ -82,16 +82,13 @@ impl Served {
         let label = format!("the certificate {} serves", self.endpoint.url.url);
         let hosts = [self.endpoint.url.host.clone()];
         rules
-            .check(|go| {
-                check(
-                    &CheckInput::new(&label, chain)
-                        .roots(roots)
-                        .hosts(&hosts)
-                        .at(at)
-                        .fail_within(fail_within)
-                        .go_rules(go),
-                )
-            })
+            .check_input(
+                &CheckInput::new(&label, chain)
+                    .roots(roots)
+                    .hosts(&hosts)
+                    .at(at)
+                    .fail_within(fail_within),
+            )
             .findings
     }
 }

@@ -11,7 +11,7 @@
 //! members verify the peer certificate as a client certificate).
 
 use pki_core::{
-    certificates_from_bytes, check, etcd_file_problem, permits, private_key_from_bytes, CertPool,
+    certificates_from_bytes, etcd_file_problem, permits, private_key_from_bytes, CertPool,
     Certificate, CheckId, CheckInput, EtcdFile, EtcdFiles, Finding, Host, HostUrl, Remedy, Role,
     Subject, Usage,
 };
@@ -449,23 +449,20 @@ fn check_pair(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| pki_core::display_path(&cert.configured).into_owned());
-    let report = opts.rules.check(|go| {
-        check(
-            &CheckInput::new(&label, &chain)
-                .key(private.as_ref())
-                .roots(roots)
-                .role(role)
-                .hosts(hosts)
-                .at(opts.at)
-                .files(
-                    EtcdFiles::default()
-                        .certificate(cert.bytes.as_slice())
-                        .key(key.as_ref().map(|k| k.bytes.as_slice())),
-                )
-                .fail_within(Some(opts.expires_within))
-                .go_rules(go),
-        )
-    });
+    let report = opts.rules.check_input(
+        &CheckInput::new(&label, &chain)
+            .key(private.as_ref())
+            .roots(roots)
+            .role(role)
+            .hosts(hosts)
+            .at(opts.at)
+            .files(
+                EtcdFiles::default()
+                    .certificate(cert.bytes.as_slice())
+                    .key(key.as_ref().map(|k| k.bytes.as_slice())),
+            )
+            .fail_within(Some(opts.expires_within)),
+    );
     findings.extend(
         report
             .findings
